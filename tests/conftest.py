@@ -102,6 +102,21 @@ def service_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servic
 
 
 @pytest.fixture(scope="module")
+def module_service_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceFactory]:
+    """Like `service_factory`, but the services started live until the test module ends."""
+    started: list[RunningService] = []
+
+    def start(*flags: str, env: dict[str, str] | None = None) -> RunningService:
+        service = start_service(flags, tmp_path_factory.mktemp("service"), env)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
+@pytest.fixture(scope="module")
 def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One service per test module, access log off."""
     service = start_service(("--no-access-log",), tmp_path_factory.mktemp("service"))

@@ -1,0 +1,170 @@
+"""The product API's routes, built as a Starlette application around one ProductStore."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.datastructures import QueryParams
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp
+
+import target_service
+from target_service._fast_reads import FastReads
+from target_service.errors import ApiError, error_body, error_response
+from target_service.products import MAX_BODY_BYTES, parse_product
+from target_service.settings import capacity_from_env
+from target_service.store import DuplicateProduct, ProductStore, StoreFull
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
+JSON = "application/json"
+
+logger = logging.getLogger("target_service")
+
+
+def create_app(capacity: int | None = None) -> ASGIApp:
+    """The ASGI app. `capacity` defaults to STORE_CAPACITY; each process has its own store."""
+    store = ProductStore(capacity if capacity is not None else capacity_from_env())
+    openapi_document = OPENAPI_PATH.read_bytes()
+    health_fields = f'"status":"ok","version":"{target_service.__version__}"'
+
+    async def get_product(request: Request) -> Response:
+        encoded = store.get(request.path_params["productId"])
+        if encoded is None:
+            raise ApiError(404, "not_found", "no product with this productId")
+        return Response(encoded, media_type=JSON)
+
+    async def list_products(request: Request) -> Response:
+        offset, limit = _page_params(request)
+        return Response(store.page(offset, limit), media_type=JSON)
+
+    async def create_product(request: Request) -> Response:
+        product = parse_product(await _read_json_body(request))
+        try:
+            encoded = store.add(product)
+        except DuplicateProduct:
+            raise ApiError(409, "duplicate",
+                           "a product with this productId already exists") from None
+        except StoreFull:
+            raise ApiError(507, "store_full", f"the store is full ({store.capacity} products); "
+                           "reads still work") from None
+        location = f"/products/{product['productId']}"
+        return Response(encoded, 201, headers={"location": location}, media_type=JSON)
+
+    async def products(request: Request) -> Response:
+        if request.method == "POST":
+            return await create_product(request)
+        return await list_products(request)
+
+    async def health(request: Request) -> Response:
+        body = f'{{{health_fields},"products":{len(store)},"capacity":{store.capacity}}}'
+        return Response(body, media_type=JSON)
+
+    async def openapi(request: Request) -> Response:
+        return Response(openapi_document, media_type="application/yaml")
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        logger.info("service ready", extra={"version": target_service.__version__,
+                                            "capacity": store.capacity, "pid": os.getpid()})
+        yield
+        logger.info("shutdown complete", extra={"products": len(store), "pid": os.getpid()})
+
+    routes = [
+        Route("/products/{productId}", get_product, methods=["GET"]),
+        Route("/products", products, methods=["GET", "POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.yaml", openapi, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={
+            ApiError: _api_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+    )
+    app.router.redirect_slashes = False  # "/products/" is a 404, not a redirect
+    return FastReads(app, store, DEFAULT_PAGE_SIZE)
+
+
+def _page_params(request: Request) -> tuple[int, int]:
+    params = request.query_params
+    offset = _whole_number(params, "offset", 0, 0, 2**31 - 1)
+    limit = _whole_number(params, "limit", DEFAULT_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    return offset, limit
+
+
+def _whole_number(params: QueryParams, name: str, default: int, low: int, high: int) -> int:
+    values = params.getlist(name)
+    if not values:
+        return default
+    text = values[0]
+    if len(values) > 1 or not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+        raise ApiError(400, "invalid_query", f"{name} must be a whole number from {low} to {high}, "
+                       "given once")
+    return int(text)
+
+
+async def _read_json_body(request: Request) -> bytes:
+    _check_content_type(request.headers.get("content-type"))
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isascii() and declared.isdigit() \
+            and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise _too_large()
+            chunks.append(chunk)
+    except ClientDisconnect:
+        raise ApiError(400, "incomplete_body", "the client went away before the body ended") \
+            from None
+    return b"".join(chunks)
+
+
+def _check_content_type(header: str | None) -> None:
+    media_type, *params = (header or "").split(";")
+    charset_ok = all(
+        key.strip().lower() != "charset" or value.strip().strip('"').lower() in ("utf-8", "utf8")
+        for key, _, value in (param.partition("=") for param in params)
+    )
+    if media_type.strip().lower() != JSON or not charset_ok:
+        raise ApiError(400, "unsupported_media_type",
+                       "the body must be JSON sent with Content-Type: application/json")
+
+
+def _too_large() -> ApiError:
+    return ApiError(413, "body_too_large", f"the body must be at most {MAX_BODY_BYTES} bytes")
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = {404: "no such resource", 405: "method not allowed on this resource"}.get(
+        exc.status_code, str(exc.detail))
+    return Response(error_body(exc.status_code, code, message), exc.status_code,
+                    headers=exc.headers, media_type=JSON)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return Response(error_body(500, "internal_error", "internal error"), 500, media_type=JSON)
