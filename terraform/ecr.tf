@@ -1,0 +1,57 @@
+# ------------------------------------------------------------------------------------------------
+# Two repositories built from the one Dockerfile: the service target and the load-generator target.
+# ------------------------------------------------------------------------------------------------
+
+locals {
+  ecr_repositories = {
+    service = "${var.name}-service"
+    loadgen = "${var.name}-loadgen"
+  }
+}
+
+resource "aws_ecr_repository" "this" {
+  for_each = local.ecr_repositories
+
+  name                 = each.value
+  image_tag_mutability = "IMMUTABLE"
+  force_delete         = var.ecr_force_delete
+
+  image_scanning_configuration {
+    scan_on_push = true
+  }
+
+  encryption_configuration {
+    encryption_type = "KMS" # the AWS-managed key of ECR
+  }
+}
+
+resource "aws_ecr_lifecycle_policy" "this" {
+  for_each = aws_ecr_repository.this
+
+  repository = each.value.name
+  policy = jsonencode({
+    rules = [
+      {
+        rulePriority = 1
+        description  = "Drop untagged images after a day"
+        selection = {
+          tagStatus   = "untagged"
+          countType   = "sinceImagePushed"
+          countUnit   = "days"
+          countNumber = 1
+        }
+        action = { type = "expire" }
+      },
+      {
+        rulePriority = 2
+        description  = "Keep the newest ${var.ecr_keep_images} tagged images"
+        selection = {
+          tagStatus   = "any"
+          countType   = "imageCountMoreThan"
+          countNumber = var.ecr_keep_images
+        }
+        action = { type = "expire" }
+      },
+    ]
+  })
+}

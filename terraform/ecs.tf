@@ -1,0 +1,118 @@
+# ------------------------------------------------------------------------------------------------
+# ECS cluster, and the service under test on Fargate behind the load balancer(s).
+# ------------------------------------------------------------------------------------------------
+
+resource "aws_ecs_cluster" "this" {
+  name = var.name
+
+  setting {
+    name  = "containerInsights"
+    value = var.enable_container_insights ? "enabled" : "disabled"
+  }
+}
+
+locals {
+  service_environment = concat(
+    [
+      { name = "HOST", value = "0.0.0.0" },
+      { name = "PORT", value = tostring(var.container_port) },
+      { name = "WORKERS", value = tostring(local.service_workers) },
+      { name = "LOG_LEVEL", value = var.service_log_level },
+      { name = "ACCESS_LOG", value = var.service_access_log ? "true" : "false" },
+    ],
+    var.service_store_capacity == null ? [] : [
+      { name = "STORE_CAPACITY", value = tostring(var.service_store_capacity) },
+    ],
+  )
+
+  # The image needs no curl: the same urllib one-liner as the Dockerfile's HEALTHCHECK.
+  service_health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}/health', timeout=2)"
+}
+
+resource "aws_ecs_task_definition" "service" {
+  family                   = "${var.name}-service"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.service_cpu
+  memory                   = var.service_memory
+  execution_role_arn       = aws_iam_role.execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  # The root filesystem is read-only; /tmp is a task-local scratch volume.
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name                   = "service"
+      image                  = "${aws_ecr_repository.this["service"].repository_url}:${var.image_tag}"
+      essential              = true
+      readonlyRootFilesystem = true
+      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      environment            = local.service_environment
+      portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
+      healthCheck = {
+        command     = ["CMD", "python", "-c", local.service_health_command]
+        interval    = 10
+        timeout     = 5
+        retries     = 3
+        startPeriod = 10
+      }
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.this.name
+          awslogs-region        = var.aws_region
+          awslogs-stream-prefix = "service"
+        }
+      }
+    },
+  ])
+}
+
+resource "aws_ecs_service" "service" {
+  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the load balancers.
+
+  name                              = "${var.name}-service"
+  cluster                           = aws_ecs_cluster.this.id
+  task_definition                   = aws_ecs_task_definition.service.arn
+  desired_count                     = var.service_desired_count
+  launch_type                       = "FARGATE"
+  health_check_grace_period_seconds = 30
+  propagate_tags                    = "SERVICE"
+  enable_ecs_managed_tags           = true
+
+  network_configuration {
+    subnets          = aws_subnet.public[*].id
+    security_groups  = [aws_security_group.service.id]
+    assign_public_ip = true
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.service.arn
+    container_name   = "service"
+    container_port   = var.container_port
+  }
+
+  # With Locust on ECS, the workers reach the same tasks through the internal load balancer.
+  dynamic "load_balancer" {
+    for_each = aws_lb_target_group.internal_service
+    content {
+      target_group_arn = load_balancer.value.arn
+      container_name   = "service"
+      container_port   = var.container_port
+    }
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  depends_on = [aws_lb_listener.http, aws_lb_listener.internal_http, aws_iam_role_policy.execution]
+}

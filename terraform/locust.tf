@@ -1,0 +1,187 @@
+# ------------------------------------------------------------------------------------------------
+# Locust on ECS (enable_locust): one master, its web UI behind the public load balancer on port
+# 8089 (the sweep runner's --master-host), and workers that find the master by name through a Cloud
+# Map private DNS namespace. The workers load the service through the internal load balancer.
+# ------------------------------------------------------------------------------------------------
+
+resource "aws_service_discovery_private_dns_namespace" "this" {
+  count = var.enable_locust ? 1 : 0
+
+  name        = local.locust_namespace
+  description = "Private names of the ${var.name} Locust tasks"
+  vpc         = aws_vpc.this.id
+}
+
+resource "aws_service_discovery_service" "locust_master" {
+  count = var.enable_locust ? 1 : 0
+
+  name = "locust-master"
+
+  dns_config {
+    namespace_id   = aws_service_discovery_private_dns_namespace.this[0].id
+    routing_policy = "MULTIVALUE"
+
+    dns_records {
+      type = "A"
+      ttl  = 10
+    }
+  }
+}
+
+locals {
+  loadgen_image        = "${aws_ecr_repository.this["loadgen"].repository_url}:${var.image_tag}"
+  service_internal_url = var.enable_locust ? "http://${aws_lb.internal[0].dns_name}" : null
+
+  locust_log_configuration = {
+    logDriver = "awslogs"
+    options = {
+      awslogs-group         = aws_cloudwatch_log_group.this.name
+      awslogs-region        = var.aws_region
+      awslogs-stream-prefix = "locust"
+    }
+  }
+}
+
+resource "aws_ecs_task_definition" "locust_master" {
+  count = var.enable_locust ? 1 : 0
+
+  family                   = "${var.name}-locust-master"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.locust_cpu
+  memory                   = var.locust_memory
+  execution_role_arn       = aws_iam_role.execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  # The root filesystem is read-only; /tmp is a task-local scratch volume.
+  volume {
+    name = "tmp"
+  }
+
+  # The image's entrypoint is `locust`; these are its arguments.
+  container_definitions = jsonencode([
+    {
+      name                   = "locust-master"
+      image                  = local.loadgen_image
+      essential              = true
+      readonlyRootFilesystem = true
+      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      command = [
+        "-f", var.locust_file, "--master",
+        "--web-port", tostring(local.locust_ui_port),
+        "--master-bind-port", tostring(local.locust_port),
+      ]
+      environment = [{ name = "LOCUST_HOST", value = local.service_internal_url }]
+      portMappings = [
+        { containerPort = local.locust_ui_port, protocol = "tcp" },
+        { containerPort = local.locust_port, protocol = "tcp" },
+      ]
+      healthCheck = {
+        command     = ["CMD", "python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${local.locust_ui_port}/', timeout=2)"]
+        interval    = 15
+        timeout     = 5
+        retries     = 3
+        startPeriod = 15
+      }
+      logConfiguration = local.locust_log_configuration
+    },
+  ])
+}
+
+resource "aws_ecs_task_definition" "locust_worker" {
+  count = var.enable_locust ? 1 : 0
+
+  family                   = "${var.name}-locust-worker"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = var.locust_cpu
+  memory                   = var.locust_memory
+  execution_role_arn       = aws_iam_role.execution.arn
+
+  runtime_platform {
+    operating_system_family = "LINUX"
+    cpu_architecture        = "X86_64"
+  }
+
+  # The root filesystem is read-only; /tmp is a task-local scratch volume.
+  volume {
+    name = "tmp"
+  }
+
+  container_definitions = jsonencode([
+    {
+      name                   = "locust-worker"
+      image                  = local.loadgen_image
+      essential              = true
+      readonlyRootFilesystem = true
+      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      command = [
+        "-f", var.locust_file, "--worker",
+        "--master-host", local.locust_master,
+        "--master-port", tostring(local.locust_port),
+      ]
+      logConfiguration = local.locust_log_configuration
+    },
+  ])
+}
+
+resource "aws_ecs_service" "locust_master" {
+  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the load balancer and the workers.
+  count = var.enable_locust ? 1 : 0
+
+  name                              = "${var.name}-locust-master"
+  cluster                           = aws_ecs_cluster.this.id
+  task_definition                   = aws_ecs_task_definition.locust_master[0].arn
+  desired_count                     = 1
+  launch_type                       = "FARGATE"
+  health_check_grace_period_seconds = 30
+  propagate_tags                    = "SERVICE"
+  enable_ecs_managed_tags           = true
+
+  # One master at a time: stop the old one before starting a new one.
+  deployment_minimum_healthy_percent = 0
+  deployment_maximum_percent         = 100
+
+  network_configuration {
+    subnets          = aws_subnet.public[*].id
+    security_groups  = [aws_security_group.locust[0].id]
+    assign_public_ip = true
+  }
+
+  service_registries {
+    registry_arn = aws_service_discovery_service.locust_master[0].arn
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.locust_master[0].arn
+    container_name   = "locust-master"
+    container_port   = local.locust_ui_port
+  }
+
+  depends_on = [aws_lb_listener.locust_ui, aws_iam_role_policy.execution]
+}
+
+resource "aws_ecs_service" "locust_worker" {
+  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the master port.
+  count = var.enable_locust ? 1 : 0
+
+  name                    = "${var.name}-locust-worker"
+  cluster                 = aws_ecs_cluster.this.id
+  task_definition         = aws_ecs_task_definition.locust_worker[0].arn
+  desired_count           = var.locust_workers
+  launch_type             = "FARGATE"
+  propagate_tags          = "SERVICE"
+  enable_ecs_managed_tags = true
+
+  network_configuration {
+    subnets          = aws_subnet.public[*].id
+    security_groups  = [aws_security_group.locust[0].id]
+    assign_public_ip = true
+  }
+
+  depends_on = [aws_ecs_service.locust_master]
+}

@@ -1,0 +1,332 @@
+# ------------------------------------------------------------------------------------------------
+# General
+# ------------------------------------------------------------------------------------------------
+
+variable "name" {
+  description = "Prefix of every resource name (ECS cluster, ALB, ECR repositories, log group...)."
+  type        = string
+  default     = "loadbench"
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,19}$", var.name))
+    error_message = "name must be 2-20 characters of lowercase letters, digits and hyphens, starting with a letter (it prefixes ALB and target group names, which AWS limits to 32 characters)."
+  }
+}
+
+variable "aws_region" {
+  description = "AWS region to deploy into."
+  type        = string
+  default     = "us-east-1"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must look like us-east-1 or eu-west-3."
+  }
+}
+
+variable "aws_endpoint_url" {
+  description = "Send every AWS API call to this URL instead of AWS, for tests against an emulator such as moto (http://127.0.0.1:PORT). Leave null for real AWS."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.aws_endpoint_url == null || can(regex("^https?://", var.aws_endpoint_url))
+    error_message = "aws_endpoint_url must be null or an http:// or https:// URL."
+  }
+}
+
+variable "tags" {
+  description = "Extra tags put on every resource, on top of Project and ManagedBy."
+  type        = map(string)
+  default     = {}
+}
+
+# ------------------------------------------------------------------------------------------------
+# Network
+# ------------------------------------------------------------------------------------------------
+
+variable "vpc_cidr" {
+  description = "CIDR block of the VPC; the two public subnets are its first two /24 (or smaller) blocks."
+  type        = string
+  default     = "10.42.0.0/16"
+
+  validation {
+    condition     = can(cidrhost(var.vpc_cidr, 0)) && try(tonumber(split("/", var.vpc_cidr)[1]) <= 22, false)
+    error_message = "vpc_cidr must be an IPv4 CIDR block of /22 or larger, such as 10.42.0.0/16."
+  }
+}
+
+variable "availability_zones" {
+  description = "Two availability zones for the public subnets; empty picks the region's first two."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = length(var.availability_zones) == 0 || length(var.availability_zones) == 2
+    error_message = "availability_zones must be empty or name exactly two zones."
+  }
+}
+
+variable "allowed_ingress_cidrs" {
+  description = "CIDR blocks allowed to reach the load balancer (the service, and the Locust web UI, which has no login). Use your own address, e.g. [\"203.0.113.7/32\"]."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.allowed_ingress_cidrs) > 0 && alltrue([for cidr in var.allowed_ingress_cidrs : can(cidrhost(cidr, 0))])
+    error_message = "allowed_ingress_cidrs must be a non-empty list of CIDR blocks such as \"203.0.113.7/32\"."
+  }
+}
+
+variable "certificate_arn" {
+  description = "ACM certificate ARN for an HTTPS listener on port 443; with it, port 80 redirects to HTTPS. Null serves plain HTTP on port 80."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:", var.certificate_arn))
+    error_message = "certificate_arn must be null or an ACM certificate ARN (arn:aws:acm:...)."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Images and logs
+# ------------------------------------------------------------------------------------------------
+
+variable "image_tag" {
+  description = "Tag of the images to run, pushed beforehand to both ECR repositories (tags are immutable: use a new tag per build, e.g. the git commit)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$", var.image_tag))
+    error_message = "image_tag must be a valid image tag: letters, digits, '_', '.', '-', at most 128 characters."
+  }
+}
+
+variable "ecr_keep_images" {
+  description = "How many tagged images each ECR repository keeps; older ones expire (untagged ones after a day)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000 && floor(var.ecr_keep_images) == var.ecr_keep_images
+    error_message = "ecr_keep_images must be a whole number from 1 to 1000."
+  }
+}
+
+variable "ecr_force_delete" {
+  description = "Let destroy delete the ECR repositories even when they still hold images (they can be rebuilt from source)."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Days CloudWatch keeps the containers' logs."
+  type        = number
+  default     = 14
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of CloudWatch's values: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "enable_container_insights" {
+  description = "Turn on ECS Container Insights (per-task CPU and memory metrics, billed by CloudWatch), which tell whether the service or the load generator saturated."
+  type        = bool
+  default     = true
+}
+
+# ------------------------------------------------------------------------------------------------
+# The service under test
+# ------------------------------------------------------------------------------------------------
+
+variable "container_port" {
+  description = "Port the service listens on inside its container (passed as PORT)."
+  type        = number
+  default     = 8080
+
+  validation {
+    condition     = var.container_port >= 1024 && var.container_port <= 65535 && floor(var.container_port) == var.container_port
+    error_message = "container_port must be a whole number from 1024 to 65535 (the image runs as a non-root user)."
+  }
+}
+
+variable "service_cpu" {
+  description = "CPU units of one service task (1024 = 1 vCPU)."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = contains(keys(local.fargate_memory_by_cpu), tostring(var.service_cpu))
+    error_message = "service_cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "service_memory" {
+  description = "Memory (MiB) of one service task; must be allowed by Fargate for service_cpu."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains(lookup(local.fargate_memory_by_cpu, tostring(var.service_cpu), []), var.service_memory)
+    error_message = "service_memory is not a Fargate memory size for service_cpu: 256 takes 512-2048, 512 takes 1024-4096, 1024 takes 2048-8192, 2048 takes 4096-16384, 4096 takes 8192-30720 (steps of 1024), 8192 takes 16384-61440 (steps of 4096), 16384 takes 32768-122880 (steps of 8192)."
+  }
+}
+
+variable "service_workers" {
+  description = "Uvicorn worker processes per service task (WORKERS); null gives one per vCPU."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.service_workers == null || try(var.service_workers >= 1 && var.service_workers <= 64 && floor(var.service_workers) == var.service_workers, false)
+    error_message = "service_workers must be null or a whole number from 1 to 64."
+  }
+}
+
+variable "service_desired_count" {
+  description = "Service tasks to run. With autoscaling on, each apply resets the count to this and autoscaling moves it within its bounds."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.service_desired_count >= 1 && var.service_desired_count <= 100 && floor(var.service_desired_count) == var.service_desired_count
+    error_message = "service_desired_count must be a whole number from 1 to 100."
+  }
+}
+
+variable "service_log_level" {
+  description = "Log level of the service (LOG_LEVEL)."
+  type        = string
+  default     = "warning"
+
+  validation {
+    condition     = contains(["critical", "error", "warning", "info", "debug", "trace"], var.service_log_level)
+    error_message = "service_log_level must be one of critical, error, warning, info, debug, trace."
+  }
+}
+
+variable "service_access_log" {
+  description = "Write one log line per request (ACCESS_LOG). Off by default: under load it costs throughput and CloudWatch ingestion."
+  type        = bool
+  default     = false
+}
+
+variable "service_store_capacity" {
+  description = "Maximum number of products one task's in-memory store holds (STORE_CAPACITY); null keeps the service's default."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.service_store_capacity == null || try(var.service_store_capacity >= 1 && floor(var.service_store_capacity) == var.service_store_capacity, false)
+    error_message = "service_store_capacity must be null or a whole number of at least 1."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Autoscaling (moves the system under test: turn it off for sweeps that need a fixed task count)
+# ------------------------------------------------------------------------------------------------
+
+variable "enable_autoscaling" {
+  description = "Create target-tracking autoscaling of the service on CPU and on ALB requests per target. Off for the moto test run, which lacks the Application Auto Scaling tagging API."
+  type        = bool
+  default     = true
+}
+
+variable "autoscaling_min_capacity" {
+  description = "Fewest service tasks autoscaling keeps."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.autoscaling_min_capacity >= 1 && floor(var.autoscaling_min_capacity) == var.autoscaling_min_capacity
+    error_message = "autoscaling_min_capacity must be a whole number of at least 1."
+  }
+}
+
+variable "autoscaling_max_capacity" {
+  description = "Most service tasks autoscaling starts."
+  type        = number
+  default     = 6
+
+  validation {
+    condition     = var.autoscaling_max_capacity >= var.autoscaling_min_capacity && var.autoscaling_max_capacity <= 100 && floor(var.autoscaling_max_capacity) == var.autoscaling_max_capacity
+    error_message = "autoscaling_max_capacity must be a whole number from autoscaling_min_capacity to 100."
+  }
+}
+
+variable "autoscaling_cpu_target" {
+  description = "Average service CPU utilisation (percent) that autoscaling aims for."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.autoscaling_cpu_target >= 10 && var.autoscaling_cpu_target <= 90
+    error_message = "autoscaling_cpu_target must be between 10 and 90 percent."
+  }
+}
+
+variable "autoscaling_requests_per_target" {
+  description = "ALB requests per minute per service task that autoscaling aims for."
+  type        = number
+  default     = 60000
+
+  validation {
+    condition     = var.autoscaling_requests_per_target >= 1
+    error_message = "autoscaling_requests_per_target must be at least 1."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Locust on ECS: one master (web UI behind the ALB) and workers that find it through Cloud Map
+# ------------------------------------------------------------------------------------------------
+
+variable "enable_locust" {
+  description = "Run a Locust master and workers on ECS, so that load generation can outgrow one machine."
+  type        = bool
+  default     = false
+}
+
+variable "locust_workers" {
+  description = "Locust worker tasks (one Locust process each)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.locust_workers >= 1 && var.locust_workers <= 200 && floor(var.locust_workers) == var.locust_workers
+    error_message = "locust_workers must be a whole number from 1 to 200."
+  }
+}
+
+variable "locust_cpu" {
+  description = "CPU units of each Locust task. One Locust process uses at most one core, so 1024 fits a worker."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = contains(keys(local.fargate_memory_by_cpu), tostring(var.locust_cpu))
+    error_message = "locust_cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "locust_memory" {
+  description = "Memory (MiB) of each Locust task; must be allowed by Fargate for locust_cpu."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = contains(lookup(local.fargate_memory_by_cpu, tostring(var.locust_cpu), []), var.locust_memory)
+    error_message = "locust_memory is not a Fargate memory size for locust_cpu: 256 takes 512-2048, 512 takes 1024-4096, 1024 takes 2048-8192, 2048 takes 4096-16384, 4096 takes 8192-30720 (steps of 1024), 8192 takes 16384-61440 (steps of 4096), 16384 takes 32768-122880 (steps of 8192)."
+  }
+}
+
+variable "locust_file" {
+  description = "Locustfile path inside the load-generator image."
+  type        = string
+  default     = "scenarios/locustfile.py"
+
+  validation {
+    condition     = endswith(var.locust_file, ".py")
+    error_message = "locust_file must be a path to a .py file."
+  }
+}
