@@ -1,0 +1,284 @@
+"""Load a sweep directory (results/README.md, schema 1) or plain Locust CSV output into pandas."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from analysis._errors import AnalysisError
+from analysis._locust import (
+    AGGREGATED,
+    aggregate,
+    figures,
+    read_endpoints,
+    read_history_csv,
+    read_json_file,
+    read_stats_csv,
+)
+
+SCHEMA_VERSIONS = (1,)
+
+POINT_KEYS = ["user_class", "mix", "users"]
+NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
+
+
+@dataclass
+class Sweep:
+    """A loaded sweep: its manifest and one tidy row per run and endpoint.
+
+    ``runs`` has one row per run directory with ``run.json`` and endpoint (``Aggregated`` is
+    one of them), with the point's parameters, verdict, CPU evidence and the figures; the
+    ``histogram`` column holds each row's Locust response-time histogram. ``final`` marks the
+    run the analysis uses for its point.
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    runs: pd.DataFrame
+    unfinished: list[str] = field(default_factory=list)
+
+    @property
+    def sweep_id(self) -> str:
+        return str(self.manifest.get("sweep_id") or self.path.name)
+
+    @property
+    def points(self) -> pd.DataFrame:
+        """The final run of every finished point, all endpoints."""
+        return self.runs[self.runs["final"]].reset_index(drop=True)
+
+    @property
+    def aggregated(self) -> pd.DataFrame:
+        """The final runs' Aggregated rows: one row per point."""
+        points = self.points
+        return points[points["endpoint"] == AGGREGATED].reset_index(drop=True)
+
+    @property
+    def missing_points(self) -> list[str]:
+        """Points of the matrix that have no finished final run (a partial sweep)."""
+        done = set(self.points["point_id"])
+        return [point for point in self.manifest.get("points", []) if point not in done]
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.path / "runs" / run_id
+
+    def history(self, run_id: str) -> pd.DataFrame:
+        """The per-second Aggregated history of one run.
+
+        Adds ``elapsed_s``, ``in_window`` and ``rps``: requests completed in each interval, from
+        the change of Locust's running total (which restarts at the stats reset), where
+        Locust's own ``Requests/s`` column is a trailing average that lags by seconds.
+        """
+        frame = load_history(self.run_dir(run_id) / "locust_stats_history.csv")
+        frame = frame[frame["Name"] == AGGREGATED].reset_index(drop=True)
+        total = frame["Total Request Count"]
+        completed = total.diff().fillna(total)
+        completed = completed.where(completed >= 0, total)  # the total restarted at the reset
+        seconds = frame["Timestamp"].diff().fillna(1).clip(lower=1)
+        frame["rps"] = completed / seconds
+        row = self.runs[self.runs["run_id"] == run_id].iloc[0]
+        start = frame["Timestamp"].min() if len(frame) else 0
+        frame["elapsed_s"] = frame["Timestamp"] - start
+        window_start, window_end = row["window_start"], row["window_end"]
+        if math.isnan(window_start):
+            frame["in_window"] = True
+        else:
+            # a row at second T covers (T - 1, T]: in the window when it ends after the start
+            frame["in_window"] = ((frame["Timestamp"] > window_start)
+                                  & (frame["Timestamp"] <= math.ceil(window_end)))
+        return frame
+
+
+def load(path: Path | str) -> Sweep:
+    """Load a sweep directory, or a plain Locust ``--csv`` prefix (as a one-point sweep)."""
+    path = Path(path)
+    if path.is_dir() and (path / "manifest.json").exists():
+        return load_sweep(path)
+    if path.is_dir():
+        raise AnalysisError(path, "not a sweep directory (no manifest.json)")
+    if Path(f"{path}_stats.csv").exists():
+        return load_locust_csv(path)
+    raise AnalysisError(path, "no such sweep directory or Locust CSV prefix "
+                              f"(looked for {path}/manifest.json and {path}_stats.csv)")
+
+
+def load_sweep(path: Path | str) -> Sweep:
+    """Load a sweep directory written by ``python -m scenarios.sweep``."""
+    path = Path(path).resolve()
+    manifest = _checked(read_json_file(path / "manifest.json"), path / "manifest.json")
+    rows: list[dict[str, Any]] = []
+    unfinished: list[str] = []
+    runs_dir = path / "runs"
+    run_dirs = sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
+    for run_dir in run_dirs:
+        if not (run_dir / "run.json").exists():
+            unfinished.append(run_dir.name)
+            continue
+        run = _checked(read_json_file(run_dir / "run.json"), run_dir / "run.json")
+        rows.extend(_run_rows(manifest, run, run_dir))
+    if not rows:
+        raise AnalysisError(runs_dir, "no finished runs (no run directory has a run.json)")
+    return Sweep(path, manifest, _frame(rows), unfinished)
+
+
+def load_locust_csv(prefix: Path | str) -> Sweep:
+    """Load plain Locust output written outside the sweep runner, given its ``--csv`` prefix.
+
+    Uses ``PREFIX.json`` (``--json-file PREFIX``) for exact histogram percentiles when it is
+    there, else the percentiles in ``PREFIX_stats.csv``. The result is a one-point sweep.
+    """
+    prefix = Path(prefix)
+    stats_path = Path(f"{prefix}_stats.csv")
+    stats = read_stats_csv(stats_path)
+    total = stats[stats["Name"] == AGGREGATED].iloc[0]
+    if int(total["Request Count"]) == 0:
+        raise AnalysisError(stats_path, "no requests recorded (an empty run)")
+    json_path = Path(f"{prefix}.json")
+    params = {"user_class": "unknown", "mix": "unknown", "users": _users_from_history(prefix),
+              "repeat": 1, "processes": 1, "pacing": {"kind": "none"}}
+    verdict = {"status": "unchecked",
+               "reasons": ["plain Locust output: no CPU evidence, generator load not checked"]}
+    base = _base_row("locust-csv", prefix.name, prefix.name, params, {"verdict": verdict}, True)
+    rows: list[dict[str, Any]] = []
+    if json_path.exists():
+        endpoints = read_endpoints(json_path)
+        total_row = aggregate(endpoints)
+        seconds = total_row["last"] - total_row["start"]
+        for row in [*endpoints, total_row]:
+            rows.append({**base, **_endpoint_keys(row), **figures(row, seconds),
+                         "histogram": row["histogram"]})
+    else:
+        for _, line in stats.iterrows():
+            name = str(line["Name"])
+            rows.append({**base, "method": str(line["Type"]), "name": name,
+                         "endpoint": name, "requests": int(line["Request Count"]),
+                         "failures": int(line["Failure Count"]),
+                         "failure_ratio": line["Failure Count"] / max(line["Request Count"], 1),
+                         "rps": float(line["Requests/s"]),
+                         "mean_ms": float(line["Average Response Time"]),
+                         "p50_ms": float(line["50%"]), "p90_ms": float(line["90%"]),
+                         "p95_ms": float(line["95%"]), "p99_ms": float(line["99%"]),
+                         "max_ms": float(line["Max Response Time"]), "histogram": {}})
+    manifest = {"schema_version": 1, "sweep_id": prefix.name, "status": "complete",
+                "points": [prefix.name], "source": "locust-csv"}
+    return Sweep(stats_path.parent.resolve(), manifest, _frame(rows))
+
+
+def load_history(path: Path | str) -> pd.DataFrame:
+    """A Locust ``_stats_history.csv``, typed (``N/A`` as NaN)."""
+    return read_history_csv(Path(path))
+
+
+def _checked(document: Any, path: Path) -> dict[str, Any]:
+    if not isinstance(document, dict):
+        raise AnalysisError(path, "expected a JSON object")
+    version = document.get("schema_version")
+    if version not in SCHEMA_VERSIONS:
+        known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
+        raise AnalysisError(path,
+                            f"unknown schema_version {version!r} (this analysis reads {known})")
+    return document
+
+
+def _run_rows(manifest: dict[str, Any], run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
+    run_json = run_dir / "run.json"
+    try:
+        params = run["params"]
+        base = _base_row(str(manifest.get("sweep_id")), str(run["point_id"]), str(run["run_id"]),
+                         params, run, bool(run.get("final", False)))
+    except (KeyError, TypeError, AttributeError) as error:
+        raise AnalysisError(run_json, f"missing or malformed field {error}") from None
+    locust_json = run_dir / "locust.json"
+    if not locust_json.exists() and base["status"] in NO_STATS_STATUSES:
+        endpoints = []  # Locust wrote no stats: the point stays, with its verdict, no figures
+    else:
+        endpoints = read_endpoints(locust_json)
+    total = aggregate(endpoints)
+    seconds = total["last"] - total["start"]
+    if not seconds > 0:
+        seconds = float(base["window_s"])
+    return [{**base, **_endpoint_keys(row), **figures(row, seconds), "histogram": row["histogram"]}
+            for row in [*endpoints, total]]
+
+
+def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
+              run: dict[str, Any], final: bool) -> dict[str, Any]:
+    window = run.get("window") or {}
+    verdict = run.get("verdict") or {"status": "unknown", "reasons": ["run.json has no verdict"]}
+    cpu = run.get("cpu") or {}
+    generator = cpu.get("generator") or {}
+    service = cpu.get("service") or {}
+    pacing = params.get("pacing") or {"kind": "none"}
+    return {
+        "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
+        "attempt": int(run.get("attempt", 1)),
+        "user_class": str(params["user_class"]), "mix": str(params["mix"]),
+        "users": int(params["users"]), "repeat": int(params["repeat"]),
+        "processes": int(params.get("processes", 1)),
+        "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),
+        "per_user_rps": float(pacing["per_user_rps"]) if "per_user_rps" in pacing else math.nan,
+        "duration_s": _number(params.get("duration_s")),
+        "window_s": _number(window.get("seconds")),
+        "window_start": _epoch(window.get("start")), "window_end": _epoch(window.get("end")),
+        "exit_code": run.get("exit_code"),
+        "status": str(verdict.get("status", "unknown")),
+        "reasons": "; ".join(str(reason) for reason in verdict.get("reasons") or []),
+        "warnings": "; ".join(str(warning) for warning in verdict.get("warnings") or []),
+        "gen_cpu_mean": _number(generator.get("mean_process_percent")),
+        "gen_cpu_max": _number(generator.get("max_process_percent")),
+        "gen_cpu_total": _number(generator.get("total_percent")),
+        "service_cpu_mean": _number(service.get("mean_percent")),
+        "service_cpu_max": _number(service.get("max_percent")),
+    }
+
+
+def think_time(pacing: dict[str, Any]) -> float:
+    """Mean seconds a user waits between requests under a pacing (for Little's law)."""
+    kind = pacing.get("kind", "none")
+    if kind == "none":
+        return 0.0
+    if kind == "constant":
+        return float(pacing["seconds"])
+    if kind == "between":
+        return (float(pacing["min_s"]) + float(pacing["max_s"])) / 2
+    # "rate": the cycle time is fixed at 1/rate, the wait depends on the response time;
+    # "locust-default" and anything newer: the locustfile's own wait_time, not known here
+    return math.nan
+
+
+def _endpoint_keys(row: dict[str, Any]) -> dict[str, str]:
+    name, method = row["name"], row["method"]
+    endpoint = name if name == AGGREGATED or name.startswith(f"{method} ") else f"{method} {name}"
+    return {"method": method, "name": name, "endpoint": endpoint.strip()}
+
+
+def _users_from_history(prefix: Path) -> int:
+    history_path = Path(f"{prefix}_stats_history.csv")
+    if not history_path.exists():
+        return 0
+    history = read_history_csv(history_path)
+    return int(history["User Count"].max()) if len(history) else 0
+
+
+def _epoch(value: Any) -> float:
+    if not value:
+        return math.nan
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return math.nan
+
+
+def _number(value: Any) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    order = ["user_class", "mix", "users", "repeat", "attempt"]
+    frame = frame.sort_values([*order, "endpoint"], kind="stable").reset_index(drop=True)
+    return frame

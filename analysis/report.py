@@ -1,0 +1,251 @@
+"""The sweep report: ``SWEEP_DIR/report/index.html`` (self-contained), ``report.md`` and PNGs.
+
+It leads with the answer (which user class, by how much, at which concurrency, where the knee
+is, which points are not trustworthy and why), then the tables and plots, then the metadata.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis import plots, tables
+from analysis._format import html_table, markdown_table, number
+from analysis._locust import AGGREGATED
+from analysis.capacity import capacity_table
+from analysis.checks import littles_law, untrusted
+from analysis.compare import class_ratio, mix_ratio
+from analysis.loading import Sweep, load
+from analysis.stats import summarise
+
+LITTLE_TOLERANCE = 0.10
+CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
+STATUS_MEANING = {
+    "generator-bound": "the load generator ran out of CPU, so the figures describe Locust, "
+                       "not the service",
+    "sut-errors": "the service returned too many unexpected errors",
+    "too-few-samples": "too few requests in the window to trust the figures",
+    "failed": "Locust crashed or exited abnormally",
+    "interrupted": "the run was stopped before its window ended",
+}
+
+
+@dataclass
+class Report:
+    """Everything the report shows, as data (the notebooks use it too)."""
+
+    sweep: Sweep
+    summary: pd.DataFrame
+    ratios: pd.DataFrame
+    mixes: pd.DataFrame
+    capacity: pd.DataFrame
+    littles: pd.DataFrame
+    untrusted: pd.DataFrame
+    headline: list[str]
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+
+def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
+    """Compute the report's tables, headline and figures from a loaded sweep."""
+    points = sweep.points
+    summary = summarise(points)
+    ratios = class_ratio(points)
+    capacity = capacity_table(points, slo_ms=slo_ms)
+    order = (sweep.manifest.get("matrix") or {}).get("mixes") or list(dict.fromkeys(points["mix"]))
+    report = Report(sweep, summary, ratios, _mix_ratios(points, order), capacity,
+                    littles_law(points),
+                    untrusted(points), [])
+    report.headline = headline(report)
+    report.figures = {
+        "throughput": plots.throughput_vs_users(summary),
+        "latency": plots.latency_vs_users(summary),
+        "cpu": plots.cpu_vs_users(summary),
+    }
+    if not ratios.empty and ratios["rps"].notna().any():
+        report.figures["ratio"] = plots.ratio_vs_users(ratios)
+    run_id = _over_time_run(points)
+    if run_id is not None:
+        history_path = sweep.run_dir(run_id) / "locust_stats_history.csv"
+        if history_path.exists():
+            report.figures["over_time"] = plots.over_time(sweep.history(run_id),
+                                                          f"Over time: {run_id}")
+    return report
+
+
+def _mix_ratios(points: pd.DataFrame, mixes: list[str]) -> pd.DataFrame:
+    """Every other mix against the sweep's first mix (empty with a single mix)."""
+    frames = [mix_ratio(points, other, mixes[0]).assign(mixes=f"{other} / {mixes[0]}")
+              for other in mixes[1:]]
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def headline(report: Report) -> list[str]:
+    """The answer first, as sentences."""
+    sweep, lines = report.sweep, []
+    total = len(sweep.manifest.get("points", [])) or len(sweep.aggregated)
+    status = sweep.manifest.get("status", "?")
+    finished = len(sweep.aggregated)
+    if status != "complete" or sweep.missing_points:
+        missing = ", ".join(sweep.missing_points[:6]) + (" …" if len(sweep.missing_points) > 6
+                                                         else "")
+        lines.append(f"Partial sweep (status {status!r}): {finished} of {total} points finished"
+                     + (f"; missing: {missing}." if missing else "."))
+    lines.extend(_class_answer(report.ratios))
+    for fit in report.capacity.to_dict(orient="records"):
+        label = f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
+        if not math.isnan(float(fit['sigma'])):
+            if math.isinf(float(fit['peak_users'])):
+                knee = (f"no retrograde region within reach (kappa=0); throughput levels off "
+                        f"towards {number(fit['max_rps'])} requests/s")
+            else:
+                knee = (f"throughput peaks near {number(fit['peak_users'], 0)} users at about "
+                        f"{number(fit['max_rps'])} requests/s")
+            lines.append(f"Knee ({label}, USL fit on {fit['valid_points']} valid points, "
+                         f"sigma={number(fit['sigma'], 4)}, "
+                         f"kappa={number(fit['kappa'], 6)}): {knee}.")
+        else:
+            lines.append(f"Knee ({label}): not estimated ({fit['note']}); highest measured "
+                         f"throughput {number(fit['measured_max_rps'])} requests/s.")
+        if not math.isnan(float(fit['slo_rps'])):
+            lines.append(f"Within the SLO {fit['slo']} ({label}): up to "
+                         f"{number(fit['slo_rps'])} requests/s, at {fit['slo_users']} users.")
+        else:
+            lines.append(f"No valid point of {label} met the SLO {fit['slo']}.")
+    littles = report.littles.dropna(subset=["residual"])
+    off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
+    if len(littles):
+        text = (f"Little's law: {len(off)} of {len(littles)} points miss users = throughput x "
+                f"(response time + think time) by more than {LITTLE_TOLERANCE:.0%}")
+        if len(off):
+            worst = off.assign(size=off["residual"].abs()).sort_values("size").iloc[-1]
+            text += (f" (largest {abs(worst['residual']):.0%}, at {worst['point_id']}): users "
+                     "spent that time in the load generator, not waiting for the service.")
+        lines.append(text if len(off) else text + ".")
+    bad = report.untrusted
+    if bad.empty:
+        lines.append(f"All {finished} finished points are valid.")
+    else:
+        counts = bad["status"].value_counts()
+        parts = [f"{count} {status} ({STATUS_MEANING.get(str(status), str(status))})"
+                 for status, count in counts.items()]
+        lines.append(f"{len(bad)} of {finished} points are not trustworthy and are kept out of "
+                     f"the means, ratios and fits: " + "; ".join(parts) + ".")
+    return lines
+
+
+def _class_answer(ratios: pd.DataFrame) -> list[str]:
+    usable = ratios[ratios["rps"].notna()] if not ratios.empty else ratios
+    if usable.empty:
+        return ["FastHttpUser vs HttpUser: no (mix, users) cell has valid points of both "
+                "classes, so no comparison is made (see the untrusted points below)."]
+    best = usable.sort_values("rps").iloc[-1]
+    faster = "FastHttpUser" if best["rps"] >= 1 else "HttpUser"
+    factor = best["rps"] if best["rps"] >= 1 else 1 / best["rps"]
+    ci = ("" if math.isnan(best["rps_lo"]) else
+          f" (95% CI {best['rps_lo']:.2f}-{best['rps_hi']:.2f} as FastHttpUser/HttpUser)")
+    wins = int((usable["rps"] > 1).sum())
+    return [f"{faster} gave the most throughput: {factor:.2f}x the other class{ci} at "
+            f"{int(best['users'])} users, mix {best['mix']}; p95 ratio "
+            f"{number(best['p95_ms'], 2)}. FastHttpUser had the higher throughput in {wins} of "
+            f"{len(usable)} comparable cells."]
+
+
+def _over_time_run(points: pd.DataFrame) -> str | None:
+    rows = points[points["endpoint"] == AGGREGATED]
+    if rows.empty:
+        return None
+    bad = rows[rows["status"] != "valid"]
+    chosen = bad if not bad.empty else rows
+    return str(chosen.sort_values(["users", "requests"]).iloc[-1]["run_id"])
+
+
+def write(report: Report, out_dir: Path) -> Path:
+    """Write index.html, report.md and the PNGs under ``out_dir``; return index.html's path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    images: dict[str, bytes] = {}
+    for name, figure in report.figures.items():
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=90)
+        images[name] = buffer.getvalue()
+        (out_dir / f"{name}.png").write_bytes(images[name])
+    sections = _sections(report)
+    (out_dir / "report.md").write_text(_markdown(report, sections, list(images)))
+    index = out_dir / "index.html"
+    index.write_text(_html(report, sections, images))
+    return index
+
+
+def _sections(report: Report) -> list[tuple[str, pd.DataFrame]]:
+    return [
+        ("Points (Aggregated; means over valid repeats, percentiles from merged histograms)",
+         tables.summary_table(report.summary)),
+        ("FastHttpUser / HttpUser", tables.ratio_table(report.ratios)),
+        ("Mix vs mix (ratios of the means, valid points only)",
+         tables.mix_table(report.mixes)),
+        ("Capacity (Universal Scalability Law, valid points only)",
+         tables.capacity_display(report.capacity)),
+        ("Points not trustworthy", report.untrusted.rename(columns={"gen_cpu_mean":
+                                                                    "generator CPU %"})),
+        ("Warnings (doubts that change no verdict)", tables.warnings_table(report.sweep.points)),
+        ("Little's law check (users = throughput x (response time + think time))",
+         tables.littles_table(report.littles)),
+        ("Per endpoint", tables.endpoint_table(report.summary)),
+        ("Earlier attempts of re-run points (final: false; more generator processes followed)",
+         tables.attempts_table(report.sweep.runs)),
+    ]
+
+
+def _metadata(report: Report) -> str:
+    manifest = {key: value for key, value in report.sweep.manifest.items() if key != "points"}
+    return json.dumps(manifest, indent=2, default=str)
+
+
+def _markdown(report: Report, sections: list[tuple[str, pd.DataFrame]], images: list[str]) -> str:
+    parts = [f"# Sweep {report.sweep.sweep_id}\n", "## The answer\n"]
+    parts += [f"- {line}" for line in report.headline]
+    for title, frame in sections:
+        parts += [f"\n## {title}\n", markdown_table(frame)]
+    parts.append("\n## Plots\n")
+    parts += [f"![{name}]({name}.png)\n" for name in images]
+    parts += ["\n## Run metadata\n", "```json", _metadata(report), "```\n"]
+    return "\n".join(parts)
+
+
+STYLE = """body{font-family:sans-serif;margin:2em;max-width:78em;color:#222}
+table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}
+td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}
+.answer li{margin:.3em 0}img{max-width:100%}pre{background:#f6f6f6;padding:1em;font-size:11px}"""
+
+
+def _html(report: Report, sections: list[tuple[str, pd.DataFrame]],
+          images: dict[str, bytes]) -> str:
+    title = html.escape(f"Sweep {report.sweep.sweep_id}")
+    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>",
+             f"<style>{STYLE}</style></head><body><h1>{title}</h1>",
+             "<h2>The answer</h2><ul class='answer'>"]
+    parts += [f"<li>{html.escape(line)}</li>" for line in report.headline]
+    parts.append("</ul>")
+    for heading, frame in sections:
+        parts += [f"<h2>{html.escape(heading)}</h2>", html_table(frame)]
+    parts.append("<h2>Plots</h2>")
+    for name, data in images.items():
+        encoded = base64.b64encode(data).decode("ascii")
+        parts.append(f"<p><img alt='{name}' src='data:image/png;base64,{encoded}'></p>")
+    parts += ["<h2>Run metadata</h2>", f"<pre>{html.escape(_metadata(report))}</pre>",
+              "</body></html>"]
+    return "\n".join(parts)
+
+
+def render(path: Path | str, slo_ms: float = 100.0) -> Path:
+    """Load a sweep and write its report under ``SWEEP_DIR/report/``; return index.html."""
+    sweep = load(path)
+    return write(build(sweep, slo_ms), sweep.path / "report")

@@ -1,0 +1,118 @@
+"""Display tables shared by the command line, the report and the notebooks."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from analysis._format import number, with_ci
+from analysis._locust import AGGREGATED
+
+
+def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataFrame:
+    """One line per point of the matrix (``stats.summarise`` rows), figures formatted."""
+    rows = summary[summary["endpoint"] == endpoint]
+    return pd.DataFrame({
+        "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
+        "n": rows["n"], "verdict": rows["statuses"],
+        "rps [95% CI]": [with_ci(m, lo, hi) for m, lo, hi in
+                         zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
+        "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
+        "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
+        "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
+        "p95 ms [95% CI]": [with_ci(m, lo, hi) for m, lo, hi in
+                            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"],
+                                strict=True)],
+        "failures": rows["failures"],
+        "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
+        "service CPU %": rows["service_cpu_mean"].map(lambda v: number(v, 0)),
+    }).reset_index(drop=True)
+
+
+def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Per endpoint of every point: throughput and pooled percentiles."""
+    rows = summary[summary["endpoint"] != AGGREGATED]
+    return pd.DataFrame({
+        "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
+        "endpoint": rows["endpoint"], "verdict": rows["statuses"],
+        "rps": rows["rps"].map(number), "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
+        "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
+        "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
+        "failures": rows["failures"],
+    }).reset_index(drop=True)
+
+
+def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
+    """``compare.class_ratio`` formatted: ratios with their 95% CI."""
+    if ratios.empty:
+        return ratios
+    table = ratios[["mix", "users"]].copy()
+    for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+        table[metric.removesuffix("_ms") + " ratio"] = [
+            with_ci(m, lo, hi, 2) for m, lo, hi in
+            zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
+    table["note"] = ratios["note"]
+    return table.reset_index(drop=True)
+
+
+def warnings_table(points: pd.DataFrame) -> pd.DataFrame:
+    """The points whose verdict carries warnings."""
+    rows = points[(points["endpoint"] == AGGREGATED) & (points["warnings"] != "")]
+    return pd.DataFrame({"point": rows["point_id"], "verdict": rows["status"],
+                         "warnings": rows["warnings"]}).reset_index(drop=True)
+
+
+def attempts_table(runs: pd.DataFrame) -> pd.DataFrame:
+    """Every run of the points that were run more than once, final or not."""
+    rows = runs[runs["endpoint"] == AGGREGATED]
+    repeated = rows.groupby("point_id")["run_id"].transform("count") > 1
+    rows = rows[repeated].sort_values(["point_id", "attempt"])
+    return pd.DataFrame({
+        "run": rows["run_id"], "attempt": rows["attempt"], "final": rows["final"],
+        "processes": rows["processes"], "verdict": rows["status"],
+        "rps": rows["rps"].map(number), "p95 ms": rows["p95_ms"].map(lambda v: number(v, 0)),
+        "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
+    }).reset_index(drop=True)
+
+
+def mix_table(ratios: pd.DataFrame) -> pd.DataFrame:
+    """``compare.mix_ratio`` rows (with a ``mixes`` label column) formatted."""
+    if ratios.empty:
+        return ratios
+    table = ratios[["mixes", "user_class", "users"]].copy()
+    for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+        table[metric.removesuffix("_ms") + " ratio"] = [
+            with_ci(m, lo, hi, 2) for m, lo, hi in
+            zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
+    return table.reset_index(drop=True)
+
+
+def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
+    """``capacity.capacity_table`` formatted."""
+    if capacity.empty:
+        return capacity
+    return pd.DataFrame({
+        "class": capacity["user_class"], "mix": capacity["mix"],
+        "valid points": capacity["valid_points"],
+        "contention sigma": capacity["sigma"].map(lambda v: number(v, 4)),
+        "coherency kappa": capacity["kappa"].map(lambda v: number(v, 6)),
+        "R^2": capacity["r_squared"].map(lambda v: number(v, 3)),
+        "peak users": capacity["peak_users"].map(lambda v: number(v, 0)),
+        "max rps (USL)": capacity["max_rps"].map(number),
+        "max rps (measured)": capacity["measured_max_rps"].map(number),
+        "SLO": capacity["slo"], "rps within SLO": capacity["slo_rps"].map(number),
+        "at users": capacity["slo_users"].map(lambda v: "-" if v is None or v != v else int(v)),
+        "note": capacity["note"],
+    }).reset_index(drop=True)
+
+
+def littles_table(littles: pd.DataFrame) -> pd.DataFrame:
+    """``checks.littles_law`` formatted."""
+    return pd.DataFrame({
+        "point": littles["point_id"], "users": littles["users"],
+        "rps": littles["rps"].map(number),
+        "mean ms": littles["mean_ms"].map(lambda v: number(v, 2)),
+        "think s": littles["think_s"].map(lambda v: number(v, 2)),
+        "rps x (R + Z)": littles["predicted_users"].map(lambda v: number(v, 2)),
+        "residual": littles["residual"].map(lambda v: "-" if v != v else f"{v:+.0%}"),
+        "verdict": littles["status"],
+    })

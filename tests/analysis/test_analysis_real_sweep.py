@@ -1,0 +1,68 @@
+"""The analysis of the small real sweep under tests/data/ (written by the real runner)."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+from _analysis_helpers import final_run_dirs
+
+from analysis import littles_law, load, summarise
+from analysis.histograms import merge, percentile
+
+
+def test_one_row_per_final_point_and_endpoint_with_parameters_and_verdicts(
+        sweep_dir: Path) -> None:
+    sweep = load(sweep_dir)
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert sorted(sweep.aggregated["point_id"]) == sorted(manifest["points"])
+    assert set(sweep.points["user_class"]) == {"http", "fast"}
+    for column in ("users", "mix", "status", "reasons", "gen_cpu_mean", "service_cpu_mean",
+                   "rps", "p95_ms", "histogram"):
+        assert column in sweep.points.columns
+    assert not sweep.points.duplicated(["point_id", "endpoint"]).any()
+
+
+def test_counts_agree_with_the_runners_record_of_locusts_aggregated_row(sweep_dir: Path) -> None:
+    sweep = load(sweep_dir)
+    for run_dir in final_run_dirs(sweep_dir):
+        run = json.loads((run_dir / "run.json").read_text())
+        stats = pd.read_csv(run_dir / "locust_stats.csv")
+        csv_total = stats[stats["Name"] == "Aggregated"].iloc[0]
+        row = sweep.aggregated[sweep.aggregated["run_id"] == run["run_id"]].iloc[0]
+        # the final CSV is Locust's last 1 s snapshot: it lags the final JSON by up to ~1 s
+        lag = row["requests"] - csv_total["Request Count"]
+        assert 0 <= lag <= 1.5 * row["rps"], (run["run_id"], lag)
+        assert math.isclose(row["rps"], csv_total["Requests/s"], rel_tol=0.25)
+        assert run["requests"]["total"] == csv_total["Request Count"]
+        assert row["status"] == run["verdict"]["status"]
+
+
+def test_pooled_percentiles_are_read_off_the_merged_histograms(sweep_dir: Path) -> None:
+    sweep = load(sweep_dir)
+    summary = summarise(sweep.points)
+    row = summary[(summary["endpoint"] == "Aggregated")].iloc[0]
+    repeats = sweep.aggregated[(sweep.aggregated["user_class"] == row["user_class"])
+                               & (sweep.aggregated["users"] == row["users"])
+                               & (sweep.aggregated["status"].isin(["valid"]) == row["trusted"])]
+    merged = merge(repeats["histogram"])
+    assert row["pooled_p95_ms"] == percentile(merged, 0.95)
+    assert row["requests"] == sum(merged.values()) == repeats["requests"].sum()
+
+
+def test_untrusted_points_are_never_averaged_with_valid_ones(sweep_dir: Path) -> None:
+    sweep = load(sweep_dir)
+    summary = summarise(sweep.points)
+    for row in summary.itertuples():
+        statuses = set(str(row.statuses).split(", "))
+        assert (statuses == {"valid"}) == row.trusted
+
+
+def test_littles_law_is_computed_for_every_point(sweep_dir: Path) -> None:
+    sweep = load(sweep_dir)
+    table = littles_law(sweep.points)
+    assert len(table) == len(sweep.aggregated)
+    # closed loop without think time: users >= throughput x response time
+    assert (table["residual"] > -0.1).all(), table
