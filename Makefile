@@ -40,11 +40,107 @@ lint: venv
 	$(VENV)/bin/mypy
 
 # --- main job -----------------------------------------------------------------------------------
+# The quick sweep (scenarios/sweeps/quick.toml, about 70 s) against a local service it starts
+# itself, then the report of results/latest. A point that is not valid (e.g. generator-bound)
+# makes the sweep exit 1; the demo still writes the report, which shows the verdicts.
 demo: venv
-	@echo "demo: the quick sweep and its report are added by the scenarios and analysis work"
+	$(PY) -m scenarios.sweep --preset quick --out results; status=$$?; \
+	  if [ $$status -gt 1 ]; then exit $$status; fi
+	$(PY) -m analysis report results/latest
 
 # --- benchmarks ---------------------------------------------------------------------------------
 bench: bench-service bench-scenarios bench-sweep bench-analysis
+
+# The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
+bench-service: venv system-deps
+	$(PY) bench/service.py
+
+# Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
+bench-scenarios: venv
+	$(PY) bench/user_classes.py
+
+# The sweep runner's own overhead: wall time / (ramps + windows) of a 6-point sweep, <= 1.15 (~60 s).
+bench-sweep: venv
+	$(PY) bench/sweep_overhead.py
+
+# Analysis: 1M-row history load vs pandas.read_csv (<= 2x) and a 48-point report (< 15 s) (~40 s).
+bench-analysis: venv
+	$(PY) bench/analysis.py
+
+# --- the study ----------------------------------------------------------------------------------
+# Regenerates docs/study/ (docs/study/run_study.sh): the seed sweep (the original write-up's test),
+# the study sweep with --processes auto, the wrk cross-check (bench/crosscheck_wrk.py), and each
+# sweep's report, copied to docs/study/{seed-report,study-report,crosscheck}/ with run.md (~30 min).
+# STUDY_HOST=http://HOST:PORT runs against a deployed service; STUDY_PRESET, SEED_PRESET (preset
+# names or .toml files) and CROSSCHECK_USERS try it quickly, e.g.
+#   make study STUDY_PRESET=quick SEED_PRESET=quick CROSSCHECK_USERS=10        (~3 min)
+study: venv system-deps
+	STUDY_HOST='$(STUDY_HOST)' STUDY_PRESET='$(STUDY_PRESET)' SEED_PRESET='$(SEED_PRESET)' \
+	  CROSSCHECK_USERS='$(CROSSCHECK_USERS)' PY=$(PY) docs/study/run_study.sh
+
+# --- AWS deployment (terraform/README.md) -------------------------------------------------------
+# checkov pins heavy dependencies of its own, so it lives in a venv apart from the project's.
+TOOLS_VENV := .venv-tools
+TF := terraform -chdir=terraform
+# Where the registry is out of reach, providers come from a local mirror (as on the CI machines).
+TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
+TF_INIT := $(TF) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
+# ECR tags are immutable: every deploy pushes a new tag (UTC time and commit).
+ifndef IMAGE_TAG
+IMAGE_TAG := $(shell date -u +%Y%m%d%H%M%S)-$(shell git rev-parse --short HEAD 2>/dev/null || echo local)
+endif
+
+.PHONY: tools tf-check
+
+tools: $(TOOLS_VENV)/.installed
+
+$(TOOLS_VENV)/.installed:
+	$(PYTHON) -m venv $(TOOLS_VENV)
+	$(TOOLS_VENV)/bin/pip install --quiet 'checkov>=3.2,<4' 2>&1 | grep -v "^WARNING: Location" || true
+	$(TOOLS_VENV)/bin/checkov --version
+	touch $@
+
+# Static checks of terraform/ and the Dockerfile, without AWS (the tests also apply it to moto).
+tf-check: tools
+	terraform fmt -check -recursive terraform
+	$(TF_INIT) -backend=false >/dev/null
+	$(TF) validate
+	$(TOOLS_VENV)/bin/checkov --config-file .checkov.yaml --compact --quiet -d terraform --framework terraform
+	$(TOOLS_VENV)/bin/checkov --config-file .checkov.yaml --compact --quiet -f Dockerfile --framework dockerfile
+
+# Needs AWS credentials, the AWS CLI, buildah, and terraform/terraform.tfvars (allowed_ingress_cidrs).
+deploy:
+	@test -f terraform/terraform.tfvars || { echo "deploy: write terraform/terraform.tfvars first (allowed_ingress_cidrs at least; see terraform/README.md)" >&2; exit 1; }
+	$(TF_INIT)
+	$(TF) apply -input=false -var image_tag=$(IMAGE_TAG) -target=aws_ecr_repository.this
+	set -e; export STORAGE_DRIVER=$${STORAGE_DRIVER:-vfs}; \
+	  service_repo=$$($(TF) output -raw ecr_repository_url); \
+	  loadgen_repo=$$($(TF) output -raw ecr_loadgen_repository_url); \
+	  registry=$${service_repo%%/*}; region=$$(echo $$registry | cut -d. -f4); \
+	  password=$$(aws ecr get-login-password --region $$region); \
+	  echo "$$password" | buildah login --username AWS --password-stdin $$registry; \
+	  deploy/build_image.sh service $$service_repo:$(IMAGE_TAG); \
+	  deploy/build_image.sh loadgen $$loadgen_repo:$(IMAGE_TAG); \
+	  buildah push $$service_repo:$(IMAGE_TAG); \
+	  buildah push $$loadgen_repo:$(IMAGE_TAG)
+	$(TF) apply -input=false -var image_tag=$(IMAGE_TAG)
+	$(TF) output
+
+destroy:
+	$(TF_INIT) >/dev/null
+	$(TF) destroy -input=false -var image_tag=unused
+
+# --- container images (deploy/README.md): buildah, no Docker engine needed -----------------------
+LOCAL_BASE := localhost/loadbench-base:bookworm
+IMAGE_BASE ?= $(LOCAL_BASE)
+.PHONY: base-image image
+
+base-image: system-deps
+	deploy/build_base_image.sh $(LOCAL_BASE)
+
+image: system-deps $(if $(filter $(LOCAL_BASE),$(IMAGE_BASE)),base-image)
+	BASE_IMAGE=$(IMAGE_BASE) deploy/build_image.sh service
+	BASE_IMAGE=$(IMAGE_BASE) deploy/build_image.sh loadgen
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

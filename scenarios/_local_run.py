@@ -1,0 +1,98 @@
+"""One run on this machine: Locust forked onto the generator CPUs, sampled, watched, collected."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from scenarios._cpu_sampler import CpuSampler, cpu_csv, host_busy, mark_window
+from scenarios._local_target import LocalService
+from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios._matrix import USER_CLASSES, Point, SweepConfig
+from scenarios._results_io import write_atomic
+from scenarios._run_record import RunOutcome
+
+DEADLINE_GRACE_S = 60.0  # a run still going this long after ramp + window is stopped as failed
+
+
+@dataclass
+class LocalRun:
+    config: SweepConfig
+    placement: dict[str, Any]
+    stop_event: threading.Event
+    on_tick: Callable[[], None]  # about once a second (the progress bar)
+    on_load_over: Callable[[], None]  # the window has ended: start the next point's service
+
+    def run(self, point: Point, processes: int, run_dir: Path, run_tag: str,
+            fork_server: LocustForkServer, service: LocalService | None,
+            failure_note: str | None, more_to_come: bool) -> RunOutcome:
+        """Run Locust for one point against ``service`` (or --host); never raises for a bad run."""
+        config = self.config
+        host = service.url if service else str(config.host)
+        names = (["locust"] if processes == 1
+                 else ["locust-master", *(f"locust-worker-{i}" for i in range(1, processes + 1))])
+        run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"])
+        run_time = math.ceil(config.ramp_s + config.duration_s)
+        options = LocustOptions(
+            config.locustfile, host, USER_CLASSES[point.user_class], point.users,
+            point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
+            ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
+            config.pacing, config.seed_products, run_tag)
+        sampler = CpuSampler()
+        if failure_note is None:
+            try:
+                run.start(options)
+            except (OSError, RuntimeError) as exc:  # the fork server is gone
+                failure_note = f"Locust could not be started: {exc}"
+                run.stop(grace_s=5)
+                run.interrupted = False
+        if failure_note is None:
+            for name, process in run.processes:
+                sampler.track("generator", name, process.pid)
+            if service is not None:
+                sampler.track("service", "service", service.process.pid)
+            sampler.start()
+            self._watch(run, run_time, more_to_come)
+        else:
+            run.started_at = run.ended_at = time.time()
+        samples = sampler.stop()
+        if run.exit_code is None and failure_note is None:
+            failure_note = "Locust did not end"
+        if failure_note is None and run.ended_at - run.started_at > run_time + DEADLINE_GRACE_S:
+            failure_note = f"the run overran its {run_time}s run time by {DEADLINE_GRACE_S:g}s"
+        with contextlib.suppress(FileNotFoundError):
+            run.collect()
+        samples = mark_window(samples, run.window_start, run.window_end)
+        write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
+        busy = {role: host_busy(sampler.host, self.placement.get(f"{role}_cpus"),
+                                run.window_start, run.window_end)
+                for role in ("generator", "service")}
+        return RunOutcome(run_dir, host, run.started_at, run.ended_at, run.window_start,
+                          run.window_end, run.exit_code, run.interrupted, failure_note,
+                          samples, busy, run.commands)
+
+    def _watch(self, run: LocustRun, run_time: float, more_to_come: bool) -> None:
+        deadline = time.monotonic() + run_time + DEADLINE_GRACE_S
+        last_tick = 0.0
+        while run.poll() is None:
+            if self.stop_event.is_set() and run.window_end is None:
+                run.stop()  # a window that already ended is kept: Locust is only writing files
+                return
+            if time.monotonic() > deadline:
+                run.stop()
+                run.interrupted = False
+                return
+            if more_to_come and run.window_end is not None:
+                self.on_load_over()  # overlap the next start-up with Locust writing its reports
+                more_to_come = False
+            if time.monotonic() - last_tick >= 1.0:
+                self.on_tick()
+                last_tick = time.monotonic()
+            self.stop_event.wait(0.05)
+        run.wait(30)

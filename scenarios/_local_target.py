@@ -1,0 +1,126 @@
+"""The local target: `python -m target_service` on loopback, pinned, and the /health preflight."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+_PR_SET_PDEATHSIG = 1
+
+
+class TargetError(RuntimeError):
+    """The target did not answer, or the local service did not start; one line."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def child_setup(cpus: list[int] | None) -> Callable[[], None]:
+    """A preexec_fn: die with the runner (even on SIGKILL), and run on the given CPUs."""
+    def setup() -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if cpus:
+            os.sched_setaffinity(0, cpus)
+    return setup
+
+
+def health(url: str, timeout: float = 2.0) -> dict[str, Any]:
+    """GET /health; the JSON body, or TargetError naming the URL and the problem."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/health", timeout=timeout) as response:
+            body = response.read()
+    except urllib.error.HTTPError as exc:
+        raise TargetError(f"{url}/health answered {exc.code}") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise TargetError(f"{url}/health: no answer ({reason})") from None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+@dataclass
+class LocalService:
+    url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+    started_at: float
+
+    def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise TargetError(f"the local service exited with code {self.process.returncode} "
+                                  f"at start-up (see {self.log_path})")
+            try:
+                return health(self.url, timeout=1.0)
+            except TargetError:
+                if time.monotonic() > deadline:
+                    raise TargetError(f"the local service at {self.url} was not healthy after "
+                                      f"{timeout:g}s (see {self.log_path})") from None
+            time.sleep(0.02)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_service(log_path: Path, workers: int, cpus: list[int] | None) -> LocalService:
+    """Start a fresh service on a free loopback port (not waiting for it: see wait_healthy)."""
+    port = free_port()
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    command = [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port", str(port),
+               "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                                   stdin=subprocess.DEVNULL, start_new_session=True,
+                                   preexec_fn=child_setup(cpus))
+    return LocalService(f"http://127.0.0.1:{port}", process, log_path, time.time())
+
+
+def default_placement(service_cpus: list[int] | None, generator_cpus: list[int] | None,
+                      local: bool) -> dict[str, Any]:
+    """Service on the first CPU, generators on the rest, when there are at least two."""
+    available = sorted(os.sched_getaffinity(0))
+    for name, chosen in (("--service-cpus", service_cpus), ("--generator-cpus", generator_cpus)):
+        unknown = sorted(set(chosen or []) - set(available))
+        if unknown:
+            raise TargetError(f"{name}: CPU {unknown[0]} is not available (this process may use "
+                              f"{', '.join(map(str, available))})")
+    if not local:
+        service_cpus = None
+        generator_cpus = generator_cpus or (available if len(available) > 1 else None)
+    elif service_cpus is None and generator_cpus is None and len(available) >= 2:
+        service_cpus, generator_cpus = available[:1], available[1:]
+    elif service_cpus is not None and generator_cpus is None:
+        generator_cpus = [c for c in available if c not in service_cpus] or None
+    elif generator_cpus is not None and service_cpus is None:
+        service_cpus = [c for c in available if c not in generator_cpus] or None
+    overlap = sorted(set(service_cpus or []) & set(generator_cpus or []))
+    return {"cpu_count": len(available), "service_cpus": service_cpus,
+            "generator_cpus": generator_cpus, "shared_cpus": overlap or None}

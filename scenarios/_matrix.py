@@ -1,0 +1,274 @@
+"""The sweep's configuration: defaults, a TOML file, flags on top, and the matrix of points."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from scenarios.mixes import MixError, resolve_mix
+from scenarios.pacing import PacingError, parse_pacing
+from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
+
+PRESETS_DIR = Path(__file__).resolve().parent / "sweeps"
+
+
+class ConfigError(ValueError):
+    """A flag, a TOML file or a value that cannot be used; the message is one line."""
+
+
+@dataclass
+class SweepConfig:
+    """Every setting of a sweep, fully resolved (defaults, then the TOML file, then flags)."""
+
+    preset: str | None = None
+    config_file: str | None = None
+    host: str | None = None
+    user_classes: list[str] = field(default_factory=lambda: ["http", "fast"])
+    mixes: list[str] = field(default_factory=lambda: ["read-heavy"])
+    weights: str | None = None
+    users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
+    ramp_s: float = 2.0
+    duration_s: float = 10.0
+    repeats: int = 1
+    processes: int | str = 1
+    pacing: str = "none"
+    seed_products: int = 1000
+    out: str = "results"
+    service_workers: int = 1
+    service_cpus: list[int] | None = None
+    generator_cpus: list[int] | None = None
+    generator_cpu_threshold: float = 90.0
+    error_threshold: float = 0.01
+    min_requests: int = 100
+    slo: str | None = None
+    fail_fast: bool = False
+    master_host: str | None = None
+    expect_workers: int = 1
+    locustfile: str = LOCUSTFILE
+
+    @property
+    def target(self) -> str:
+        if self.master_host:
+            return "remote-master"
+        return "remote" if self.host else "local"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "target": self.target}
+
+
+@dataclass(frozen=True)
+class Point:
+    """One cell of the matrix: user class x mix x users x repeat."""
+
+    user_class: str
+    mix: str
+    weights: dict[str, int]
+    users: int
+    repeat: int
+
+    @property
+    def point_id(self) -> str:
+        return f"{self.user_class}-{self.mix}-u{self.users:04d}-r{self.repeat}"
+
+    def run_id(self, processes: int) -> str:
+        return f"{self.point_id}-p{processes}"
+
+
+_FIELD_NAMES = {f.name for f in fields(SweepConfig)}
+# TOML keys (and flags) that name a field differently.
+_ALIASES = {"ramp": "ramp_s", "duration": "duration_s", "config": "config_file"}
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
+
+
+def parse_duration(value: Any, what: str) -> float:
+    """``"2s"``, ``"500ms"``, ``"1m"`` or a number of seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{what}: expected a duration such as 2s, got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    else:
+        match = _DURATION.match(str(value))
+        if not match:
+            raise ConfigError(f"{what}: expected a duration such as 2s or 500ms, got {value!r}")
+        unit = match.group(2) or "s"
+        seconds = float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0}[unit]
+    if seconds < 0:
+        raise ConfigError(f"{what}: must not be negative")
+    return seconds
+
+
+def _as_list(value: Any, what: str) -> list[Any]:
+    if isinstance(value, str):
+        items: list[Any] = [v.strip() for v in value.split(",") if v.strip()]
+    elif isinstance(value, list):
+        items = list(value)
+    else:
+        raise ConfigError(f"{what}: expected a list or a comma-separated string, got {value!r}")
+    if not items:
+        raise ConfigError(f"{what}: must not be empty")
+    return items
+
+
+def _as_int(value: Any, what: str, minimum: int) -> int:
+    try:
+        number = int(value)
+        if isinstance(value, bool) or (isinstance(value, float | str) and float(value) != number):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what}: expected a whole number, got {value!r}") from None
+    if number < minimum:
+        raise ConfigError(f"{what}: must be at least {minimum}, got {number}")
+    return number
+
+
+def _as_float(value: Any, what: str) -> float:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what}: expected a number, got {value!r}") from None
+
+
+def _normalise(key: str, value: Any, what: str) -> Any:
+    """Check one setting's value and convert it to the field's type."""
+    if key in ("ramp_s", "duration_s"):
+        seconds = parse_duration(value, what)
+        if key == "duration_s" and seconds <= 0:
+            raise ConfigError(f"{what}: the measured window must be longer than 0s")
+        return seconds
+    if key == "user_classes":
+        names = [str(v) for v in _as_list(value, what)]
+        for name in names:
+            if name not in USER_CLASSES:
+                raise ConfigError(
+                    f"{what}: unknown user class {name!r}: choose from {', '.join(USER_CLASSES)}"
+                )
+        return names
+    if key == "mixes":
+        return [str(v) for v in _as_list(value, what)]
+    if key == "users":
+        return [_as_int(v, what, 1) for v in _as_list(value, what)]
+    if key in ("service_cpus", "generator_cpus"):
+        return None if value is None else [_as_int(v, what, 0) for v in _as_list(value, what)]
+    if key in ("repeats", "service_workers", "expect_workers"):
+        return _as_int(value, what, 1)
+    if key in ("seed_products", "min_requests"):
+        return _as_int(value, what, 0)
+    if key == "processes":
+        if str(value).strip() == "auto":
+            return "auto"
+        return _as_int(value, what, 1)
+    if key in ("generator_cpu_threshold", "error_threshold"):
+        return _as_float(value, what)
+    if key == "fail_fast":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{what}: expected true or false, got {value!r}")
+        return value
+    return None if value is None else str(value)
+
+
+def _field_for(key: str) -> str | None:
+    name = key.replace("-", "_")
+    name = _ALIASES.get(name, name)
+    return name if name in _FIELD_NAMES else None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Read a sweep TOML file into checked settings; errors name the file and the key."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    raw = raw.get("sweep", raw) if isinstance(raw.get("sweep"), dict) else raw
+    settings: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _field_for(key)
+        if name is None or name in ("preset", "config_file"):
+            raise ConfigError(f"{path}: unknown setting {key!r}")
+        settings[name] = _normalise(name, value, f"{path}: {key}")
+    return settings
+
+
+def preset_path(name: str) -> Path:
+    path = PRESETS_DIR / f"{name}.toml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in PRESETS_DIR.glob("*.toml")))
+        raise ConfigError(f"--preset: unknown preset {name!r}: choose from {known}")
+    return path
+
+
+def resolve_config(flags: dict[str, Any]) -> SweepConfig:
+    """Defaults, then the preset or --config file, then every flag that was given."""
+    preset, config_file = flags.get("preset"), flags.get("config_file")
+    if preset and config_file:
+        raise ConfigError("--preset and --config: give one or the other")
+    settings: dict[str, Any] = {}
+    if preset:
+        settings.update(load_toml(preset_path(preset)))
+    elif config_file:
+        settings.update(load_toml(Path(config_file)))
+    for key, value in flags.items():
+        if value is None or key in ("preset", "config_file"):
+            continue
+        settings[key] = _normalise(key, value, "--" + key.replace("_", "-").removesuffix("-s"))
+    config = SweepConfig(preset=preset, config_file=config_file, **settings)
+    check_config(config)
+    return config
+
+
+def check_config(config: SweepConfig) -> None:
+    if config.master_host and not config.host:
+        raise ConfigError("--master-host: also give --host, the target the workers load")
+    if config.host and not re.match(r"^https?://", config.host):
+        raise ConfigError(f"--host: expected a URL such as http://127.0.0.1:8080, "
+                          f"got {config.host!r}")
+    if config.master_host and not re.match(r"^https?://", config.master_host):
+        raise ConfigError(f"--master-host: expected a URL, got {config.master_host!r}")
+    if not config.generator_cpu_threshold > 0:
+        raise ConfigError("--generator-cpu-threshold: must be above 0 (percent of one core)")
+    if not 0 <= config.error_threshold <= 1:
+        raise ConfigError("--error-threshold: a ratio between 0 and 1, e.g. 0.01 for 1%")
+    mix_weights(config)  # unknown mixes and bad weights fail now, not mid-sweep
+    pacing_params(config)
+
+
+def pacing_params(config: SweepConfig) -> dict[str, Any]:
+    try:
+        return parse_pacing(config.pacing)
+    except PacingError as exc:
+        raise ConfigError(f"--pacing: {exc}") from None
+
+
+def mix_weights(config: SweepConfig) -> dict[str, dict[str, int]]:
+    """Each mix's name and full task weights (``custom`` when --weights is given)."""
+    try:
+        if config.weights:
+            name, weights = resolve_mix("custom", config.weights)
+            return {name: weights}
+        return dict(resolve_mix(mix) for mix in config.mixes)
+    except MixError as exc:
+        raise ConfigError(f"--{'weights' if config.weights else 'mixes'}: {exc}") from None
+
+
+def expand(config: SweepConfig) -> list[Point]:
+    """Every point of the matrix in run order.
+
+    Repeats are the outer loop, so that drift on a shared machine spreads over all points
+    instead of landing on one; within a repeat: user class, mix, then users (ascending).
+    """
+    weights = mix_weights(config)
+    return [
+        Point(user_class, mix, weights[mix], users, repeat)
+        for repeat in range(1, config.repeats + 1)
+        for user_class in config.user_classes
+        for mix in weights
+        for users in config.users
+    ]

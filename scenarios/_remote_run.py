@@ -1,0 +1,59 @@
+"""One point on a remote Locust master (``--master-host``), through scenarios/remote_master.py."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from scenarios._cpu_sampler import cpu_csv
+from scenarios._matrix import USER_CLASSES, Point, SweepConfig
+from scenarios._results_io import write_atomic
+from scenarios._run_record import RunOutcome
+from scenarios._verdict import CpuSample
+from scenarios.remote_master import RemoteMasterError, run_remote_point, wait_for_workers
+
+
+def check_master(config: SweepConfig, timeout_s: float = 30.0) -> int:
+    """Preflight: the master answers and has its workers; RemoteMasterError otherwise."""
+    assert config.master_host is not None
+    deadline = time.monotonic() + timeout_s
+    while True:  # a master that is still starting refuses connections for a moment
+        try:
+            return wait_for_workers(config.master_host, config.expect_workers,
+                                    max(1.0, deadline - time.monotonic()))
+        except RemoteMasterError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+
+
+def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path,
+                  stop_event: threading.Event) -> RunOutcome:
+    """Swarm, ramp, reset, measure and download; the workers' cpu_usage is the CPU evidence."""
+    assert config.master_host is not None and config.host is not None
+    options: dict[str, Any] = ({"weights": config.weights} if point.mix == "custom"
+                               else {"mix": point.mix})
+    # user_classes is honoured by a master started with --class-picker; others run their own
+    options.update(pacing=config.pacing, seed_products=config.seed_products, run_tag=run_tag,
+                   user_classes=USER_CLASSES[point.user_class])
+    spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
+    started = time.time()
+    remote = {"master_host": config.master_host, "expect_workers": config.expect_workers}
+    try:
+        result = run_remote_point(config.master_host, config.expect_workers, point.users,
+                                  spawn_rate, config.ramp_s, config.duration_s, config.host,
+                                  options, run_dir, stop_event)
+    except RemoteMasterError as exc:
+        write_atomic(run_dir / "cpu.csv", cpu_csv([]))
+        return RunOutcome(run_dir, config.host, started, time.time(), None, None, None,
+                          stop_event.is_set(), str(exc), remote_generator=True,
+                          extra={"remote": remote})
+    samples = [CpuSample(row["t"], "generator", 0, row["name"], row["cpu_percent"], "",
+                         bool(row["in_window"])) for row in result.cpu_rows()]
+    write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
+    remote.update(ramp_done_at=result.ramp_done_at, missing_files=result.missing)
+    return RunOutcome(run_dir, config.host, result.swarm_at, result.stopped_at,
+                      result.window_start, result.window_end, None, result.interrupted, None,
+                      samples, {}, [], remote_generator=True, extra={"remote": remote})

@@ -1,0 +1,97 @@
+"""A run's run.json (results/README.md): its parameters, timing, CPU evidence and verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scenarios._cpu_sampler import summarise
+from scenarios._matrix import Point, SweepConfig, pacing_params
+from scenarios._results_io import SCHEMA_VERSION, utc_iso
+from scenarios._slo import Objective, aggregated_row, violations
+from scenarios._verdict import CpuSample, RunFacts, Thresholds, judge
+
+
+@dataclass
+class RunOutcome:
+    """What one Locust run (local or on a remote master) left behind."""
+
+    run_dir: Path
+    host: str
+    started_at: float
+    ended_at: float
+    window_start: float | None
+    window_end: float | None
+    exit_code: int | None  # None for a remote master: it has no exit code of its own
+    interrupted: bool
+    failure_note: str | None
+    samples: list[CpuSample] = field(default_factory=list)
+    busy: dict[str, list[float]] = field(default_factory=dict)  # role -> host CPU busy per sample
+    commands: list[list[str]] = field(default_factory=list)
+    remote_generator: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)  # added to run.json as is
+
+    @property
+    def window_s(self) -> float | None:
+        if self.window_start is None or self.window_end is None:
+            return None
+        return self.window_end - self.window_start
+
+
+def _float(row: dict[str, str] | None, column: str) -> float | None:
+    try:
+        return float(row[column]) if row else None
+    except (KeyError, ValueError):
+        return None
+
+
+def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome,
+                 config: SweepConfig, thresholds: Thresholds, objectives: list[Objective],
+                 placement: dict[str, Any], with_service: bool) -> dict[str, Any]:
+    """The run.json of one run, with ``final`` false until the runner decides."""
+    row = aggregated_row(outcome.run_dir / "locust_stats.csv")
+    total = int(float(row["Request Count"])) if row else None
+    failures = int(float(row["Failure Count"])) if row else 0
+    window_s = outcome.window_s
+    exit_code = 0 if outcome.remote_generator and outcome.exit_code is None else outcome.exit_code
+    verdict = judge(RunFacts(exit_code, outcome.interrupted, config.duration_s, window_s,
+                             total, failures, outcome.samples, outcome.remote_generator,
+                             outcome.failure_note, outcome.busy.get("generator", []),
+                             outcome.busy.get("service", []) if with_service else []),
+                    thresholds)
+    spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
+    host_busy = {f"{role}_cpus": values for role, values in outcome.busy.items()
+                 if role == "generator" or with_service}
+    return {
+        "schema_version": SCHEMA_VERSION, "run_id": point.run_id(processes),
+        "point_id": point.point_id, "final": False, "attempt": attempt,
+        "params": {
+            "user_class": point.user_class, "mix": point.mix, "weights": point.weights,
+            "users": point.users, "repeat": point.repeat, "processes": processes,
+            "spawn_rate": spawn_rate, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
+            "pacing": pacing_params(config), "host": outcome.host,
+        },
+        "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
+        "window": {
+            "start": utc_iso(outcome.window_start) if outcome.window_start is not None else None,
+            "end": utc_iso(outcome.window_end) if outcome.window_end is not None else None,
+            "seconds": round(window_s, 3) if window_s is not None else None,
+        },
+        "exit_code": outcome.exit_code,
+        "command": outcome.commands[0] if outcome.commands else [],
+        "worker_commands": outcome.commands[1:],
+        "cpu": summarise(outcome.samples, with_service=with_service, host=host_busy),
+        "requests": {
+            "total": total, "failures": failures if row else None,
+            "unexpected_failure_ratio": verdict.evidence["unexpected_failure_ratio"],
+            "rps": _float(row, "Requests/s"),
+            "p50_ms": _float(row, "50%"), "p95_ms": _float(row, "95%"),
+        },
+        "verdict": verdict.to_dict(),
+        "placement": {"service_cpus": placement.get("service_cpus"),
+                      "generator_cpus": placement.get("generator_cpus")},
+        "slo": {"objectives": [o.text for o in objectives],
+                "violations": violations(objectives, row) if objectives else []},
+        **outcome.extra,
+    }

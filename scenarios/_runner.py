@@ -1,0 +1,299 @@
+"""The sweep loop: preflight, the points in order, --processes auto, signals, the manifest."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from scenarios._local_run import LocalRun
+from scenarios._local_target import TargetError, default_placement, health
+from scenarios._locust_process import LocustForkServer
+from scenarios._matrix import Point, SweepConfig
+from scenarios._progress import Progress, summary_table
+from scenarios._remote_run import check_master, run_on_master
+from scenarios._results_io import (
+    final_runs,
+    finished_points,
+    new_manifest,
+    point_latest_symlink,
+    stale_runs,
+    sweep_id,
+    utc_iso,
+    write_json,
+)
+from scenarios._run_record import build_record
+from scenarios._slo import Objective
+from scenarios._spares import ServicePool
+from scenarios._verdict import Thresholds
+from scenarios.remote_master import RemoteMasterError
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class SweepRunner:
+    def __init__(self, config: SweepConfig, points: list[Point], objectives: list[Objective],
+                 sweep_dir: Path | None = None, manifest: dict[str, Any] | None = None) -> None:
+        self.config = config
+        self.points = points
+        self.objectives = objectives
+        self.resuming = sweep_dir is not None
+        self.started = time.time()
+        self.sweep_dir = sweep_dir or _new_sweep_dir(Path(config.out),
+                                                     sweep_id(config.preset, self.started))
+        self.manifest: dict[str, Any] = manifest or {}
+        self.local = config.target == "local"
+        self.stop_event = threading.Event()
+        self.thresholds = Thresholds(config.generator_cpu_threshold, config.error_threshold,
+                                     config.min_requests)
+        self.placement: dict[str, Any] = {}
+        self.services: ServicePool | None = None
+        self.fork_server: LocustForkServer | None = None
+        self.log = logging.getLogger(f"scenarios.sweep.{id(self)}")
+        self.progress = Progress(len(points), config.ramp_s + config.duration_s)
+        self.failed_fast = False
+
+    # --- set-up ---------------------------------------------------------------------------------
+    def _preflight(self) -> dict[str, Any]:
+        """The target answers GET /health, or TargetError (exit 2, one line)."""
+        if self.config.master_host:
+            try:
+                check_master(self.config)
+            except RemoteMasterError as exc:
+                raise TargetError(f"preflight: {exc}") from None
+            return {}
+        self._prepare_spares()
+        if self.services is not None:
+            try:
+                return self.services.preflight()
+            except TargetError as exc:
+                self._discard_spares()
+                raise TargetError(f"preflight: {exc}") from None
+        host = self.config.host
+        assert host is not None
+        try:
+            return health(host)
+        except TargetError as exc:
+            self._discard_spares()
+            raise TargetError(f"preflight: {exc}") from None
+
+    def _open_log(self) -> None:
+        handler = logging.FileHandler(self.sweep_dir / "sweep.log", encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+        self.log.addHandler(handler)
+        self.log.setLevel(logging.INFO)
+        self.log.propagate = False
+
+    def _write_manifest(self, status: str, health_info: dict[str, Any] | None = None) -> None:
+        if not self.manifest:
+            self.manifest = new_manifest(
+                self.config, self.sweep_dir.name, self.started, [p.point_id for p in self.points],
+                host=self.services.spare_url if self.services else None,
+                service_version=(health_info or {}).get("version"), placement=self.placement)
+        self.manifest["status"] = status
+        if status == "running" and self.resuming:
+            self.manifest["finished_at"] = None
+            self.manifest.setdefault("resumed_at", []).append(utc_iso())
+        elif status != "running":
+            self.manifest["finished_at"] = utc_iso()
+        write_json(self.sweep_dir / "manifest.json", self.manifest)
+
+    # --- spares: the next point's service, started while this one winds down ---------------
+    def _prepare_spares(self) -> None:
+        if self.local and self.services is None:
+            self.services = ServicePool(self.sweep_dir, self.config.service_workers,
+                                        self.placement["service_cpus"], self.config.seed_products)
+        if self.services is not None:
+            self.services.prepare()
+        if self.fork_server is None and not self.config.master_host:
+            self.fork_server = LocustForkServer()
+
+    def _discard_spares(self) -> None:
+        if self.services is not None:
+            self.services.close()
+            self.services = None
+        if self.fork_server is not None:
+            self.fork_server.close()
+            self.fork_server = None
+
+    # --- one run --------------------------------------------------------------------------------
+    def _max_processes(self) -> int:
+        cpus = self.placement.get("generator_cpus")
+        if cpus:
+            return len(cpus)
+        return max(1, self.placement["cpu_count"] - (1 if self.local else 0))
+
+    def _run_once(self, point: Point, processes: int, attempt: int, index: int,
+                  more_to_come: bool) -> dict[str, Any]:
+        config = self.config
+        run_id = point.run_id(processes)
+        run_dir = self.sweep_dir / "runs" / run_id
+        if run_dir.exists():
+            shutil.rmtree(run_dir)  # an attempt that never finished
+        run_dir.mkdir(parents=True)
+        run_tag = f"{point.user_class}.u{point.users}.r{point.repeat}.p{processes}"
+        if self.config.master_host:
+            self.progress.start(index, run_id, f"users={point.users} on {config.master_host}")
+            self.log.info("%s: start on the master %s", run_id, config.master_host)
+            outcome = run_on_master(config, point, run_tag, run_dir, self.stop_event)
+            return build_record(point, processes, attempt, outcome, config, self.thresholds,
+                                self.objectives, self.placement, with_service=False)
+        self._prepare_spares()
+        service, failure_note = self.services.take() if self.services else (None, None)
+        self.progress.start(index, run_id, f"users={point.users} processes={processes} "
+                            f"attempt={attempt}")
+        self.log.info("%s: start (users %d, processes %d, attempt %d, host %s)", run_id,
+                      point.users, processes, attempt, service.url if service else config.host)
+        assert self.fork_server is not None
+        local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
+                         self._prepare_spares)
+        outcome = local.run(point, processes, run_dir, run_tag, self.fork_server, service,
+                            failure_note, more_to_come)
+        if service is not None and self.services is not None:
+            self.services.retire(service, run_dir)
+        if not self.fork_server.alive:  # it died: the next point gets a new one
+            self.fork_server.close()
+            self.fork_server = None
+        return build_record(point, processes, attempt, outcome, config, self.thresholds,
+                            self.objectives, self.placement, with_service=self.local)
+
+    # --- a point: one run, or more with --processes auto ---------------------------------------
+    def _run_point(self, point: Point, index: int, last: bool) -> dict[str, Any]:
+        auto = self.config.processes == "auto" and not self.config.master_host
+        processes = (self.config.expect_workers if self.config.master_host
+                     else 1 if auto else int(self.config.processes))
+        attempt = 1
+        while True:
+            record = self._run_once(point, processes, attempt, index, more_to_come=auto or not last)
+            status = record["verdict"]["status"]
+            if status == "interrupted":
+                self._write_run(record, final=False)
+                return record
+            if auto:
+                record["processes_auto"] = {"max_processes": self._max_processes(),
+                                            "escaped": status != "generator-bound"}
+            if auto and status == "generator-bound":
+                more = min(self._max_processes(), processes * 2)
+                if more > processes:
+                    message = (f"{record['run_id']}: generator-bound with {processes} Locust "
+                               f"process(es); running it again with {more}")
+                    self.log.warning(message)
+                    self.progress.finish(record["run_id"], "generator-bound (rerun with "
+                                         f"{more} processes)", final=False)
+                    record["processes_auto"]["next_processes"] = more
+                    self._write_run(record, final=False)
+                    processes, attempt = more, attempt + 1
+                    continue
+                cpus = self.placement.get("generator_cpus") or []
+                message = (f"cannot escape generator-bound: {processes} Locust process(es) "
+                           f"already use the {len(cpus) or self._max_processes()} CPU(s) left "
+                           f"for generators (generator CPUs {cpus or 'unpinned'}, service CPUs "
+                           f"{self.placement.get('service_cpus')})")
+                record["processes_auto"]["note"] = message
+                record["verdict"]["reasons"].append(message)
+                self.log.warning("%s: %s", record["run_id"], message)
+                self.progress.note(f"{record['run_id']}: {message}")
+            self._write_run(record, final=True)
+            return record
+
+    def _write_run(self, record: dict[str, Any], final: bool) -> None:
+        record["final"] = final
+        run_dir = self.sweep_dir / "runs" / record["run_id"]
+        write_json(run_dir / "run.json", record)
+        verdict = record["verdict"]
+        requests = record["requests"]
+        self.log.info("%s: %s (final %s): %s rps, %s requests, %s failures%s", record["run_id"],
+                      verdict["status"], final, requests["rps"], requests["total"],
+                      requests["failures"],
+                      "".join(f"; {r}" for r in verdict["reasons"] + verdict["warnings"]))
+        if final or verdict["status"] == "interrupted":
+            rps = f"{requests['rps']:.0f} rps" if requests["rps"] is not None else "no stats"
+            slo = record["slo"]["violations"]
+            self.progress.finish(record["run_id"], f"{verdict['status']}, {rps}"
+                                 + (f", SLO missed: {'; '.join(slo)}" if slo else ""), final)
+
+    # --- the sweep ------------------------------------------------------------------------------
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        self.stop_event.set()
+
+    def run(self) -> int:
+        """Run every unfinished point; the exit status (0, 1 or 130)."""
+        self.placement = default_placement(self.config.service_cpus, self.config.generator_cpus,
+                                           self.local)
+        self.sweep_dir.mkdir(parents=True, exist_ok=True)
+        previous = {sig: signal.signal(sig, self._on_signal)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            try:
+                health_info = self._preflight()
+            except TargetError:
+                if not self.resuming:
+                    shutil.rmtree(self.sweep_dir, ignore_errors=True)
+                raise
+            self._open_log()
+            self._write_manifest("running", health_info)
+            if not self.resuming:
+                try:
+                    point_latest_symlink(self.sweep_dir.parent, self.sweep_dir)
+                except OSError as exc:  # e.g. a real directory called "latest"
+                    self.log.warning("could not point %s/latest here: %s",
+                                     self.sweep_dir.parent, exc)
+            status = self._run_points()
+        finally:
+            self._discard_spares()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self._write_manifest(status)
+        return self._report(status)
+
+    def _run_points(self) -> str:
+        done = finished_points(self.sweep_dir) if self.resuming else set()
+        todo = [p for p in self.points if p.point_id not in done]
+        for leftover in self.sweep_dir.glob(".*"):  # from a runner that was killed
+            if leftover.is_file():
+                leftover.unlink()
+        if done:
+            self.progress.note(f"resuming {self.sweep_dir}: {len(done)} points done, "
+                               f"{len(todo)} to run")
+            self.log.info("resume: %d points done, %d to run", len(done), len(todo))
+        self.progress.total = len(todo)
+        for number, point in enumerate(todo, start=1):
+            for stale in stale_runs(self.sweep_dir, point.point_id):
+                shutil.rmtree(stale)
+            record = self._run_point(point, number, last=number == len(todo))
+            if self.stop_event.is_set():
+                self.log.warning("interrupted during %s", record["run_id"])
+                return "interrupted"
+            if self.config.fail_fast and (record["verdict"]["status"] != "valid"
+                                          or record["slo"]["violations"]):
+                self.log.warning("--fail-fast: stopping after %s", record["run_id"])
+                self.failed_fast = True
+                return "failed"
+        return "complete"
+
+    def _report(self, status: str) -> int:
+        finals = final_runs(self.sweep_dir)
+        rows = [{"run_id": r["run_id"], "rps": r["requests"]["rps"], "p50": r["requests"]["p50_ms"],
+                 "p95": r["requests"]["p95_ms"], "failures": r["requests"]["failures"],
+                 "verdict": r["verdict"]["status"] + (" +SLO" if r["slo"]["violations"] else "")}
+                for point_id in self.manifest["points"] if (r := finals.get(point_id))]
+        self.progress.note(summary_table(rows))
+        self.progress.note(f"sweep {status}: {self.sweep_dir}")
+        if status == "interrupted":
+            return EXIT_INTERRUPTED
+        all_valid = (len(finals) == len(self.manifest["points"])
+                     and all(r["verdict"]["status"] == "valid" and not r["slo"]["violations"]
+                             for r in finals.values()))
+        return EXIT_OK if all_valid and status == "complete" else EXIT_INVALID
+
+
+def _new_sweep_dir(out: Path, name: str) -> Path:
+    candidate, number = out / name, 1
+    while candidate.exists():
+        number += 1
+        candidate = out / f"{name}-{number}"
+    return candidate

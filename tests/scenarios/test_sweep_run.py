@@ -1,0 +1,326 @@
+"""The sweep runner for real: headless Locust against the real service, ~3 s per point.
+
+Each test runs `python -m scenarios.sweep` as a subprocess (as a user would) into tmp_path.
+About 60-90 s for the module on this 2-core machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from scenarios._seeding import seed_products
+from scenarios._spares import seed_pipelined
+
+pytestmark = pytest.mark.load
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--ramp", "1s", "--duration", "2s", "--mixes", "read-heavy", "--seed-products", "50"]
+CONTRACT_FILES = ("run.json", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
+                  "locust_exceptions.csv", "locust.json", "locust.html", "locust.log", "cpu.csv")
+VERDICTS = {"valid", "generator-bound", "sut-errors", "too-few-samples", "failed", "interrupted"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def sweep_command(out: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "scenarios.sweep", "--out", str(out), *TINY, *args]
+
+
+def run_sweep(out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(sweep_command(out, *args), cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def start_sweep(out: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(sweep_command(out, *args), cwd=REPO_ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def the_sweep(out: Path) -> Path:
+    return (out / "latest").resolve()
+
+
+def runs(sweep: Path) -> dict[str, dict[str, Any]]:
+    return {p.parent.name: json.loads(p.read_text()) for p in sweep.glob("runs/*/run.json")}
+
+
+def wait_for(condition: Any, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def descendants(pid: int) -> list[psutil.Process]:
+    """The runner's children: the services, the Locust fork server and the Locust processes."""
+    return psutil.Process(pid).children(recursive=True)
+
+
+def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
+    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+def test_layout_schema_and_a_valid_exit(tmp_path: Path) -> None:
+    done = run_sweep(tmp_path, "--user-classes", "http,fast", "--users", "2",
+                     "--slo", "p95<60s,errors<50%", "--generator-cpu-threshold", "100.5")
+    assert done.returncode == 0, done.stderr
+    sweep = the_sweep(tmp_path)
+    assert (tmp_path / "latest").is_symlink() and sweep.parent == tmp_path.resolve()
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["schema_version"] == 1 and manifest["status"] == "complete"
+    assert manifest["sweep_id"] == sweep.name and sweep.name.endswith("-sweep")
+    assert manifest["points"] == ["http-read-heavy-u0002-r1", "fast-read-heavy-u0002-r1"]
+    matrix = manifest["matrix"]
+    assert matrix["user_classes"] == ["http", "fast"] and matrix["users"] == [2]
+    assert matrix["ramp_s"] == 1.0 and matrix["duration_s"] == 2.0
+    assert matrix["mix_weights"]["read-heavy"]["get_product"] == 80
+    assert matrix["pacing"] == {"kind": "none"} and matrix["processes"] == 1
+    assert manifest["target"]["kind"] == "local"
+    assert isinstance(manifest["target"]["service_version"], str)
+    assert manifest["placement"]["cpu_count"] == len(os.sched_getaffinity(0))
+    assert len(manifest["code"]["git_revision"]) == 40
+    assert manifest["versions"]["locust"].startswith("2.")
+    assert manifest["machine"]["cpu_count"] >= 1 and manifest["machine"]["memory_bytes"] > 0
+    assert manifest["created_at"].endswith("Z") and manifest["finished_at"].endswith("Z")
+    assert (sweep / "sweep.log").read_text().count("final True") == 2
+
+    all_runs = runs(sweep)
+    assert sorted(all_runs) == ["fast-read-heavy-u0002-r1-p1", "http-read-heavy-u0002-r1-p1"]
+    for run_id, run in all_runs.items():
+        run_dir = sweep / "runs" / run_id
+        for name in CONTRACT_FILES:
+            assert (run_dir / name).is_file(), f"{run_id}: no {name}"
+        assert not list(run_dir.glob(".*")), "temporary files left behind"
+        assert run["final"] is True and run["attempt"] == 1 and run["exit_code"] == 0
+        params = run["params"]
+        assert params["users"] == 2 and params["processes"] == 1 and params["repeat"] == 1
+        assert params["spawn_rate"] == 2.0 and params["host"].startswith("http://127.0.0.1:")
+        window = run["window"]
+        assert 1.6 <= window["seconds"] <= 3.5
+        assert run["started_at"] < window["start"] < window["end"] <= run["ended_at"]
+        assert run["command"][:2] == ["locust", "-f"] and "--reset-stats" in run["command"]
+        assert run["cpu"]["generator"]["processes"] == 1
+        assert run["cpu"]["service"]["mean_percent"] > 0
+        requests = run["requests"]
+        assert requests["total"] > 100 and requests["failures"] == 0 and requests["rps"] > 0
+        assert run["verdict"]["status"] == "valid", run["verdict"]
+        assert run["slo"]["violations"] == []
+        with (run_dir / "locust_stats.csv").open() as handle:
+            aggregated = next(r for r in csv.DictReader(handle) if r["Name"] == "Aggregated")
+        assert int(aggregated["Request Count"]) == requests["total"]
+        with (run_dir / "cpu.csv").open() as handle:
+            rows = list(csv.DictReader(handle))
+        assert {r["role"] for r in rows} == {"generator", "service"}
+        assert sum(int(r["in_window"]) for r in rows if r["role"] == "generator") >= 1
+    assert "fast-read-heavy-u0002-r1-p1" in done.stderr and "verdict" in done.stderr
+
+
+def test_remote_host_and_a_missed_slo_exit_1(tmp_path: Path, service_url: str) -> None:
+    done = run_sweep(tmp_path, "--host", service_url, "--user-classes", "fast", "--users", "1",
+                     "--slo", "rps>100000000")
+    assert done.returncode == 1, done.stderr
+    sweep = the_sweep(tmp_path)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["target"]["kind"] == "remote" and manifest["target"]["host"] == service_url
+    assert manifest["placement"]["service_cpus"] is None
+    (run,) = runs(sweep).values()
+    assert run["cpu"]["service"] is None and run["params"]["host"] == service_url
+    assert run["slo"]["violations"][0].startswith("rps>100000000: measured")
+    assert "SLO missed" in done.stderr
+
+
+def test_preflight_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    done = run_sweep(tmp_path, "--host", f"http://127.0.0.1:{free_port()}", timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "preflight" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert not [p for p in tmp_path.iterdir() if p.name != "latest"]
+
+
+def test_processes_auto_says_when_it_cannot_escape(tmp_path: Path) -> None:
+    done = run_sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--processes", "auto",
+                     "--generator-cpu-threshold", "1")
+    assert done.returncode == 1, done.stderr
+    sweep = the_sweep(tmp_path)
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    generator_cpus = manifest["placement"]["generator_cpus"] or []
+    all_runs = runs(sweep)
+    final = [r for r in all_runs.values() if r["final"]]
+    assert len(final) == 1 and final[0]["verdict"]["status"] == "generator-bound"
+    if len(generator_cpus) <= 1:  # this 2-core machine: service on CPU 0, Locust on CPU 1
+        assert len(all_runs) == 1
+        note = final[0]["processes_auto"]["note"]
+        assert note.startswith("cannot escape generator-bound")
+        assert note in final[0]["verdict"]["reasons"]
+        assert "cannot escape" in done.stderr
+        assert "cannot escape" in (sweep / "sweep.log").read_text()
+    else:
+        assert len(all_runs) >= 2
+
+
+def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        pytest.skip("needs two CPUs")
+    done = run_sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--processes", "auto",
+                     "--generator-cpu-threshold", "1", "--service-cpus", str(cpus[0]),
+                     "--generator-cpus", f"{cpus[0]},{cpus[1]}")
+    assert done.returncode == 1, done.stderr
+    sweep = the_sweep(tmp_path)
+    first, second = (runs(sweep)[f"fast-read-heavy-u0002-r1-p{n}"] for n in (1, 2))
+    assert first["final"] is False and first["attempt"] == 1
+    assert first["verdict"]["status"] == "generator-bound"
+    assert first["processes_auto"]["next_processes"] == 2
+    assert second["final"] is True and second["attempt"] == 2
+    assert second["params"]["processes"] == 2 and second["cpu"]["generator"]["processes"] == 3
+    assert second["requests"]["total"] > 100
+    assert (sweep / "runs" / "fast-read-heavy-u0002-r1-p2" / "locust-worker-2.log").is_file()
+    assert "rerun with 2 processes" in done.stderr
+
+
+def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> None:
+    process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2,3")
+    try:
+        wait_for(lambda: (tmp_path / "latest").exists() and len(runs(the_sweep(tmp_path))) == 1,
+                 60, "the first point")
+        sweep = the_sweep(tmp_path)
+        wait_for(lambda: (sweep / "runs" / "fast-read-heavy-u0002-r1-p1").is_dir(), 10,
+                 "the second point to start")
+        time.sleep(1.0)
+        children = descendants(process.pid)
+        assert len(children) >= 3  # a service, the fork server, a Locust
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    (first,) = sweep.glob("runs/*/run.json")
+    before = (first.stat().st_mtime_ns, first.read_text())
+    wait_for(lambda: not alive(children), 15, "the runner's children to die with it")
+    assert json.loads((sweep / "manifest.json").read_text())["status"] == "running"
+
+    done = subprocess.run([sys.executable, "-m", "scenarios.sweep", "--resume", str(sweep)],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode in (0, 1), done.stderr
+    assert "1 points done, 2 to run" in done.stderr
+    assert (first.stat().st_mtime_ns, first.read_text()) == before
+    all_runs = runs(sweep)
+    assert sorted(r["point_id"] for r in all_runs.values() if r["final"]) == [
+        "fast-read-heavy-u0001-r1", "fast-read-heavy-u0002-r1", "fast-read-heavy-u0003-r1"]
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["status"] == "complete" and len(manifest["resumed_at"]) == 1
+
+
+def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
+    process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2", "--duration", "6s")
+    try:
+        wait_for(lambda: (tmp_path / "latest").exists()
+                 and bool(list(the_sweep(tmp_path).glob("runs/*/locust.log"))) is False
+                 and bool(list(the_sweep(tmp_path).glob("runs/*/.locust-out/locust.log"))),
+                 60, "the first point to run")
+        time.sleep(2.0)
+        children = descendants(process.pid)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, stderr
+    sweep = the_sweep(tmp_path)
+    (run,) = runs(sweep).values()
+    assert run["final"] is False and run["verdict"]["status"] == "interrupted"
+    assert json.loads((sweep / "manifest.json").read_text())["status"] == "interrupted"
+    assert not alive(children)
+    assert "interrupted" in stderr
+
+
+def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str) -> None:
+    web, bind = free_port(), free_port()
+    locust = [sys.executable, "-m", "locust", "-f", "scenarios/locustfile.py"]
+    logs = (tmp_path / "master.log").open("wb"), (tmp_path / "worker.log").open("wb")
+    master = subprocess.Popen([*locust, "--master", "--web-host", "127.0.0.1", "--web-port",
+                               str(web), "--master-bind-host", "127.0.0.1", "--master-bind-port",
+                               str(bind), "--class-picker"], cwd=REPO_ROOT, stdout=logs[0],
+                              stderr=subprocess.STDOUT)
+    worker = subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1", "--master-port",
+                               str(bind)], cwd=REPO_ROOT, stdout=logs[1], stderr=subprocess.STDOUT)
+    try:
+        done = run_sweep(tmp_path / "out", "--master-host", f"http://127.0.0.1:{web}",
+                         "--expect-workers", "1", "--host", service_url,
+                         "--user-classes", "fast", "--users", "2")
+    finally:
+        for process in (worker, master):
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for log in logs:
+            log.close()
+    assert done.returncode in (0, 1), done.stderr
+    sweep = the_sweep(tmp_path / "out")
+    manifest = json.loads((sweep / "manifest.json").read_text())
+    assert manifest["target"]["master_host"] == f"http://127.0.0.1:{web}"
+    (run,) = runs(sweep).values()
+    assert run["run_id"] == "fast-read-heavy-u0002-r1-p1" and run["final"] is True
+    assert run["exit_code"] is None and run["cpu"]["service"] is None
+    assert run["requests"]["total"] > 100 and 1.5 <= run["window"]["seconds"] <= 4
+    assert "locust-worker-1" in run["verdict"]["evidence"]["generator_cpu"]
+    assert run["remote"]["missing_files"]
+    for name in ("locust_stats.csv", "locust.html", "cpu.csv"):
+        assert (sweep / "runs" / run["run_id"] / name).is_file()
+
+
+def test_a_crashing_locust_is_failed_and_the_sweep_goes_on_unless_fail_fast(
+        tmp_path: Path) -> None:
+    broken = tmp_path / "broken_locustfile.py"
+    broken.write_text("raise RuntimeError('this locustfile is broken on purpose')\n")
+    done = run_sweep(tmp_path / "on", "--locustfile", str(broken), "--user-classes", "fast",
+                     "--users", "1,2")
+    assert done.returncode == 1, done.stderr
+    sweep = the_sweep(tmp_path / "on")
+    all_runs = runs(sweep)
+    assert len(all_runs) == 2
+    for run in all_runs.values():
+        assert run["final"] is True and run["verdict"]["status"] == "failed"
+        assert run["requests"]["total"] is None
+    log = (sweep / "runs" / "fast-read-heavy-u0001-r1-p1" / "locust.log").read_text()
+    assert "broken on purpose" in log
+    assert json.loads((sweep / "manifest.json").read_text())["status"] == "complete"
+
+    done = run_sweep(tmp_path / "ff", "--locustfile", str(broken), "--user-classes", "fast",
+                     "--users", "1,2", "--fail-fast")
+    assert done.returncode == 1
+    sweep = the_sweep(tmp_path / "ff")
+    assert len(runs(sweep)) == 1
+    assert json.loads((sweep / "manifest.json").read_text())["status"] == "failed"
+
+
+def test_pipelined_seeding_creates_the_locustfile_seed_products(service_url: str) -> None:
+    seed_pipelined(service_url, 450)
+    seed_pipelined(service_url, 450)  # again: every 409 is fine
+    report = seed_products(service_url, 450)  # the locustfile's own seeding finds them all
+    assert report.created == 0 and report.already_there == 450
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(f"{service_url}/products/seed-000451", timeout=5)
+    assert missing.value.code == 404
