@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from scenarios._cpu_sampler import summarise
+from scenarios._locust_output import aggregated_figures
 from scenarios._matrix import Point, SweepConfig, pacing_params
 from scenarios._results_io import SCHEMA_VERSION, utc_iso
-from scenarios._slo import Objective, aggregated_row, violations
+from scenarios._slo import Objective, violations
 from scenarios._verdict import CpuSample, RunFacts, Thresholds, judge
 
 
@@ -39,9 +40,9 @@ class RunOutcome:
         return self.window_end - self.window_start
 
 
-def _float(row: dict[str, str] | None, column: str) -> float | None:
+def _float(row: dict[str, Any] | None, column: str) -> float | None:
     try:
-        return float(row[column]) if row else None
+        return float(row[column]) if row and row[column] is not None else None
     except (KeyError, ValueError):
         return None
 
@@ -50,10 +51,10 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
                  config: SweepConfig, thresholds: Thresholds, objectives: list[Objective],
                  placement: dict[str, Any], with_service: bool) -> dict[str, Any]:
     """The run.json of one run, with ``final`` false until the runner decides."""
-    row = aggregated_row(outcome.run_dir / "locust_stats.csv")
+    window_s = outcome.window_s
+    row = aggregated_figures(outcome.run_dir, window_s)
     total = int(float(row["Request Count"])) if row else None
     failures = int(float(row["Failure Count"])) if row else 0
-    window_s = outcome.window_s
     exit_code = 0 if outcome.remote_generator and outcome.exit_code is None else outcome.exit_code
     verdict = judge(RunFacts(exit_code, outcome.interrupted, config.duration_s, window_s,
                              total, failures, outcome.samples, outcome.remote_generator,

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 _TERM = re.compile(
@@ -50,18 +48,6 @@ def parse_slo(spec: str) -> list[Objective]:
     return objectives
 
 
-def aggregated_row(stats_csv: Path) -> dict[str, str] | None:
-    """The Aggregated row of Locust's locust_stats.csv, or None when missing."""
-    try:
-        with stats_csv.open(newline="", encoding="utf-8") as handle:
-            for row in csv.DictReader(handle):
-                if row.get("Name") == "Aggregated":
-                    return row
-    except OSError:
-        return None
-    return None
-
-
 def measured(metric: str, row: dict[str, Any]) -> float | None:
     try:
         if metric == "rps":
@@ -72,7 +58,7 @@ def measured(metric: str, row: dict[str, Any]) -> float | None:
         column = f"{metric[1:]}%"
         value = row.get(column)
         return None if value in (None, "", "N/A") else float(value)
-    except (KeyError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
 
 

@@ -1,0 +1,67 @@
+"""The Aggregated figures of one Locust run, from its --json-file when it wrote one.
+
+Locust's final ``locust_stats.csv`` is its last 1-second snapshot and lags the end of the run
+by up to a second of requests; the ``--json-file`` output is written at exit from the complete
+stats, so it is preferred. Both give a dict keyed like the CSV's Aggregated row, so the SLO
+checks read either.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+_PERCENTILES = {"50%": 0.50, "95%": 0.95, "99%": 0.99}
+
+
+def _percentile(histogram: dict[int, int], fraction: float) -> float:
+    """Locust's own rule (calculate_response_time_percentile) over a merged histogram."""
+    total = sum(histogram.values())
+    allowed_above = int(total * fraction)
+    processed = 0
+    for bucket in sorted(histogram, reverse=True):
+        processed += histogram[bucket]
+        if total - processed <= allowed_above:
+            return float(bucket)
+    return 0.0
+
+
+def _from_json(path: Path, window_s: float | None) -> dict[str, Any] | None:
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(entries, list):
+        return None
+    histogram: dict[int, int] = {}
+    total = failures = 0
+    for entry in entries:
+        total += int(entry.get("num_requests", 0))
+        failures += int(entry.get("num_failures", 0))
+        for bucket, count in entry.get("response_times", {}).items():
+            histogram[int(bucket)] = histogram.get(int(bucket), 0) + int(count)
+    row: dict[str, Any] = {"Name": "Aggregated", "Request Count": total,
+                           "Failure Count": failures,
+                           "Requests/s": total / window_s if window_s else None}
+    for column, fraction in _PERCENTILES.items():
+        row[column] = _percentile(histogram, fraction) if total else None
+    return row
+
+
+def _from_csv(path: Path) -> dict[str, Any] | None:
+    try:
+        with path.open(newline="", encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                if row.get("Name") == "Aggregated":
+                    return dict(row)
+    except OSError:
+        return None
+    return None
+
+
+def aggregated_figures(run_dir: Path, window_s: float | None) -> dict[str, Any] | None:
+    """The run's Aggregated row: from locust.json when present, else locust_stats.csv, else None."""
+    return (_from_json(run_dir / "locust.json", window_s)
+            or _from_csv(run_dir / "locust_stats.csv"))
