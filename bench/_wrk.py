@@ -5,6 +5,7 @@ Reusable by every benchmark: ``run_wrk(url, seconds=4, connections=50, cpus=[1],
 
 from __future__ import annotations
 
+import math
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ _UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
 _RATE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.MULTILINE)
 _TOTAL = re.compile(r"^\s*(\d+) requests in", re.MULTILINE)
 _PERCENTILE = re.compile(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", re.MULTILINE)
+_MEAN = re.compile(r"^\s+Latency\s+([\d.]+)(us|ms|s|m)\s", re.MULTILINE)
 _NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
 _SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
 
@@ -33,6 +35,7 @@ class WrkResult:
     p99_ms: float
     non_2xx: int
     socket_errors: int
+    mean_ms: float = math.nan  # the Thread Stats mean latency (NaN if wrk did not print it)
 
 
 def wrk_path() -> str:
@@ -48,6 +51,20 @@ def random_path_script(paths_prefix: str, count: int) -> str:
         "math.randomseed(42)\n"
         "request = function()\n"
         f'  return wrk.format("GET", "{paths_prefix}" .. math.random(0, {count - 1}))\n'
+        "end\n"
+    )
+
+
+def seeded_ids_script(count: int, prefix: str = "/products/seed-") -> str:
+    """A wrk Lua script requesting GET {prefix}000001 .. {prefix}{count:06d} uniformly at random.
+
+    These are the seed ids of the scenarios (``seed-000001`` ..), so wrk asks for what Locust's
+    `get_product` task asks for.
+    """
+    return (
+        "math.randomseed(42)\n"
+        "request = function()\n"
+        f'  return wrk.format("GET", string.format("{prefix}%06d", math.random(1, {count})))\n'
         "end\n"
     )
 
@@ -85,6 +102,7 @@ def parse_wrk_output(text: str) -> WrkResult:
         raise WrkError(f"cannot parse wrk output: {text.strip()[:300]!r}")
     non_2xx = _NON_2XX.search(text)
     socket = _SOCKET_ERRORS.search(text)
+    mean = _MEAN.search(text)
     return WrkResult(
         requests_per_s=float(rate.group(1)),
         requests=int(total.group(1)),
@@ -92,4 +110,5 @@ def parse_wrk_output(text: str) -> WrkResult:
         p99_ms=percentiles["99"],
         non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
         socket_errors=sum(int(n) for n in socket.groups()) if socket else 0,
+        mean_ms=float(mean.group(1)) * _UNITS_MS[mean.group(2)] if mean else math.nan,
     )

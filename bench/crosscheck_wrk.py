@@ -1,0 +1,289 @@
+"""Cross-check: the suite's figures for `GET /products/{id}` against wrk, on the same service.
+
+    .venv/bin/python bench/crosscheck_wrk.py [--users 1,10,50] [--ramp 2s] [--duration 8s]
+                                             [--out DIR] [--host URL]
+
+For each concurrency level N a fresh service is started (`python -m target_service`, pinned to
+the service CPU like the sweep's local target) and seeded over HTTP with the sweep's seed ids
+(`seed-000001` ..). Then, on that one service: (a) the sweep runner for both user classes with
+`--weights get_product=1` (only GET by id) and N users, through `--host`; (b) wrk pinned to the
+generator CPU with N connections (`-t1 -cN`, both are closed loops), a Lua script asking for
+random seeded ids. Locust's figures come from the analysis package (its histogram percentiles,
+the `GET /products/{id}` row) with the runner's verdict; wrk's from its `--latency` report, with
+a verdict of the same kind (its CPU time, its non-2xx answers and socket errors).
+Writes OUT/crosscheck.md and OUT/crosscheck.json (and the sweeps under OUT/sweeps/); prints the
+table. Exit status: 0 every row valid, 1 some row not valid, 2 bad arguments or no service.
+With `--host URL` the target is a running service instead (not restarted, nor pinned).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+# bench/analysis.py is named like the analysis package: import the package with bench/ off the
+# path, then put bench/ back (last) for _wrk.
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
+sys.path.insert(0, str(REPO_ROOT))
+import analysis  # noqa: E402
+from analysis._errors import AnalysisError  # noqa: E402
+
+sys.path.append(str(BENCH_DIR))
+from _crosscheck_table import ENDPOINT, json_ready, markdown_table  # noqa: E402
+from _pinned_service import (  # noqa: E402
+    ServiceError,
+    die_with_parent,
+    fresh_service,
+    process_tree_cpu_s,
+    seed_service,
+)
+from _wrk import WrkError, run_wrk, seeded_ids_script  # noqa: E402
+
+GENERATOR_BOUND_PERCENT = 90.0
+MIN_REQUESTS = 100
+
+
+class CrosscheckError(RuntimeError):
+    """A step of the cross-check could not run; one line."""
+
+
+def _seconds(text: str) -> float:
+    value = text.strip().lower()
+    scale = 0.001 if value.endswith("ms") else 1.0
+    number = value.removesuffix("ms").removesuffix("s")
+    try:
+        seconds = float(number) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad duration {text!r} (e.g. 8s, 500ms)") from None
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError(f"bad duration {text!r}: must be positive")
+    return seconds
+
+
+def _levels(text: str) -> list[int]:
+    try:
+        levels = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad list {text!r} (e.g. 1,10,50)") from None
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError(f"bad list {text!r}: positive integers expected")
+    return levels
+
+
+def _cpus(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bad CPU list {text!r} (e.g. 1)") from None
+
+
+def run_locust(url: str, users: int, args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
+    """Both user classes, GET by id only, `users` users, through the sweep runner."""
+    sweeps = out / "sweeps" / f"u{users:04d}"
+    command = [sys.executable, "-m", "scenarios.sweep", "--host", url,
+               "--user-classes", "http,fast", "--weights", "get_product=1",
+               "--users", str(users), "--ramp", f"{args.ramp:g}s",
+               "--duration", f"{args.duration:g}s", "--repeats", "1", "--processes", "1",
+               "--pacing", "none", "--seed-products", str(args.seed_products),
+               "--out", str(sweeps)]
+    if args.generator_cpus:
+        command += ["--generator-cpus", ",".join(map(str, args.generator_cpus))]
+    budget = 2 * (args.ramp + args.duration) + 120
+    try:
+        completed = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True,
+                                   timeout=budget, check=False, preexec_fn=die_with_parent)
+    except subprocess.TimeoutExpired:
+        raise CrosscheckError(f"the sweep at {users} users did not finish in {budget:g}s") from None
+    if completed.returncode not in (0, 1):
+        last = (completed.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise CrosscheckError(f"the sweep at {users} users exited {completed.returncode}: {last}")
+    try:
+        sweep = analysis.load(sweeps / "latest")
+    except AnalysisError as error:
+        raise CrosscheckError(str(error)) from None
+    rows = sweep.points[sweep.points["endpoint"] == ENDPOINT]
+    return [{**_locust_row(row, url, users, sweep.run_dir(str(row["run_id"])), out)}
+            for _, row in rows.iterrows()]
+
+
+def _locust_row(row: Any, url: str, users: int, run_dir: Path, out: Path) -> dict[str, Any]:
+    run = json.loads((run_dir / "run.json").read_text())
+    busy = ((run.get("cpu") or {}).get("host_busy") or {}).get("generator_cpus_mean_percent")
+    return {
+        "users": users, "tool": "locust", "class": str(row["user_class"]),
+        "rps": float(row["rps"]), "requests": int(row["requests"]),
+        "failures": int(row["failures"]), "mean_ms": float(row["mean_ms"]),
+        "p50_ms": float(row["p50_ms"]),
+        "p95_ms": float(row["p95_ms"]), "p99_ms": float(row["p99_ms"]),
+        "generator_cpu_percent": float(row["gen_cpu_mean"]),
+        "generator_cpus_busy_percent": math.nan if busy is None else float(busy),
+        "service_cpu_percent": math.nan,
+        "verdict": str(row["status"]), "reasons": str(row["reasons"]),
+        "run_dir": str(run_dir.relative_to(out.resolve())), "target": url,
+    }
+
+
+def _busy_percent(before: list[Any], after: list[Any], cpus: list[int]) -> float:
+    """How busy `cpus` were between two psutil.cpu_times(percpu=True) snapshots, all processes."""
+    busy = total = 0.0
+    for cpu in cpus:
+        spent = sum(after[cpu]) - sum(before[cpu])
+        idle = (after[cpu].idle - before[cpu].idle) + (after[cpu].iowait - before[cpu].iowait)
+        busy += spent - idle
+        total += spent
+    return 100 * busy / total if total > 0 else math.nan
+
+
+def run_wrk_point(url: str, service_pid: int | None, users: int, args: argparse.Namespace,
+                  ) -> dict[str, Any]:
+    """wrk -t1 -cN pinned to the generator CPUs, random seeded ids, with CPU evidence."""
+    service = psutil.Process(service_pid) if service_pid else None
+    service_before = process_tree_cpu_s(service) if service else math.nan
+    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    host_before = psutil.cpu_times(percpu=True)
+    started = time.monotonic()
+    try:
+        result = run_wrk(f"{url}/", seconds=args.duration, connections=users, threads=1,
+                         cpus=args.generator_cpus or None,
+                         lua=seeded_ids_script(args.seed_products))
+    except WrkError as error:
+        raise CrosscheckError(f"wrk at {users} connections: {error}") from None
+    elapsed = time.monotonic() - started
+    generator_cpus = args.generator_cpus or sorted(os.sched_getaffinity(0))
+    generator_busy = _busy_percent(host_before, psutil.cpu_times(percpu=True), generator_cpus)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = (children.ru_utime - children_before.ru_utime
+               + children.ru_stime - children_before.ru_stime)
+    service_cpu = (process_tree_cpu_s(service) - service_before) if service else math.nan
+    generator_percent = 100 * wrk_cpu / elapsed
+    reasons = []
+    if result.requests < MIN_REQUESTS:
+        reasons.append(f"too-few-samples: {result.requests} requests (< {MIN_REQUESTS})")
+    if result.non_2xx or result.socket_errors:
+        reasons.append(f"sut-errors: {result.non_2xx} non-2xx answers, "
+                       f"{result.socket_errors} socket errors")
+    if generator_percent >= GENERATOR_BOUND_PERCENT:
+        reasons.append(f"generator-bound: wrk at {generator_percent:.0f}% of a core")
+    elif generator_busy >= GENERATOR_BOUND_PERCENT:  # the sweep's rule: a full core starves wrk
+        reasons.append(f"generator-bound: the generator's CPUs were {generator_busy:.0f}% busy, "
+                       f"wrk itself {generator_percent:.0f}% of a core")
+    verdict = reasons[0].split(":", 1)[0] if reasons else "valid"
+    return {
+        "users": users, "tool": "wrk", "class": "-", "rps": result.requests_per_s,
+        "requests": result.requests, "failures": result.non_2xx + result.socket_errors,
+        "mean_ms": result.mean_ms, "p50_ms": result.p50_ms, "p95_ms": math.nan,
+        "p99_ms": result.p99_ms,
+        "generator_cpu_percent": generator_percent,
+        "generator_cpus_busy_percent": generator_busy,
+        "service_cpu_percent": 100 * service_cpu / elapsed,
+        "verdict": verdict, "reasons": "; ".join(reasons), "run_dir": "", "target": url,
+    }
+
+
+def _ratio(value: float, reference: float) -> float:
+    return value / reference if value > 0 and reference > 0 else math.nan
+
+
+def crosscheck(args: argparse.Namespace) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    for users in args.users:
+        print(f"crosscheck: {users} users/connections ...", file=sys.stderr, flush=True)
+        if args.host:
+            seed_service(args.host, args.seed_products)
+            level = run_locust(args.host, users, args, args.out)
+            level.append(run_wrk_point(args.host, None, users, args))
+        else:
+            log_path = args.out / "services" / f"u{users:04d}.log"
+            with fresh_service(args.service_cpus, log_path) as (url, pid):
+                seed_service(url, args.seed_products)
+                level = run_locust(url, users, args, args.out)
+                level.append(run_wrk_point(url, pid, users, args))
+        wrk = level[-1]
+        for row in level:
+            row["mean_vs_wrk"] = _ratio(row["mean_ms"], wrk["mean_ms"])
+            # Locust's p50 of 0 ms is a rounded sub-millisecond figure: no ratio
+            row["p50_vs_wrk"] = _ratio(row["p50_ms"], wrk["p50_ms"])
+        rows.extend(level)
+    return rows
+
+
+def _parser() -> argparse.ArgumentParser:
+    available = sorted(os.sched_getaffinity(0))
+    parser = argparse.ArgumentParser(
+        prog="crosscheck_wrk.py",
+        description="Locust (both user classes, GET by id only) against wrk at the same number "
+                    "of connections on the same fresh service; writes OUT/crosscheck.md/.json.")
+    parser.add_argument("--users", type=_levels, default=[1, 10, 50],
+                        help="concurrency levels (Locust users = wrk connections), default 1,10,50")
+    parser.add_argument("--ramp", type=_seconds, default=2.0, help="Locust's ramp (default 2s)")
+    parser.add_argument("--duration", type=_seconds, default=8.0,
+                        help="measured window of Locust and wrk's run (default 8s)")
+    parser.add_argument("--seed-products", type=int, default=1000,
+                        help="seeded products, the ids both tools ask for (default 1000)")
+    parser.add_argument("--service-cpus", type=_cpus,
+                        default=available[:1] if len(available) > 1 else [],
+                        help="CPUs of the service (default: the first)")
+    parser.add_argument("--generator-cpus", type=_cpus,
+                        default=available[1:] if len(available) > 1 else [],
+                        help="CPUs of Locust and wrk (default: the others)")
+    parser.add_argument("--host", help="a running service instead of a fresh local one")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output dir (default results/crosscheck-<UTC time>)")
+    return parser
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt  # SIGTERM like Ctrl-C: stop the sweep and the service on the way out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)
+    if args.seed_products < 1:
+        print("crosscheck_wrk.py: error: --seed-products must be at least 1", file=sys.stderr)
+        return 2
+    unknown = sorted(set(args.service_cpus + args.generator_cpus) - set(os.sched_getaffinity(0)))
+    if unknown:
+        print(f"crosscheck_wrk.py: error: CPU {unknown[0]} is not available", file=sys.stderr)
+        return 2
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    args.out = (args.out or REPO_ROOT / "results" / f"crosscheck-{stamp}").resolve()
+    args.out.mkdir(parents=True, exist_ok=True)
+    try:
+        rows = crosscheck(args)
+    except (CrosscheckError, ServiceError) as error:
+        print(f"crosscheck_wrk.py: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # the service and the sweep were stopped on the way out
+        print("crosscheck_wrk.py: interrupted", file=sys.stderr)
+        return 130
+    table = markdown_table(rows)
+    settings = {"users": args.users, "ramp_s": args.ramp, "duration_s": args.duration,
+                "seed_products": args.seed_products, "service_cpus": args.service_cpus,
+                "generator_cpus": args.generator_cpus, "host": args.host or "fresh local service",
+                "created_at": stamp}
+    (args.out / "crosscheck.md").write_text(table)
+    document = {"settings": settings, "endpoint": ENDPOINT, "rows": rows}
+    (args.out / "crosscheck.json").write_text(
+        json.dumps(json_ready(document), indent=2, default=str) + "\n")
+    print(table)
+    print(f"written: {args.out / 'crosscheck.md'} and crosscheck.json")
+    return 0 if all(row["verdict"] == "valid" for row in rows) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""bench/crosscheck_wrk.py for real: a fresh service, the sweep runner and wrk, a few seconds each.
+
+About 20 s for the module (one level of 3 users/connections, 1 s ramp, 3 s windows).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.load
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = REPO_ROOT / "bench" / "crosscheck_wrk.py"
+VERDICTS = {"valid", "generator-bound", "sut-errors", "too-few-samples"}
+
+
+def run_script(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=REPO_ROOT,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def listening(url: str) -> bool:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, int(port))) == 0
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (make system-deps)")
+def test_one_level_compares_both_classes_with_wrk_on_the_same_service(tmp_path: Path) -> None:
+    out = tmp_path / "cc"
+    completed = run_script("--users", "3", "--ramp", "1s", "--duration", "3s",
+                           "--seed-products", "200", "--out", str(out))
+    assert completed.returncode in (0, 1), completed.stderr
+    assert "Traceback" not in completed.stderr
+
+    document = json.loads((out / "crosscheck.json").read_text())
+    rows = document["rows"]
+    assert [(row["tool"], row["class"]) for row in rows] == [
+        ("locust", "fast"), ("locust", "http"), ("wrk", "-")]
+    assert {row["users"] for row in rows} == {3}
+    assert len({row["target"] for row in rows}) == 1, "all three must hit the same service"
+    assert all(row["verdict"] in VERDICTS for row in rows)
+    assert completed.returncode == (0 if all(r["verdict"] == "valid" for r in rows) else 1)
+
+    wrk = rows[-1]
+    # wrk asked for the seeded ids: a wrong id format would show as non-2xx answers (404).
+    assert wrk["requests"] > 100 and wrk["failures"] == 0
+    assert 0 < wrk["p50_ms"] <= wrk["p99_ms"]
+    assert 0 < wrk["mean_ms"] <= wrk["p99_ms"]
+    assert wrk["p50_vs_wrk"] == 1.0 and wrk["mean_vs_wrk"] == 1.0
+    assert wrk["service_cpu_percent"] > 0 and wrk["generator_cpu_percent"] > 0
+
+    for row in rows[:2]:
+        assert row["requests"] > 0 and row["failures"] == 0
+        assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
+        assert row["mean_ms"] > 0
+        assert row["mean_vs_wrk"] == pytest.approx(row["mean_ms"] / wrk["mean_ms"])
+        if row["p50_ms"] > 0:  # Locust rounds a sub-millisecond p50 to 0: then no ratio
+            assert row["p50_vs_wrk"] == pytest.approx(row["p50_ms"] / wrk["p50_ms"])
+        else:
+            assert row["p50_vs_wrk"] is None
+        run = json.loads((out / row["run_dir"] / "run.json").read_text())
+        weights = {task: w for task, w in run["params"]["weights"].items() if w}
+        assert weights == {"get_product": 1}
+        assert run["params"]["users"] == 3
+        assert run["params"]["host"] == row["target"]
+        assert run["verdict"]["status"] == row["verdict"]
+
+    table = (out / "crosscheck.md").read_text()
+    assert table.count("\n| 3 |") == 3
+    assert table in completed.stdout
+    assert not listening(rows[0]["target"]), "the service must be stopped"
+
+
+def test_bad_arguments_give_one_line_and_status_2(tmp_path: Path) -> None:
+    completed = run_script("--users", "0,10", "--out", str(tmp_path / "x"), timeout=30)
+    assert completed.returncode == 2
+    assert "--users" in completed.stderr and "Traceback" not in completed.stderr
+    assert not (tmp_path / "x").exists()
+
+
+def test_an_unreachable_host_gives_one_line_and_status_2(tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    completed = run_script("--users", "1", "--host", f"http://127.0.0.1:{port}",
+                           "--out", str(tmp_path / "y"), timeout=60)
+    assert completed.returncode == 2
+    lines = completed.stderr.strip().splitlines()
+    assert lines[-1].startswith("crosscheck_wrk.py: error: seeding http://127.0.0.1:"), lines
+    assert "Traceback" not in completed.stderr
+
+
+def test_wrk_mean_latency_is_parsed_in_ms() -> None:
+    sys.path.append(str(REPO_ROOT / "bench"))
+    from _wrk import parse_wrk_output
+
+    text = """Running 1s test @ http://127.0.0.1:1/
+  1 threads and 10 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   812.00us    1.20ms  20.00ms   91.00%
+    Req/Sec     9.00k   100.00     9.50k    70.00%
+  Latency Distribution
+     50%  700.00us
+     75%    1.20ms
+     90%    2.00ms
+     99%    5.00ms
+  9000 requests in 1.00s, 2.00MB read
+Requests/sec:   9000.00
+"""
+    result = parse_wrk_output(text)
+    assert result.mean_ms == pytest.approx(0.812)
+    assert (result.p50_ms, result.p99_ms) == pytest.approx((0.7, 5.0))
