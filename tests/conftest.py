@@ -83,37 +83,32 @@ def start_service(flags: tuple[str, ...], log_dir: Path,
 ServiceFactory = Callable[..., RunningService]
 
 
+def _services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceFactory]:
+    started: list[RunningService] = []
+
+    def start(*flags: str, env: dict[str, str] | None = None) -> RunningService:
+        service = start_service(flags, tmp_path_factory.mktemp("service"), env)
+        started.append(service)
+        return service
+
+    yield start
+    for service in started:
+        service.stop()
+
+
 @pytest.fixture
 def service_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceFactory]:
     """Start `python -m target_service` on a free loopback port; stopped at teardown.
 
     Extra command-line flags are passed through, e.g. ``service_factory("--capacity", "10")``.
     """
-    started: list[RunningService] = []
-
-    def start(*flags: str, env: dict[str, str] | None = None) -> RunningService:
-        service = start_service(flags, tmp_path_factory.mktemp("service"), env)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.stop()
+    yield from _services(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def module_service_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceFactory]:
     """Like `service_factory`, but the services started live until the test module ends."""
-    started: list[RunningService] = []
-
-    def start(*flags: str, env: dict[str, str] | None = None) -> RunningService:
-        service = start_service(flags, tmp_path_factory.mktemp("service"), env)
-        started.append(service)
-        return service
-
-    yield start
-    for service in started:
-        service.stop()
+    yield from _services(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

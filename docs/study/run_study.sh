@@ -5,7 +5,7 @@
 #
 #   docs/study/run_study.sh                         # the full study, about 30 min here
 #   STUDY_PRESET=quick SEED_PRESET=quick CROSSCHECK_USERS=10 docs/study/run_study.sh  # ~3 min
-#   STUDY_HOST=http://10.0.0.5:8080 docs/study/run_study.sh   # a deployed service
+#   STUDY_HOST="$(terraform -chdir=terraform output -raw service_url)" docs/study/run_study.sh  # deployed
 #
 # Environment: STUDY_HOST (a running service; default: the local service the runner starts),
 # STUDY_PRESET (default study), SEED_PRESET (default seed): a preset name or a .toml file,
