@@ -30,8 +30,49 @@ def littles_law(points: pd.DataFrame) -> pd.DataFrame:
     return rows[columns].reset_index(drop=True)
 
 
+OWN_CPU = "own-cpu"
+CONTENTION = "contention"
+EXPLANATIONS = {
+    OWN_CPU: "Locust's own process was near a full core, so the figures describe Locust, "
+             "not the service",
+    CONTENTION: "the generator's CPUs were busy with other processes (contention), so Locust "
+                "was starved of CPU although its own process was not near a full core",
+    "sut-errors": "the service returned too many unexpected errors",
+    "too-few-samples": "too few requests in the window to trust the figures",
+    "failed": "Locust crashed or exited abnormally",
+    "interrupted": "the run was stopped before its window ended",
+}
+
+
+def causes(status: str, reasons: str) -> list[str]:
+    """Why a point is not trustworthy, from its own verdict reasons (keys of ``EXPLANATIONS``).
+
+    A ``generator-bound`` verdict has two causes the runner words differently: Locust's own
+    process near a full core ("generator process ... at 95% of a core", or a remote worker),
+    or the generator's CPUs kept busy by other processes ("... other processes compete ...").
+    """
+    found = []
+    for reason in reasons.split("; "):
+        if "other processes compete" in reason:
+            found.append(CONTENTION)
+        elif reason.startswith(("generator process", "remote worker")):
+            found.append(OWN_CPU)
+    if status == "generator-bound" and not found:
+        found.append(OWN_CPU)  # an older runner's wording: its only cause was Locust's own CPU
+    if status != "generator-bound" and status in EXPLANATIONS:
+        found.insert(0, status)
+    return list(dict.fromkeys(found))
+
+
 def untrusted(points: pd.DataFrame) -> pd.DataFrame:
-    """The points whose verdict is not ``valid``, with the reasons, one row per point."""
+    """The points whose verdict is not ``valid``, one row per point, each with its reasons.
+
+    ``cause`` is the first of ``causes()`` and ``why`` explains every cause in words.
+    """
     rows = points[(points["endpoint"] == AGGREGATED) & ~points["status"].isin(TRUSTED_STATUSES)]
-    return rows[["point_id", "status", "reasons", "gen_cpu_mean", "requests", "failures"]
-                ].reset_index(drop=True)
+    found = [causes(str(status), str(reasons))
+             for status, reasons in zip(rows["status"], rows["reasons"], strict=True)]
+    rows = rows.assign(cause=[keys[0] if keys else "" for keys in found],
+                       why=["; ".join(EXPLANATIONS[key] for key in keys) for keys in found])
+    return rows[["point_id", "status", "cause", "why", "reasons", "gen_cpu_mean", "requests",
+                 "failures"]].reset_index(drop=True)

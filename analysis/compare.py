@@ -10,7 +10,11 @@ import pandas as pd
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis.stats import CONFIDENCE
 
-RATIO_METRICS = ["rps", "p50_ms", "p95_ms", "p99_ms"]
+RATIO_METRICS = ["rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"]
+# With a single repeat on a side there is no interval: a ratio this close to 1 is within the
+# run-to-run noise seen on this kind of machine, so it is no measurable difference.
+NOISE_MARGIN = 0.05
+SAME, HIGHER, LOWER = "no measurable difference", "higher", "lower"
 HIGHER_IS_BETTER = {"rps": True, "mean_ms": False, "p50_ms": False, "p95_ms": False,
                     "p99_ms": False}
 
@@ -38,6 +42,22 @@ def ratio_ci(a: pd.Series, b: pd.Series,
     return ratio, ratio * math.exp(-half), ratio * math.exp(half)
 
 
+def difference(ratio: float, low: float, high: float, margin: float = NOISE_MARGIN) -> str:
+    """Whether a ratio shows a difference: ``HIGHER``, ``LOWER`` or ``SAME`` (or "" if NaN).
+
+    ``SAME`` when the confidence interval includes 1, or, without an interval (one repeat on a
+    side), when the ratio is within ``margin`` of 1.
+    """
+    if math.isnan(ratio):
+        return ""
+    if not (math.isnan(low) or math.isnan(high)):
+        if low <= 1 <= high:
+            return SAME
+    elif abs(ratio - 1) <= margin:
+        return SAME
+    return HIGHER if ratio > 1 else LOWER
+
+
 def _clean(values: pd.Series) -> np.ndarray:
     data = np.asarray(values, dtype=float)
     return data[~np.isnan(data)]
@@ -49,10 +69,12 @@ def _valid_aggregated(points: pd.DataFrame) -> pd.DataFrame:
 
 def class_ratio(points: pd.DataFrame, numerator: str = "fast",
                 denominator: str = "http") -> pd.DataFrame:
-    """FastHttpUser / HttpUser per mix and users: throughput and p50/p95/p99 ratios with CIs.
+    """FastHttpUser / HttpUser per mix and users: throughput, mean and percentile ratios with CIs.
 
-    Only valid points enter; a (mix, users) cell where either class has no valid repeat is
-    listed with NaN ratios and ``note`` saying why.
+    ``n_fast``/``n_http`` count the valid repeats; ``rps_difference`` says whether the
+    throughput ratio is a measurable difference (``difference``). Only valid points enter; a
+    (mix, users) cell where either class has no valid repeat is listed with NaN ratios and
+    ``note`` saying why.
     """
     every = points[points["endpoint"] == AGGREGATED]
     valid = _valid_aggregated(points)
@@ -65,6 +87,7 @@ def class_ratio(points: pd.DataFrame, numerator: str = "fast",
         for metric in RATIO_METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = ratio_ci(
                 top[metric], bottom[metric])
+        row["rps_difference"] = difference(*ratio_ci(top["rps"], bottom["rps"]))
         row["note"] = "" if len(top) and len(bottom) else "no valid repeat on one side"
         rows.append(row)
     return pd.DataFrame(rows)

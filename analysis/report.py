@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import plots, tables
+from analysis import _answer, plots, tables
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED
 from analysis.capacity import capacity_table
@@ -28,14 +28,6 @@ from analysis.stats import summarise
 
 LITTLE_TOLERANCE = 0.10
 CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
-STATUS_MEANING = {
-    "generator-bound": "the load generator ran out of CPU, so the figures describe Locust, "
-                       "not the service",
-    "sut-errors": "the service returned too many unexpected errors",
-    "too-few-samples": "too few requests in the window to trust the figures",
-    "failed": "Locust crashed or exited abnormally",
-    "interrupted": "the run was stopped before its window ended",
-}
 
 
 @dataclass
@@ -67,7 +59,7 @@ def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
     report.figures = {
         "throughput": plots.throughput_vs_users(summary),
         "latency": plots.latency_vs_users(summary),
-        "cpu": plots.cpu_vs_users(summary),
+        "cpu": plots.cpu_vs_users(summary, sweep.generator_cpu_threshold),
     }
     if not ratios.empty and ratios["rps"].notna().any():
         report.figures["ratio"] = plots.ratio_vs_users(ratios)
@@ -99,7 +91,7 @@ def headline(report: Report) -> list[str]:
                                                          else "")
         lines.append(f"Partial sweep (status {status!r}): {finished} of {total} points finished"
                      + (f"; missing: {missing}." if missing else "."))
-    lines.extend(_class_answer(report.ratios))
+    lines.extend(_answer.class_answer(report.ratios))
     for fit in report.capacity.to_dict(orient="records"):
         label = f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
         if not math.isnan(float(fit['sigma'])):
@@ -115,11 +107,7 @@ def headline(report: Report) -> list[str]:
         else:
             lines.append(f"Knee ({label}): not estimated ({fit['note']}); highest measured "
                          f"throughput {number(fit['measured_max_rps'])} requests/s.")
-        if not math.isnan(float(fit['slo_rps'])):
-            lines.append(f"Within the SLO {fit['slo']} ({label}): up to "
-                         f"{number(fit['slo_rps'])} requests/s, at {fit['slo_users']} users.")
-        else:
-            lines.append(f"No valid point of {label} met the SLO {fit['slo']}.")
+        lines.append(_answer.slo_answer(fit, label))
     littles = report.littles.dropna(subset=["residual"])
     off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
     if len(littles):
@@ -134,29 +122,10 @@ def headline(report: Report) -> list[str]:
     if bad.empty:
         lines.append(f"All {finished} finished points are valid.")
     else:
-        counts = bad["status"].value_counts()
-        parts = [f"{count} {status} ({STATUS_MEANING.get(str(status), str(status))})"
-                 for status, count in counts.items()]
+        parts = "; ".join(_answer.untrusted_parts(bad))
         lines.append(f"{len(bad)} of {finished} points are not trustworthy and are kept out of "
-                     f"the means, ratios and fits: " + "; ".join(parts) + ".")
+                     f"the means, ratios and fits: {parts}.")
     return lines
-
-
-def _class_answer(ratios: pd.DataFrame) -> list[str]:
-    usable = ratios[ratios["rps"].notna()] if not ratios.empty else ratios
-    if usable.empty:
-        return ["FastHttpUser vs HttpUser: no (mix, users) cell has valid points of both "
-                "classes, so no comparison is made (see the untrusted points below)."]
-    best = usable.sort_values("rps").iloc[-1]
-    faster = "FastHttpUser" if best["rps"] >= 1 else "HttpUser"
-    factor = best["rps"] if best["rps"] >= 1 else 1 / best["rps"]
-    ci = ("" if math.isnan(best["rps_lo"]) else
-          f" (95% CI {best['rps_lo']:.2f}-{best['rps_hi']:.2f} as FastHttpUser/HttpUser)")
-    wins = int((usable["rps"] > 1).sum())
-    return [f"{faster} gave the most throughput: {factor:.2f}x the other class{ci} at "
-            f"{int(best['users'])} users, mix {best['mix']}; p95 ratio "
-            f"{number(best['p95_ms'], 2)}. FastHttpUser had the higher throughput in {wins} of "
-            f"{len(usable)} comparable cells."]
 
 
 def _over_time_run(points: pd.DataFrame) -> str | None:
@@ -184,24 +153,35 @@ def write(report: Report, out_dir: Path) -> Path:
     return index
 
 
-def _sections(report: Report) -> list[tuple[str, pd.DataFrame]]:
-    return [
+Section = tuple[str, pd.DataFrame, str]
+
+
+def _sections(report: Report) -> list[Section]:
+    """(title, table, note) in the report's order; the note is "" or a paragraph."""
+    aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
+    endpoints = report.summary[report.summary["endpoint"] != AGGREGATED]
+    untrusted_table = report.untrusted.drop(columns=["cause"]).rename(
+        columns={"gen_cpu_mean": "generator CPU %"})
+    sections: list[tuple[str, pd.DataFrame] | Section] = [
         ("Points (Aggregated; means over valid repeats, percentiles from merged histograms)",
-         tables.summary_table(report.summary)),
-        ("FastHttpUser / HttpUser", tables.ratio_table(report.ratios)),
+         tables.summary_table(report.summary), tables.bucketing_note(aggregated)),
+        ("FastHttpUser / HttpUser (n = valid repeats FastHttpUser / HttpUser; 'throughput' "
+         "says whether the rps ratio is a measurable difference)",
+         tables.ratio_table(report.ratios), tables.bucketing_note(aggregated)),
         ("Mix vs mix (ratios of the means, valid points only)",
          tables.mix_table(report.mixes)),
         ("Capacity (Universal Scalability Law, valid points only)",
          tables.capacity_display(report.capacity)),
-        ("Points not trustworthy", report.untrusted.rename(columns={"gen_cpu_mean":
-                                                                    "generator CPU %"})),
+        ("Points not trustworthy (why: from each point's own verdict reasons)",
+         untrusted_table),
         ("Warnings (doubts that change no verdict)", tables.warnings_table(report.sweep.points)),
         ("Little's law check (users = throughput x (response time + think time))",
          tables.littles_table(report.littles)),
-        ("Per endpoint", tables.endpoint_table(report.summary)),
+        ("Per endpoint", tables.endpoint_table(report.summary), tables.bucketing_note(endpoints)),
         ("Earlier attempts of re-run points (final: false; more generator processes followed)",
          tables.attempts_table(report.sweep.runs)),
     ]
+    return [section if len(section) == 3 else (*section, "") for section in sections]
 
 
 def _metadata(report: Report) -> str:
@@ -209,11 +189,13 @@ def _metadata(report: Report) -> str:
     return json.dumps(manifest, indent=2, default=str)
 
 
-def _markdown(report: Report, sections: list[tuple[str, pd.DataFrame]], images: list[str]) -> str:
+def _markdown(report: Report, sections: list[Section], images: list[str]) -> str:
     parts = [f"# Sweep {report.sweep.sweep_id}\n", "## The answer\n"]
     parts += [f"- {line}" for line in report.headline]
-    for title, frame in sections:
+    for title, frame, note in sections:
         parts += [f"\n## {title}\n", markdown_table(frame)]
+        if note:
+            parts.append(f"_Note: {note}_\n")
     parts.append("\n## Plots\n")
     parts += [f"![{name}]({name}.png)\n" for name in images]
     parts += ["\n## Run metadata\n", "```json", _metadata(report), "```\n"]
@@ -223,19 +205,21 @@ def _markdown(report: Report, sections: list[tuple[str, pd.DataFrame]], images: 
 STYLE = """body{font-family:sans-serif;margin:2em;max-width:78em;color:#222}
 table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}
-.answer li{margin:.3em 0}img{max-width:100%}pre{background:#f6f6f6;padding:1em;font-size:11px}"""
+.answer li{margin:.3em 0}.note{font-size:12px;color:#555}
+img{max-width:100%}pre{background:#f6f6f6;padding:1em;font-size:11px}"""
 
 
-def _html(report: Report, sections: list[tuple[str, pd.DataFrame]],
-          images: dict[str, bytes]) -> str:
+def _html(report: Report, sections: list[Section], images: dict[str, bytes]) -> str:
     title = html.escape(f"Sweep {report.sweep.sweep_id}")
     parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>",
              f"<style>{STYLE}</style></head><body><h1>{title}</h1>",
              "<h2>The answer</h2><ul class='answer'>"]
     parts += [f"<li>{html.escape(line)}</li>" for line in report.headline]
     parts.append("</ul>")
-    for heading, frame in sections:
+    for heading, frame, note in sections:
         parts += [f"<h2>{html.escape(heading)}</h2>", html_table(frame)]
+        if note:
+            parts.append(f"<p class='note'>Note: {html.escape(note)}</p>")
     parts.append("<h2>Plots</h2>")
     for name, data in images.items():
         encoded = base64.b64encode(data).decode("ascii")

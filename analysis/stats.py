@@ -45,7 +45,9 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
     ``points`` is ``Sweep.points`` (or any frame with its columns). For each metric in
     ``METRICS`` the row has ``<metric>`` (mean over repeats), ``<metric>_lo``/``_hi`` (the
     interval) and, for the percentiles, ``pooled_<pXX>_ms`` read off the merged histogram of
-    all the repeats (exact, not an average of percentiles).
+    all the repeats (exact, not an average of percentiles). ``pooled_mean_ms`` is the exact
+    mean response time of all the repeats' requests (Locust's total response time / requests,
+    not rounded to its histogram's whole-millisecond buckets).
     """
     rows = []
     for keys, group in points.groupby(GROUP_KEYS, sort=True):
@@ -59,6 +61,9 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
         for metric in METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = mean_ci(group[metric],
                                                                             confidence)
+        requests = int(group["requests"].sum())
+        weighted = float((group["mean_ms"] * group["requests"]).sum())
+        row["pooled_mean_ms"] = weighted / requests if requests else math.nan
         pooled = percentiles(merge(group["histogram"]))
         for name in ("p50", "p95", "p99"):
             row[f"pooled_{name}_ms"] = pooled[name] if row["requests"] else math.nan

@@ -7,6 +7,20 @@ import pandas as pd
 from analysis._format import number, with_ci
 from analysis._locust import AGGREGATED
 
+BUCKET_LIMIT_MS = 2.0
+BUCKET_NOTE = ("Locust records response times in whole-millisecond buckets below 100 ms, so "
+               "percentiles under 2 ms read 0 or 1 ms (and a ratio of a 0 ms percentile is "
+               "undefined); 'mean ms (exact)' is Locust's total response time / requests, "
+               "not bucketed.")
+
+
+def bucketing_note(summary: pd.DataFrame) -> str:
+    """``BUCKET_NOTE`` when any percentile of ``summary`` is under 2 ms, else ""."""
+    columns = [c for c in ("pooled_p50_ms", "pooled_p95_ms", "pooled_p99_ms")
+               if c in summary.columns]
+    small = (summary[columns] < BUCKET_LIMIT_MS).to_numpy().any() if columns else False
+    return BUCKET_NOTE if small else ""
+
 
 def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataFrame:
     """One line per point of the matrix (``stats.summarise`` rows), figures formatted."""
@@ -16,6 +30,7 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
         "n": rows["n"], "verdict": rows["statuses"],
         "rps [95% CI]": [with_ci(m, lo, hi) for m, lo, hi in
                          zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
+        "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
         "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
         "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
         "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
@@ -34,7 +49,9 @@ def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
         "endpoint": rows["endpoint"], "verdict": rows["statuses"],
-        "rps": rows["rps"].map(number), "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
+        "rps": rows["rps"].map(number),
+        "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
+        "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
         "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
         "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
         "failures": rows["failures"],
@@ -42,14 +59,19 @@ def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
-    """``compare.class_ratio`` formatted: ratios with their 95% CI."""
+    """``compare.class_ratio`` formatted: ratios with their 95% CI, n and the verdict on rps."""
     if ratios.empty:
         return ratios
     table = ratios[["mix", "users"]].copy()
-    for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+    counts = [column for column in ratios.columns if column.startswith("n_")]
+    table["n"] = [" / ".join(str(int(row[c])) for c in counts) for _, row in ratios.iterrows()]
+    for metric in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"):
         table[metric.removesuffix("_ms") + " ratio"] = [
             with_ci(m, lo, hi, 2) for m, lo, hi in
             zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
+    table["throughput"] = ratios["rps_difference"].map(
+        {"higher": "FastHttpUser higher", "lower": "HttpUser higher"}).fillna(
+        ratios["rps_difference"])
     table["note"] = ratios["note"]
     return table.reset_index(drop=True)
 
@@ -79,7 +101,7 @@ def mix_table(ratios: pd.DataFrame) -> pd.DataFrame:
     if ratios.empty:
         return ratios
     table = ratios[["mixes", "user_class", "users"]].copy()
-    for metric in ("rps", "p50_ms", "p95_ms", "p99_ms"):
+    for metric in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"):
         table[metric.removesuffix("_ms") + " ratio"] = [
             with_ci(m, lo, hi, 2) for m, lo, hi in
             zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
@@ -99,7 +121,8 @@ def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
         "peak users": capacity["peak_users"].map(lambda v: number(v, 0)),
         "max rps (USL)": capacity["max_rps"].map(number),
         "max rps (measured)": capacity["measured_max_rps"].map(number),
-        "SLO": capacity["slo"], "rps within SLO": capacity["slo_rps"].map(number),
+        "SLO": capacity["slo"],
+        "highest valid measured rps within SLO": capacity["slo_rps"].map(number),
         "at users": capacity["slo_users"].map(lambda v: "-" if v is None or v != v else int(v)),
         "note": capacity["note"],
     }).reset_index(drop=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from scenarios._local_target import TargetError
-from scenarios._matrix import ConfigError, SweepConfig, expand, resolve_config
+from scenarios._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
 from scenarios._results_io import read_json
 from scenarios._runner import SweepRunner
 from scenarios._slo import parse_slo
@@ -36,7 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
         argument_default=None,
     )
     add = parser.add_argument
-    add("--preset", help="load scenarios/sweeps/NAME.toml (quick, study)")
+    presets = ", ".join(sorted(path.stem for path in PRESETS_DIR.glob("*.toml"))) or "none found"
+    add("--preset", metavar="NAME", help=f"load scenarios/sweeps/NAME.toml ({presets})")
     add("--config", dest="config_file", metavar="FILE", help="load a sweep TOML file")
     add("--resume", metavar="DIR", help="finish the sweep in DIR: re-run only unfinished points")
     add("--target", choices=["local"], help="local (default): start the service on loopback")

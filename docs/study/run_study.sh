@@ -76,6 +76,24 @@ SEED_DIR=$SWEEP_DIR
 run_sweep study "$STUDY_PRESET" --processes auto
 STUDY_DIR=$SWEEP_DIR
 
+# The effect of adding generator processes: the study's read-heavy points at 50 and 200 users
+# again with a master and 2 workers on the same generator CPUs, compared point by point.
+if [ -z "$STUDY_HOST" ]; then
+  run_sweep processes "$STUDY_PRESET" --processes 2 --mixes read-heavy --users 50,200 --repeats 1
+  PROCESSES_DIR=$SWEEP_DIR
+  rm -rf "${DOCS:?}/processes"
+  mkdir -p "$DOCS/processes"
+  status=0
+  "$PY" -m analysis compare "$STUDY_DIR" "$PROCESSES_DIR" > "$DOCS/processes/compare.md" || status=$?
+  if [ "$status" -gt 1 ]; then
+    echo "study: comparing the processes sweep failed with exit status $status" >&2
+    exit "$status"
+  fi
+  "$PY" -m analysis summary "$PROCESSES_DIR" > "$DOCS/processes/summary.txt"
+  cp "$PROCESSES_DIR/manifest.json" "$DOCS/processes/manifest.json"
+  note "processes: \`$DOCS/processes/\` (compare exit $status)"
+fi
+
 start=$SECONDS
 CROSSCHECK_DIR="$RESULTS/crosscheck-$(date -u +%Y%m%dT%H%M%SZ)"
 status=0

@@ -1,0 +1,93 @@
+"""The sentences of the report's answer, one function per kind of finding."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from analysis._format import number
+from analysis.checks import EXPLANATIONS
+from analysis.compare import HIGHER, LOWER, SAME
+
+
+def untrusted_parts(bad: pd.DataFrame) -> list[str]:
+    """One phrase per (verdict, cause), naming its points, from each point's own reasons."""
+    parts = []
+    for (status, cause), group in bad.groupby(["status", "cause"], sort=False):
+        points = ", ".join(group["point_id"].astype(str))
+        why = EXPLANATIONS.get(str(cause), str(status))
+        if cause == "contention":
+            cpu = group["gen_cpu_mean"].dropna()
+            if len(cpu):
+                low, high = f"{cpu.min():.0f}%", f"{cpu.max():.0f}%"
+                level = low if low == high else f"{low} to {high}"
+                why += f" (Locust itself at {level} of a core)"
+        parts.append(f"{len(group)} {status}, because {why}: {points}")
+    return parts
+
+
+def slo_answer(fit: dict[Any, Any], label: str) -> str:
+    """The highest valid measured point within the SLO (not a capacity), and the USL's view."""
+    slo = str(fit["slo"])
+    if math.isnan(float(fit["slo_rps"])):
+        text = f"No valid point of {label} met the SLO {slo}."
+    else:
+        text = (f"Highest measured throughput among valid points with {slo} ({label}): "
+                f"{number(fit['slo_rps'])} requests/s at {fit['slo_users']} users; a measured "
+                "point, not a capacity (the service may sustain more between or beyond the "
+                "user levels tried).")
+    if not math.isnan(float(fit["sigma"])):
+        text += (f" USL-based estimate (throughput only, not the SLO): at most about "
+                 f"{number(fit['max_rps'])} requests/s")
+        peak = float(fit["peak_users"])
+        text += "." if math.isinf(peak) else f", near {number(peak, 0)} users."
+    return text
+
+
+def class_answer(ratios: pd.DataFrame) -> list[str]:
+    usable = ratios[ratios["rps"].notna()] if not ratios.empty else ratios
+    if usable.empty:
+        return ["FastHttpUser vs HttpUser: no (mix, users) cell has valid points of both "
+                "classes, so no comparison is made (see the untrusted points below)."]
+    clear = usable[usable["rps_difference"].isin([HIGHER, LOWER])]
+    if clear.empty:
+        lines = [f"FastHttpUser vs HttpUser: no measurable difference in throughput in any of "
+                 f"the {len(usable)} comparable cells (95% CI of the ratio includes 1, or a "
+                 f"single repeat within a few percent of 1)."]
+    else:
+        best = clear.assign(size=clear["rps"].map(lambda v: abs(math.log(v)))
+                            ).sort_values("size").iloc[-1]
+        faster = "FastHttpUser" if best["rps"] >= 1 else "HttpUser"
+        factor = best["rps"] if best["rps"] >= 1 else 1 / best["rps"]
+        lines = [f"Largest measurable throughput difference: {faster} gave {factor:.2f}x the "
+                 f"other class at {int(best['users'])} users, mix {best['mix']} "
+                 f"({_evidence(best)}); mean response-time ratio "
+                 f"{number(best['mean_ms'], 2)} (FastHttpUser/HttpUser)."]
+    for mix, group in usable.groupby("mix", sort=False):
+        counts = group["rps_difference"].value_counts()
+        lines.append(
+            f"Mix {mix}, FastHttpUser/HttpUser throughput over {len(group)} comparable "
+            f"cell(s) ({_users(group)} users; n={_span(group['n_fast'], 0)} FastHttpUser and "
+            f"n={_span(group['n_http'], 0)} HttpUser repeats per cell): ratio "
+            f"{_span(group['rps'])}; FastHttpUser "
+            f"measurably higher in {counts.get(HIGHER, 0)}, HttpUser measurably higher in "
+            f"{counts.get(LOWER, 0)}, no measurable difference in {counts.get(SAME, 0)}.")
+    return lines
+
+
+def _evidence(row: pd.Series) -> str:
+    n = f"n={int(row['n_fast'])} FastHttpUser, n={int(row['n_http'])} HttpUser repeats"
+    if math.isnan(row["rps_lo"]):
+        return f"{n}: no confidence interval, a single repeat on a side"
+    return f"{n}; 95% CI of FastHttpUser/HttpUser {row['rps_lo']:.2f}-{row['rps_hi']:.2f}"
+
+
+def _span(values: pd.Series, digits: int = 2) -> str:
+    low, high = f"{values.min():.{digits}f}", f"{values.max():.{digits}f}"
+    return low if low == high else f"{low} to {high}"
+
+
+def _users(group: pd.DataFrame) -> str:
+    return ", ".join(str(int(users)) for users in sorted(group["users"]))
