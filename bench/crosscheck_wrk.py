@@ -39,8 +39,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
 sys.path.insert(0, str(REPO_ROOT))
+import numpy as np  # noqa: E402
+
 import analysis  # noqa: E402
 from analysis._errors import AnalysisError  # noqa: E402
+from analysis.capacity import fit_usl  # noqa: E402
 
 sys.path.append(str(BENCH_DIR))
 from _crosscheck_table import ENDPOINT, json_ready, markdown_table  # noqa: E402
@@ -227,8 +230,9 @@ def _parser() -> argparse.ArgumentParser:
         prog="crosscheck_wrk.py",
         description="Locust (both user classes, GET by id only) against wrk at the same number "
                     "of connections on the same fresh service; writes OUT/crosscheck.md/.json.")
-    parser.add_argument("--users", type=_levels, default=[1, 10, 50],
-                        help="concurrency levels (Locust users = wrk connections), default 1,10,50")
+    parser.add_argument("--users", type=_levels, default=[1, 2, 5, 10, 20, 50],
+                        help="concurrency levels (Locust users = wrk connections), "
+                             "default 1,2,5,10,20,50")
     parser.add_argument("--ramp", type=_seconds, default=2.0, help="Locust's ramp (default 2s)")
     parser.add_argument("--duration", type=_seconds, default=8.0,
                         help="measured window of Locust and wrk's run (default 8s)")
@@ -248,6 +252,20 @@ def _parser() -> argparse.ArgumentParser:
 
 def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt  # SIGTERM like Ctrl-C: stop the sweep and the service on the way out
+
+
+def _wrk_capacity(rows: list[dict[str, Any]]) -> str:
+    """The USL fitted to wrk's valid rows: the service's own scaling, measured by a generator
+    that kept up, which Locust on one core cannot show."""
+    points = [(row["users"], row["rps"]) for row in rows
+              if row["tool"] == "wrk" and row["verdict"] == "valid"]
+    fit = fit_usl(np.array([u for u, _ in points]), np.array([x for _, x in points]))
+    if fit is None:
+        return "\nUSL over wrk's valid rows: not estimated (needs 3 or more connection counts).\n"
+    return (f"\nUSL over wrk's valid rows ({fit.points} connection counts): lambda "
+            f"{fit.lam:,.0f} requests/s per connection, contention sigma {fit.sigma:.4f}, "
+            f"coherency kappa {fit.kappa:.6f}, R^2 {fit.r_squared:.3f}; peak at "
+            f"{fit.peak_users:,.0f} connections, {fit.max_rps:,.0f} requests/s.\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -271,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:  # the service and the sweep were stopped on the way out
         print("crosscheck_wrk.py: interrupted", file=sys.stderr)
         return 130
-    table = markdown_table(rows)
+    table = markdown_table(rows) + _wrk_capacity(rows)
     settings = {"users": args.users, "ramp_s": args.ramp, "duration_s": args.duration,
                 "seed_products": args.seed_products, "service_cpus": args.service_cpus,
                 "generator_cpus": args.generator_cpus, "host": args.host or "fresh local service",

@@ -9,7 +9,7 @@
 #
 # Environment: STUDY_HOST (a running service; default: the local service the runner starts),
 # STUDY_PRESET (default study), SEED_PRESET (default seed): a preset name or a .toml file,
-# CROSSCHECK_USERS (default 1,10,50), RESULTS (sweeps' parent, default results), PY (python).
+# CROSSCHECK_USERS (default 1,2,5,10,20,50), RESULTS (sweeps' parent, default results), PY (python).
 # The sweeps stay under results/ (their directories are named in run.md). A sweep or cross-check
 # with invalid points (exit 1) does not stop the study: the reports show the verdicts. A usage
 # error, a target that does not answer, or an interruption (exit 2 or more) stops it.
@@ -21,7 +21,7 @@ PY=${PY:-.venv/bin/python}
 STUDY_HOST=${STUDY_HOST:-}
 STUDY_PRESET=${STUDY_PRESET:-study}
 SEED_PRESET=${SEED_PRESET:-seed}
-CROSSCHECK_USERS=${CROSSCHECK_USERS:-1,10,50}
+CROSSCHECK_USERS=${CROSSCHECK_USERS:-1,2,5,10,20,50}
 RESULTS=${RESULTS:-results}
 DOCS=docs/study
 HOST_ARGS=()
