@@ -49,11 +49,10 @@ def process_tree_cpu_s(process: psutil.Process) -> float:
 
 
 @contextmanager
-def fresh_service(cpus: list[int] | None, log_path: Path) -> Iterator[tuple[str, int]]:
-    """Start `python -m target_service` on a free loopback port; yield (url, pid); stop it."""
-    port = _free_port()
-    command = [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port", str(port),
-               "--no-access-log", "--log-level", "warning"]
+def pinned_server(command: list[str], port: int, cpus: list[int] | None,
+                  log_path: Path) -> Iterator[tuple[str, int]]:
+    """Run `command` (a server on loopback `port`) pinned to `cpus`; yield (url, pid) once
+    /health answers; stop it on the way out."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
 
     def pin() -> None:  # in the child: die with this process (even on SIGKILL), run on `cpus`
@@ -78,7 +77,17 @@ def fresh_service(cpus: list[int] | None, log_path: Path) -> Iterator[tuple[str,
                 process.wait()
 
 
-def _free_port() -> int:
+@contextmanager
+def fresh_service(cpus: list[int] | None, log_path: Path) -> Iterator[tuple[str, int]]:
+    """Start `python -m target_service` on a free loopback port; yield (url, pid); stop it."""
+    port = free_port()
+    command = [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port", str(port),
+               "--no-access-log", "--log-level", "warning"]
+    with pinned_server(command, port, cpus, log_path) as server:
+        yield server
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])

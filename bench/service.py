@@ -17,11 +17,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable, Iterator
@@ -30,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _pinned_service import free_port, pinned_server
 from _wrk import WrkError, WrkResult, random_path_script, run_wrk
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -44,12 +42,6 @@ APPS = ("service", "bare ASGI")
 class Measurement:
     wrk: WrkResult
     cpu_us_per_request: float
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def server_command(app: str, port: int) -> list[str]:
@@ -71,37 +63,11 @@ def cpu_seconds(pid: int) -> float:
 @contextmanager
 def running(app: str, cpu: int | None) -> Iterator[tuple[str, int]]:
     """Start a server pinned to `cpu`; yield (url, pid) once /health answers; SIGTERM on exit."""
-    def pin() -> None:
-        if cpu is not None:
-            os.sched_setaffinity(0, {cpu})
-
     port = free_port()
-    with tempfile.TemporaryFile() as log:
-        process = subprocess.Popen(server_command(app, port), cwd=REPO_ROOT, preexec_fn=pin,
-                                   stdout=log, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                if process.poll() is not None:
-                    log.seek(0)
-                    output = log.read().decode(errors="replace").strip()[-300:]
-                    raise RuntimeError(f"{app} exited early: {output}")
-                try:
-                    with urllib.request.urlopen(f"{url}/health", timeout=1):
-                        break
-                except (urllib.error.URLError, ConnectionError):
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"{app} not healthy after 20 s") from None
-                    time.sleep(0.05)
-            yield url, process.pid
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with tempfile.TemporaryDirectory(prefix="bench-service-") as scratch, \
+            pinned_server(server_command(app, port), port, None if cpu is None else [cpu],
+                          Path(scratch) / "server.log") as server:
+        yield server
 
 
 def seed(url: str, count: int) -> None:
