@@ -122,15 +122,7 @@ def read_history_csv(path: Path) -> pd.DataFrame:
     A plain ``pandas.read_csv`` (the fastest reader here), then checks that catch a truncated
     or corrupt file: every column but Type and Name numeric, running totals never missing.
     """
-    try:
-        frame = pd.read_csv(path)
-    except FileNotFoundError:
-        raise AnalysisError(path, "file is missing") from None
-    except pd.errors.EmptyDataError:
-        raise AnalysisError(path, "file is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as error:
-        message = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise AnalysisError(path, f"cannot parse ({message}); truncated or corrupt?") from None
+    frame = _read_csv(path, keep_default_na=True)
     missing = [column for column in HISTORY_COLUMNS if column not in frame.columns]
     if missing:
         raise AnalysisError(path, f"not a Locust history CSV (missing: {', '.join(missing)})")
@@ -143,9 +135,9 @@ def read_history_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _read_csv(path: Path, nrows: int | None = None) -> pd.DataFrame:
+def _read_csv(path: Path, nrows: int | None = None, keep_default_na: bool = False) -> pd.DataFrame:
     try:
-        return pd.read_csv(path, nrows=nrows, keep_default_na=False)
+        return pd.read_csv(path, nrows=nrows, keep_default_na=keep_default_na)
     except FileNotFoundError:
         raise AnalysisError(path, "file is missing") from None
     except pd.errors.EmptyDataError:
