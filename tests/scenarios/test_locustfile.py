@@ -270,3 +270,15 @@ def test_reset_stats_reaches_an_external_worker(service_url: str, tmp_path: Path
     # since its last report (0 to 3 s of ramp traffic) would also count.
     expected = 10 * 20 * window
     assert 0.93 * expected < run.total < 1.07 * expected, (run.total, expected)
+
+
+@pytest.mark.parametrize("trigger", ["web-ui", "ramp"])
+def test_a_report_sent_before_a_forwarded_reset_does_not_count(trigger: str) -> None:
+    """A real master and worker, the interleaving forced: the worker's pre-reset report reaches
+    the master after the master's reset. Without the reset epochs the window counts it."""
+    probe = REPO / "tests" / "scenarios" / "_reset_race_probe.py"
+    result = subprocess.run([sys.executable, str(probe), trigger], cwd=REPO, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr[-2000:]
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    assert figures["master_requests"] == figures["window_requests"], figures
