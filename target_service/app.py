@@ -25,6 +25,9 @@ from target_service.store import DuplicateProduct, ProductStore, StoreFull
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+# A query number longer than this is refused before it is converted: Python refuses to convert
+# a string of more than 4300 digits (a 500), and nothing valid here needs more than 10 digits.
+MAX_QUERY_DIGITS = 20
 OPENAPI_PATH = Path(__file__).with_name("openapi.yaml")
 JSON = "application/json"
 
@@ -110,7 +113,8 @@ def _whole_number(params: QueryParams, name: str, default: int, low: int, high: 
     if not values:
         return default
     text = values[0]
-    if len(values) > 1 or not (text.isascii() and text.isdigit()) or not low <= int(text) <= high:
+    if (len(values) > 1 or len(text) > MAX_QUERY_DIGITS or not (text.isascii() and text.isdigit())
+            or not low <= int(text) <= high):
         raise ApiError(400, "invalid_query", f"{name} must be a whole number from {low} to {high}, "
                        "given once")
     return int(text)

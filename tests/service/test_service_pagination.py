@@ -96,6 +96,10 @@ BAD_PARAMS = {
     "offset text": {"offset": "x"},
     "offset plus sign": {"offset": "+5"},
     "offset huge": {"offset": "99999999999999999999"},
+    # over 4300 digits: Python's int() refused the string and the service answered 500
+    "offset 5000 zeros": {"offset": "0" * 5000},
+    "limit 5000 digits": {"limit": "0" * 4999 + "5"},
+    "offset over-long but small": {"offset": "0" * 30 + "1"},
 }
 
 
