@@ -11,13 +11,19 @@ from pathlib import Path
 import pandas as pd
 
 from analysis._errors import AnalysisError
-from analysis.compare import compare_sweeps
+from analysis.compare import comparable_cells, compare_sweeps, verdict_changes
 from analysis.loading import load
 from analysis.stats import summarise
 from analysis.tables import summary_table
 
-EXIT_CHANGED = 1
+EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
+EXIT_NOTHING_COMPARABLE = 3
+EXIT_CODES = ("Exit status: 0 fine (compare: no regression; improvements are reported, not "
+              "failed); 1 compare found a regression (a change in the worse direction beyond "
+              "the threshold and the noise, or a cell whose verdict got worse, e.g. valid -> "
+              "sut-errors); 2 bad input (one line on stderr names the file and the problem); "
+              "3 compare found nothing comparable (no cell with a verdict in both sweeps).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,8 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m analysis",
         description="Analyse a load-test sweep (results/README.md) or plain Locust --csv output.",
-        epilog="Exit status: 0 fine, 1 compare found a change beyond the threshold and the "
-               "noise, 2 bad input (one line on stderr names the file and the problem).")
+        epilog=EXIT_CODES)
     commands = parser.add_subparsers(dest="command", required=True)
     summary = commands.add_parser("summary", help="a table for a sweep or a Locust CSV prefix")
     summary.add_argument("path", type=Path, help="sweep directory or Locust --csv prefix")
@@ -34,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     report = commands.add_parser("report", help="write SWEEP_DIR/report/index.html")
     report.add_argument("sweep", type=Path, help="sweep directory, e.g. results/latest")
     report.add_argument("--slo-ms", type=float, default=100.0, help="p95 objective (default 100)")
-    compare = commands.add_parser("compare", help="regression table of sweep B against A")
+    compare = commands.add_parser("compare", help="regression table of sweep B against A",
+                                  description="Compare sweep B against A. " + EXIT_CODES)
     compare.add_argument("before", type=Path, help="the baseline sweep (A)")
     compare.add_argument("after", type=Path, help="the sweep to judge (B)")
     compare.add_argument("--threshold", type=float, default=0.10,
@@ -81,20 +87,46 @@ def _summary(path: Path, as_json: bool) -> int:
 def _compare(before: Path, after: Path, threshold: float, as_json: bool) -> int:
     a, b = load(before), load(after)
     table = compare_sweeps(a.points, b.points, threshold=threshold)
-    flagged = table[table["flagged"]]
+    verdicts = verdict_changes(a.points, b.points)
+    regressions = table[table["regression"]]
+    improvements = table[table["flagged"] & ~table["regression"]]
+    worse = verdicts[verdicts["change"] == "worse"]
+    comparable = comparable_cells(a.points, b.points)
     if as_json:
-        print(json.dumps(_jsonable(table.to_dict(orient="records")), indent=2))
-    elif table.empty:
-        print(f"no (class, mix, users) cell with valid points in both {a.sweep_id} and "
-              f"{b.sweep_id}")
+        document = {"metrics": table.to_dict(orient="records"),
+                    "verdicts": verdicts.to_dict(orient="records"),
+                    "comparable_cells": comparable}
+        print(json.dumps(_jsonable(document), indent=2))
     else:
-        shown = table.assign(change=table["change"].map(lambda v: f"{v:+.1%}"),
-                             flagged=table["flagged"].map({True: "CHANGED", False: ""}))
-        with pd.option_context("display.width", 200, "display.max_rows", None):
-            print(shown.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
-        print(f"{len(flagged)} change(s) beyond {threshold:.0%} and the noise "
-              f"({int((flagged['direction'] == 'regression').sum())} regression(s))")
-    return EXIT_CHANGED if len(flagged) else 0
+        _print_compare(a.sweep_id, b.sweep_id, table, verdicts, threshold)
+        print(f"{len(regressions)} regression(s) and {len(improvements)} improvement(s) beyond "
+              f"{threshold:.0%} and the noise; {len(worse)} cell(s) whose verdict got worse; "
+              f"{comparable} comparable cell(s)")
+    if len(regressions) or len(worse):
+        return EXIT_REGRESSION
+    if comparable == 0 or (table.empty and verdicts.empty):
+        if not as_json:
+            print(f"nothing comparable: no (class, mix, users) cell trusted in both "
+                  f"{a.sweep_id} and {b.sweep_id}")
+        return EXIT_NOTHING_COMPARABLE
+    return 0
+
+
+def _print_compare(before: str, after: str, table: pd.DataFrame, verdicts: pd.DataFrame,
+                   threshold: float) -> None:
+    if not verdicts.empty:
+        print(f"verdicts that changed ({before} -> {after}):")
+        print(verdicts.to_string(index=False))
+    if table.empty:
+        return
+    label = {(True, True): "REGRESSION", (True, False): "improvement"}
+    shown = table.assign(
+        change=table["change"].map(lambda v: f"{v:+.1%}"),
+        flagged=[label.get((bool(f), bool(r)), "") for f, r in
+                 zip(table["flagged"], table["regression"], strict=True)],
+    ).drop(columns=["regression"])
+    with pd.option_context("display.width", 200, "display.max_rows", None):
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
 
 
 def _jsonable(value: object) -> object:

@@ -38,11 +38,12 @@ def slo_answer(fit: dict[Any, Any], label: str) -> str:
                 f"{number(fit['slo_rps'])} requests/s at {fit['slo_users']} users; a measured "
                 "point, not a capacity (the service may sustain more between or beyond the "
                 "user levels tried).")
-    if not math.isnan(float(fit["sigma"])):
+    if not math.isnan(float(fit["max_rps"])):
         text += (f" USL-based estimate (throughput only, not the SLO): at most about "
-                 f"{number(fit['max_rps'])} requests/s")
-        peak = float(fit["peak_users"])
-        text += "." if math.isinf(peak) else f", near {number(peak, 0)} users."
+                 f"{number(fit['max_rps'])} requests/s, near {number(fit['peak_users'], 0)} "
+                 "users.")
+    elif not math.isnan(float(fit["sigma"])):
+        text += " The USL gives no capacity here: its peak is an extrapolation."
     return text
 
 
@@ -55,7 +56,7 @@ def class_answer(ratios: pd.DataFrame) -> list[str]:
     if clear.empty:
         lines = [f"FastHttpUser vs HttpUser: no measurable difference in throughput in any of "
                  f"the {len(usable)} comparable cells (95% CI of the ratio includes 1, or a "
-                 f"single repeat within a few percent of 1)."]
+                 f"single repeat within the measured run-to-run noise)."]
     else:
         best = clear.assign(size=clear["rps"].map(lambda v: abs(math.log(v)))
                             ).sort_values("size").iloc[-1]

@@ -12,9 +12,13 @@ from analysis._errors import AnalysisError
 from analysis.histograms import Histogram, merge, percentiles, to_histogram
 
 AGGREGATED = "Aggregated"
-# Verdicts whose figures describe the service. "unchecked": plain Locust output without CPU
-# evidence (loaded from a --csv prefix), which is the only point of its one-point sweep.
-TRUSTED_STATUSES = ("valid", "unchecked")
+# The only verdict whose figures describe the service. "unchecked" (plain Locust output loaded
+# from a --csv prefix, no CPU evidence) is never trusted: nothing shows the generator kept up.
+TRUSTED_STATUSES = ("valid",)
+# Most severe first (results/README.md): a configuration that is not valid takes the first
+# status any of its repeats has.
+VERDICT_ORDER = ("interrupted", "failed", "too-few-samples", "sut-errors", "generator-bound",
+                 "unchecked", "unknown", "valid")
 
 STATS_COLUMNS = ["Type", "Name", "Request Count", "Failure Count", "Average Response Time",
                  "Max Response Time", "Requests/s", "50%", "90%", "95%", "99%"]

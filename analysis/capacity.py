@@ -14,18 +14,29 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis._locust import AGGREGATED, TRUSTED_STATUSES
+MIN_LEVELS = 4  # three parameters: three levels always fit exactly (R^2 = 1)
 
 
 @dataclass(frozen=True)
 class UslFit:
-    """A USL fit: coefficients, the peak, and how many points it rests on."""
+    """A USL fit: coefficients with 95% CIs from the fit's covariance, the peak, R^2, residuals.
+
+    sigma and kappa are bounded at 0 (a negative contention or coherency has no meaning), so
+    their intervals are clipped at 0. ``max_users`` is the highest user count measured: a peak
+    beyond it (or no peak at all) is an extrapolation, never a capacity.
+    """
 
     lam: float
     sigma: float
     kappa: float
     points: int
     r_squared: float
+    levels: int = 0
+    max_users: float = math.nan
+    lam_ci: tuple[float, float] = (math.nan, math.nan)
+    sigma_ci: tuple[float, float] = (math.nan, math.nan)
+    kappa_ci: tuple[float, float] = (math.nan, math.nan)
+    residuals: tuple[tuple[float, float, float], ...] = ()  # (users, measured, fitted)
 
     @property
     def peak_users(self) -> float:
@@ -41,6 +52,16 @@ class UslFit:
             return self.lam / self.sigma if self.sigma > 0 else math.inf
         return float(usl(np.array([self.peak_users]), self.lam, self.sigma, self.kappa)[0])
 
+    @property
+    def extrapolated(self) -> bool:
+        """True when the peak lies beyond the highest measured user count (or does not exist)."""
+        return not self.peak_users <= self.max_users
+
+    @property
+    def capacity_rps(self) -> float:
+        """The peak throughput when the peak was inside the measured range, else NaN."""
+        return math.nan if self.extrapolated else self.max_rps
+
 
 def usl(users: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
     """Throughput the USL predicts at ``users``."""
@@ -48,40 +69,80 @@ def usl(users: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray
     return lam * n / (1 + sigma * (n - 1) + kappa * n * (n - 1))
 
 
-def fit_usl(users: np.ndarray | pd.Series, rps: np.ndarray | pd.Series) -> UslFit | None:
-    """Least-squares USL fit (sigma in [0, 1], kappa >= 0); None with under 3 distinct users."""
+def fit_usl(users: np.ndarray | pd.Series, rps: np.ndarray | pd.Series,
+            confidence: float = 0.95) -> UslFit | None:
+    """Bounded least-squares USL fit (lambda, sigma, kappa >= 0, sigma <= 1).
+
+    None with fewer than ``MIN_LEVELS`` distinct user counts: three parameters through three
+    levels fit exactly and say nothing.
+    """
     n = np.asarray(users, dtype=float)
     x = np.asarray(rps, dtype=float)
     keep = ~(np.isnan(n) | np.isnan(x)) & (n > 0)
     n, x = n[keep], x[keep]
-    if len(np.unique(n)) < 3:
+    if len(np.unique(n)) < MIN_LEVELS:
         return None
+    from scipy import stats as scipy_stats
     from scipy.optimize import OptimizeWarning, curve_fit  # slow to import: only when fitting
 
     lam0 = float(np.max(x[n == n.min()]) / n.min())
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)
-            params, _ = curve_fit(usl, n, x, p0=[lam0, 0.05, 0.001],
-                                  bounds=([0, 0, 0], [np.inf, 1, np.inf]), maxfev=20000)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            params, covariance = curve_fit(usl, n, x, p0=[lam0, 0.05, 0.001],
+                                           bounds=([0, 0, 0], [np.inf, 1, np.inf]),
+                                           maxfev=20000)
     except (RuntimeError, ValueError):
         return None
     lam, sigma, kappa = (float(value) for value in params)
     kappa = 0.0 if kappa < 1e-12 else kappa  # the optimiser's rounding of a zero bound
-    residual = x - usl(n, lam, sigma, kappa)
+    sigma = 0.0 if sigma < 1e-12 else sigma
+    fitted = usl(n, lam, sigma, kappa)
+    residual = x - fitted
     spread = float(((x - x.mean()) ** 2).sum())
     r_squared = 1 - float((residual**2).sum()) / spread if spread > 0 else math.nan
-    return UslFit(lam, sigma, kappa, len(n), r_squared)
+    freedom = max(len(n) - 3, 1)
+    t = float(scipy_stats.t.ppf((1 + confidence) / 2, freedom))
+    errors = np.sqrt(np.clip(np.diag(covariance), 0, None)) if np.all(
+        np.isfinite(covariance)) else np.full(3, math.nan)
+
+    def interval(value: float, error: float, upper: float = math.inf) -> tuple[float, float]:
+        if math.isnan(error):
+            return math.nan, math.nan
+        return max(value - t * error, 0.0), min(value + t * error, upper)
+
+    order = np.argsort(n, kind="stable")
+    return UslFit(lam, sigma, kappa, len(n), r_squared, len(np.unique(n)), float(n.max()),
+                  interval(lam, float(errors[0])), interval(sigma, float(errors[1]), 1.0),
+                  interval(kappa, float(errors[2])),
+                  tuple((float(n[i]), float(x[i]), float(fitted[i])) for i in order))
+
+
+def knee_text(fit: UslFit) -> str:
+    """The fit's peak in words: a capacity only when the peak was inside the measured range."""
+    if math.isinf(fit.peak_users):
+        return ("no peak: kappa = 0, throughput keeps rising within the fit; an extrapolated "
+                "ceiling is not a capacity")
+    if fit.extrapolated:
+        return (f"the fitted peak (near {fit.peak_users:,.0f} users) lies beyond the highest "
+                f"measured {fit.max_users:,.0f} users: an extrapolation, not a capacity")
+    return (f"throughput peaks near {fit.peak_users:,.0f} users at about {fit.max_rps:,.0f} "
+            "requests/s (inside the measured range)")
 
 
 def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
                    slo_metric: str = "p95_ms") -> pd.DataFrame:
-    """Per user class and mix: the USL fit on valid points and the best throughput within SLO.
+    """Per user class and mix: the USL fit on trusted configurations and the best within SLO.
 
-    ``slo_rps`` is the highest mean throughput among user counts whose every valid repeat met
-    ``slo_metric < slo_ms``; ``slo_users`` is where it was measured.
+    Only configurations whose every repeat is valid enter (``stats.trusted_points``).
+    ``slo_rps`` is the highest mean throughput among user counts whose every repeat met
+    ``slo_metric < slo_ms``; ``slo_users`` is where it was measured. ``max_rps`` is the USL
+    peak only when it lies inside the measured range (``extrapolated`` False), else NaN.
     """
-    valid = points[(points["endpoint"] == AGGREGATED) & points["status"].isin(TRUSTED_STATUSES)]
+    from analysis.stats import trusted_points
+
+    valid = trusted_points(points)
     rows = []
     for (user_class, mix), group in valid.groupby(["user_class", "mix"], sort=True):
         fit = fit_usl(group["users"], group["rps"])
@@ -89,17 +150,32 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
         within = by_users[by_users["worst"] < slo_ms].sort_values("rps")
         best_users = int(within.index[-1]) if len(within) else None
         best_rps = float(within["rps"].iloc[-1]) if len(within) else math.nan
+        levels = int(group["users"].nunique())
+        nan2 = (math.nan, math.nan)
         rows.append({
             "user_class": user_class, "mix": mix, "valid_points": len(group),
-            "lambda": fit.lam if fit else math.nan, "sigma": fit.sigma if fit else math.nan,
+            "valid_levels": levels,
+            "lambda": fit.lam if fit else math.nan,
+            "lambda_lo": (fit.lam_ci if fit else nan2)[0],
+            "lambda_hi": (fit.lam_ci if fit else nan2)[1],
+            "sigma": fit.sigma if fit else math.nan,
+            "sigma_lo": (fit.sigma_ci if fit else nan2)[0],
+            "sigma_hi": (fit.sigma_ci if fit else nan2)[1],
             "kappa": fit.kappa if fit else math.nan,
+            "kappa_lo": (fit.kappa_ci if fit else nan2)[0],
+            "kappa_hi": (fit.kappa_ci if fit else nan2)[1],
             "r_squared": fit.r_squared if fit else math.nan,
+            "residuals": "; ".join(f"{u:g}: {m - f:+,.0f}" for u, m, f in fit.residuals)
+            if fit else "",
             "peak_users": fit.peak_users if fit else math.nan,
-            "max_rps": fit.max_rps if fit else math.nan,
+            "extrapolated": fit.extrapolated if fit else False,
+            "max_rps": fit.capacity_rps if fit else math.nan,
+            "knee": knee_text(fit) if fit else "",
             "measured_max_rps": float(by_users["rps"].max()),
             "slo": f"{slo_metric.removesuffix('_ms')} < {slo_ms:g} ms",
             "slo_rps": best_rps,
             "slo_users": best_users,
-            "note": "" if fit else "USL needs valid points at 3 or more user counts",
+            "note": "" if fit else (f"USL needs trusted configurations at {MIN_LEVELS} or more "
+                                    f"user counts (has {levels})"),
         })
     return pd.DataFrame(rows)

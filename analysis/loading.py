@@ -221,9 +221,11 @@ def _run_rows(manifest: dict[str, Any], run: dict[str, Any], run_dir: Path) -> l
     else:
         endpoints = read_endpoints(locust_json)
     total = aggregate(endpoints)
-    seconds = total["last"] - total["start"]
+    # one throughput everywhere: requests in the measured window / the window's seconds, as
+    # run.json's requests.rps (results/README.md)
+    seconds = float(base["window_s"])
     if not seconds > 0:
-        seconds = float(base["window_s"])
+        seconds = total["last"] - total["start"]
     return [{**base, **_endpoint_keys(row), **figures(row, seconds), "histogram": row["histogram"]}
             for row in [*endpoints, total]]
 

@@ -95,15 +95,10 @@ def headline(report: Report) -> list[str]:
     for fit in report.capacity.to_dict(orient="records"):
         label = f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
         if not math.isnan(float(fit['sigma'])):
-            if math.isinf(float(fit['peak_users'])):
-                knee = (f"no retrograde region within reach (kappa=0); throughput levels off "
-                        f"towards {number(fit['max_rps'])} requests/s")
-            else:
-                knee = (f"throughput peaks near {number(fit['peak_users'], 0)} users at about "
-                        f"{number(fit['max_rps'])} requests/s")
-            lines.append(f"Knee ({label}, USL fit on {fit['valid_points']} valid points, "
+            lines.append(f"Knee ({label}, USL fit on {fit['valid_points']} valid points at "
+                         f"{fit['valid_levels']} user counts, R^2={number(fit['r_squared'], 3)}, "
                          f"sigma={number(fit['sigma'], 4)}, "
-                         f"kappa={number(fit['kappa'], 6)}): {knee}.")
+                         f"kappa={number(fit['kappa'], 6)}): {fit['knee']}.")
         else:
             lines.append(f"Knee ({label}): not estimated ({fit['note']}); highest measured "
                          f"throughput {number(fit['measured_max_rps'])} requests/s.")

@@ -27,16 +27,17 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
     rows = summary[summary["endpoint"] == endpoint]
     return pd.DataFrame({
         "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
-        "n": rows["n"], "verdict": rows["statuses"],
-        "rps [95% CI]": [with_ci(m, lo, hi) for m, lo, hi in
-                         zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
+        "n": rows["n"], "verdict (repeats k/n)": rows["statuses"],
+        "trusted": rows["trusted"].map({True: "yes", False: "no"}),
+        "rps [95% CI, bootstrap]": [with_ci(m, lo, hi) for m, lo, hi in
+                                    zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
         "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
         "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
         "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
         "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
-        "p95 ms [95% CI]": [with_ci(m, lo, hi) for m, lo, hi in
-                            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"],
-                                strict=True)],
+        "p95 ms [95% CI, bootstrap]": [with_ci(m, lo, hi) for m, lo, hi in
+                                       zip(rows["p95_ms"], rows["p95_ms_lo"],
+                                           rows["p95_ms_hi"], strict=True)],
         "failures": rows["failures"],
         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
         "service CPU %": rows["service_cpu_mean"].map(lambda v: number(v, 0)),
@@ -115,11 +116,17 @@ def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "class": capacity["user_class"], "mix": capacity["mix"],
         "valid points": capacity["valid_points"],
-        "contention sigma": capacity["sigma"].map(lambda v: number(v, 4)),
-        "coherency kappa": capacity["kappa"].map(lambda v: number(v, 6)),
+        "user counts": capacity["valid_levels"],
+        "lambda [95% CI]": [with_ci(m, lo, hi, 1) for m, lo, hi in zip(
+            capacity["lambda"], capacity["lambda_lo"], capacity["lambda_hi"], strict=True)],
+        "contention sigma [95% CI]": [with_ci(m, lo, hi, 4) for m, lo, hi in zip(
+            capacity["sigma"], capacity["sigma_lo"], capacity["sigma_hi"], strict=True)],
+        "coherency kappa [95% CI]": [with_ci(m, lo, hi, 6) for m, lo, hi in zip(
+            capacity["kappa"], capacity["kappa_lo"], capacity["kappa_hi"], strict=True)],
         "R^2": capacity["r_squared"].map(lambda v: number(v, 3)),
-        "peak users": capacity["peak_users"].map(lambda v: number(v, 0)),
-        "max rps (USL)": capacity["max_rps"].map(number),
+        "residuals (users: measured - fitted rps)": capacity["residuals"],
+        "peak": capacity["knee"],
+        "max rps (USL, peak inside the measured range only)": capacity["max_rps"].map(number),
         "max rps (measured)": capacity["measured_max_rps"].map(number),
         "SLO": capacity["slo"],
         "highest valid measured rps within SLO": capacity["slo_rps"].map(number),

@@ -47,6 +47,7 @@ def _from_json(path: Path, window_s: float | None) -> dict[str, Any] | None:
                            "Requests/s": total / window_s if window_s else None}
     for column, fraction in _PERCENTILES.items():
         row[column] = _percentile(histogram, fraction) if total else None
+    row["percentile"] = (lambda fraction: _percentile(histogram, fraction)) if total else None
     return row
 
 

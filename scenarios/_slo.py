@@ -1,4 +1,10 @@
-"""Service-level objectives such as ``p95<200ms,errors<1%,rps>1000``, checked per point."""
+"""Service-level objectives such as ``p95<200ms,errors<1%,rps>1000``, checked per point.
+
+Any percentile works: ``p75``, ``p90``, ``p99.9`` (``pNN`` or ``pNN.N``, 0 < NN <= 100). It is
+read off the point's merged histogram (the row's ``percentile`` function, see
+``_locust_output.aggregated_figures``); a row without one (Locust's CSV row) has only the
+columns Locust writes.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +39,8 @@ def parse_slo(spec: str) -> list[Objective]:
         metric, op, number, unit = match.groups()
         value = float(number)
         if metric.startswith("p"):
+            if not 0 < float(metric[1:]) <= 100:
+                raise ValueError(f"bad objective {term!r}: a percentile is above 0 and at most 100")
             if unit == "%":
                 raise ValueError(f"bad objective {term!r}: a percentile takes ms or s")
             value *= 1000.0 if unit == "s" else 1.0
@@ -55,6 +63,10 @@ def measured(metric: str, row: dict[str, Any]) -> float | None:
         if metric == "errors":
             total = float(row["Request Count"])
             return float(row["Failure Count"]) / total if total else 0.0
+        percentile = row.get("percentile")
+        if callable(percentile):
+            found = percentile(float(metric[1:]) / 100.0)
+            return None if found is None else float(found)
         column = f"{metric[1:]}%"
         value = row.get(column)
         return None if value in (None, "", "N/A") else float(value)

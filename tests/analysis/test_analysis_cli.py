@@ -39,7 +39,9 @@ def test_summary_of_a_plain_locust_csv_prefix_with_and_without_json(
     csv_only = json.loads(run_cli("summary", tmp_path / "locust", "--json").stdout)
     total_json = next(r for r in with_json["rows"] if r["endpoint"] == "Aggregated")
     total_csv = next(r for r in csv_only["rows"] if r["endpoint"] == "Aggregated")
-    assert total_csv["statuses"] == "unchecked"
+    assert total_csv["statuses"] == "unchecked 1/1"
+    # plain Locust output has no CPU evidence: it used to count as trusted
+    assert total_csv["trusted"] is False and total_json["trusted"] is False
     assert 0 < total_csv["requests"] <= total_json["requests"]
 
 
@@ -64,8 +66,55 @@ def test_report_is_self_contained_and_prints_its_path_last(sweep_copy: Path) -> 
 
 
 def test_compare_a_sweep_with_itself_changes_nothing(sweep_copy: Path) -> None:
+    # the fixture has no configuration whose every repeat is valid: nothing to compare (3)
+    result = run_cli("compare", sweep_copy, sweep_copy)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "nothing comparable" in result.stdout
+    _all_valid(sweep_copy)
     result = run_cli("compare", sweep_copy, sweep_copy)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compare_fails_when_every_after_point_is_sut_errors(
+        sweep_copy: Path, tmp_path: Path) -> None:
+    # before: this compare said "no comparable cell" and exited 0 for a broken service
+    _all_valid(sweep_copy)
+    broken = tmp_path / "broken"
+    shutil.copytree(sweep_copy, broken)
+    for run_json in broken.glob("runs/*/run.json"):
+        edit_json(run_json, lambda run: run["verdict"].update(
+            status="sut-errors", reasons=["unexpected failures 40% (threshold 1%)"]))
+    result = run_cli("compare", sweep_copy, broken)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "valid 2/2" in result.stdout and "sut-errors 2/2" in result.stdout
+    document = json.loads(run_cli("compare", sweep_copy, broken, "--json").stdout)
+    assert {row["change"] for row in document["verdicts"]} == {"worse"}
+    assert len(document["verdicts"]) == 4
+    # the other way round the verdicts got better: reported, and not a failure
+    assert run_cli("compare", broken, sweep_copy).returncode == 0
+
+
+def test_compare_reports_an_improvement_without_failing(sweep_copy: Path, tmp_path: Path) -> None:
+    # before: an improvement beyond the threshold exited 1, like a regression
+    _all_valid(sweep_copy)
+    slower = tmp_path / "slower"
+    shutil.copytree(sweep_copy, slower)
+    _slower_by(slower, 50)
+    result = run_cli("compare", slower, sweep_copy)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "improvement" in result.stdout and "REGRESSION" not in result.stdout
+
+
+def test_compare_with_no_common_cell_exits_3(sweep_copy: Path, tmp_path: Path) -> None:
+    _all_valid(sweep_copy)
+    other = tmp_path / "other"
+    shutil.copytree(sweep_copy, other)
+    for run_json in other.glob("runs/*/run.json"):
+        edit_json(run_json, lambda run: run["params"].update(users=run["params"]["users"] + 1))
+    result = run_cli("compare", sweep_copy, other)
+    assert result.returncode == 3, result.stdout + result.stderr
+    help_text = run_cli("compare", "--help").stdout
+    assert all(code in help_text for code in ("0 fine", "1 compare", "3 compare"))
 
 
 def _all_valid(sweep: Path) -> None:
@@ -93,8 +142,8 @@ def test_compare_flags_a_latency_regression_beyond_threshold_and_noise(
     _slower_by(slower, 50)
     result = run_cli("compare", sweep_copy, slower)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "CHANGED" in result.stdout and "regression" in result.stdout
-    table = json.loads(run_cli("compare", sweep_copy, slower, "--json").stdout)
+    assert "REGRESSION" in result.stdout and "regression" in result.stdout
+    table = json.loads(run_cli("compare", sweep_copy, slower, "--json").stdout)["metrics"]
     flagged = {row["metric"] for row in table if row["flagged"]}
     assert {"p50_ms", "p95_ms"} <= flagged
     assert all(row["direction"] == "regression" for row in table if row["flagged"])
@@ -191,8 +240,8 @@ def test_a_failed_run_without_stats_keeps_its_place_and_verdict(sweep_copy: Path
 
     edit_json(run_dir / "run.json", failed)
     document = json.loads(run_cli("summary", sweep_copy, "--json").stdout)
-    rows = [row for row in document["rows"] if row["statuses"] == "failed"]
-    assert rows and rows[0]["requests"] == 0 and not rows[0]["trusted"]
+    rows = [row for row in document["rows"] if row["status"] == "failed"]
+    assert rows and "failed 1/2" in rows[0]["statuses"] and not rows[0]["trusted"]
     result = run_cli("report", sweep_copy)
     assert result.returncode == 0, result.stderr
     page = Path(result.stdout.strip().splitlines()[-1]).read_text()

@@ -126,6 +126,18 @@ def test_slo_parsing_and_checking() -> None:
     assert missed[0].startswith("p95<200ms: measured 250")
     assert missed[1].startswith("errors<1%: measured 2.00%")
     assert violations(objectives, None)[0].endswith("no figure in the stats")
-    for bad in ("p95<20%", "errors<5ms", "rps>5%", "", "latency<2"):
+    for bad in ("p95<20%", "errors<5ms", "rps>5%", "", "latency<2", "p0<5ms", "p100.5<5ms"):
         with pytest.raises(ValueError):
             parse_slo(bad)
+
+
+def test_any_percentile_is_checked_off_the_histogram() -> None:
+    # p90, p75 and p99.9 used to read a "90%"-style column that the stats row does not have,
+    # so they always reported "no figure in the stats" (a missed SLO) on local runs.
+    objectives = parse_slo("p90<5ms, p75<=3ms, p99.9<100ms")
+    histogram = {1: 700, 3: 200, 8: 99, 150: 1}  # Locust's form: bucket (ms) -> count
+    from scenarios._locust_output import _percentile
+    row = {"Request Count": 1000, "Failure Count": 0, "Requests/s": 100.0,
+           "percentile": lambda fraction: _percentile(histogram, fraction)}
+    missed = violations(objectives, row)
+    assert missed == ["p90<5ms: measured 8", "p99.9<100ms: measured 150"]
