@@ -19,8 +19,11 @@ from target_service.settings import (
     ENV_VARS,
     LOG_LEVELS,
     PARSERS,
+    STORES,
     Settings,
+    check_combination,
     env_defaults,
+    export_to_env,
 )
 
 GRACEFUL_SHUTDOWN_SECONDS = 20
@@ -49,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = Settings()
     parser = _OneLineParser(
         prog="python -m target_service",
-        description="The product API under test: Starlette on uvicorn with an in-memory store. "
+        description="The product API under test: Starlette on uvicorn, products in memory "
+                    "(one process) or in PostgreSQL (any number), optionally behind Redis. "
                     "Every option can also be set with the environment variable shown; "
                     "a flag wins over its variable.",
     )
@@ -58,8 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=_typed("port"),
                         help=f"TCP port, 1-65535 (PORT, default {defaults.port})")
     parser.add_argument("--workers", type=_typed("workers"),
-                        help="uvicorn worker processes; each has its own store "
-                             f"(WORKERS, default {defaults.workers})")
+                        help="uvicorn worker processes; more than 1 needs --store postgres "
+                             f"or --allow-split-memory (WORKERS, default {defaults.workers})")
     parser.add_argument("--log-level", type=_typed("log_level"), metavar="LEVEL",
                         help=f"one of {', '.join(LOG_LEVELS)} "
                              f"(LOG_LEVEL, default {defaults.log_level})")
@@ -67,8 +71,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one JSON line per request; turn off for load tests "
                              "(ACCESS_LOG=true/false, default on)")
     parser.add_argument("--capacity", type=_typed("capacity"), metavar="N",
-                        help="most products stored per process; past it POST answers 507 "
+                        help="most products stored (per process with memory, in total with "
+                             "postgres); past it POST answers 507 "
                              f"(STORE_CAPACITY, default {DEFAULT_CAPACITY})")
+    parser.add_argument("--store", type=_typed("store"), metavar="KIND",
+                        help=f"one of {', '.join(STORES)} (STORE, default {defaults.store})")
+    parser.add_argument("--database-url", type=_typed("database_url"), metavar="URL",
+                        help="PostgreSQL URL for --store postgres (DATABASE_URL)")
+    parser.add_argument("--cache-url", type=_typed("cache_url"), metavar="URL",
+                        help="Redis URL: cache products and listing pages (CACHE_URL, "
+                             "default none)")
+    parser.add_argument("--db-pool-size", type=_typed("db_pool_size"), metavar="N",
+                        help="PostgreSQL connections per worker, 1-200 "
+                             f"(DB_POOL_SIZE, default {defaults.db_pool_size})")
+    parser.add_argument("--fast-reads", action=argparse.BooleanOptionalAction, default=None,
+                        help="answer GET /products/{id} and GET /products before routing "
+                             "(FAST_READS=true/false, default on)")
+    parser.add_argument("--allow-split-memory", action="store_true", default=None,
+                        help="accept --workers > 1 with --store memory: each worker then has "
+                             "its own data (ALLOW_SPLIT_MEMORY=true)")
     parser.add_argument("--version", action="version", version=f"target_service {__version__}")
     return parser
 
@@ -83,7 +104,12 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
         parser.error(str(error))
     values.update({name: value for name, value in vars(args).items()
                    if name in ENV_VARS and value is not None})
-    return Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)  # type: ignore[arg-type]
+    try:
+        check_combination(settings)
+    except ValueError as error:
+        parser.error(str(error))
+    return settings
 
 
 def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
@@ -93,8 +119,8 @@ def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
 def main(argv: Sequence[str] | None = None) -> None:
     """Parse the settings and serve until SIGTERM/SIGINT; exit 0 after a graceful shutdown."""
     settings = parse_settings(argv)
-    # Workers import the app by name, so the capacity reaches them through the environment.
-    os.environ["STORE_CAPACITY"] = str(settings.capacity)
+    # Workers import the app by name, so the settings reach them through the environment.
+    export_to_env(settings, os.environ)
     # uvicorn shuts down gracefully on SIGTERM/SIGINT, then re-raises the signal under the
     # handler it found; with this one the process then exits 0, not killed by it or a traceback.
     signal.signal(signal.SIGTERM, _exit_cleanly)

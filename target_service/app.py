@@ -1,4 +1,4 @@
-"""The product API's routes, built as a Starlette application around one ProductStore."""
+"""The product API's routes, built as a Starlette application around one Store."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import orjson
 from starlette.applications import Starlette
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
@@ -17,11 +18,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 import target_service
-from target_service._fast_reads import FastReads
+from target_service._fast_reads import NOT_FOUND_MESSAGE, FastReads
+from target_service._memory_store import MemoryStore
 from target_service.errors import ApiError, error_body, error_response
 from target_service.products import MAX_BODY_BYTES, parse_product
-from target_service.settings import capacity_from_env
-from target_service.store import DuplicateProduct, ProductStore, StoreFull
+from target_service.settings import Settings, settings_from_env
+from target_service.store import DuplicateProduct, Store, StoreFull, StoreUnavailable
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -34,26 +36,43 @@ JSON = "application/json"
 logger = logging.getLogger("target_service")
 
 
-def create_app(capacity: int | None = None) -> ASGIApp:
-    """The ASGI app. `capacity` defaults to STORE_CAPACITY; each process has its own store."""
-    store = ProductStore(capacity if capacity is not None else capacity_from_env())
+def open_store(settings: Settings) -> Store:
+    """The backend the settings choose (not opened yet)."""
+    if settings.store == "memory":
+        return MemoryStore(settings.capacity)
+    from target_service._postgres_store import PostgresStore
+
+    store: Store = PostgresStore(settings.database_url, settings.capacity, settings.db_pool_size)
+    if settings.cache_url:
+        from target_service._redis_cache import CachedStore
+
+        store = CachedStore(store, settings.cache_url)
+    return store
+
+
+def create_app(settings: Settings | None = None) -> ASGIApp:
+    """The ASGI app; `settings` default to the environment's (the command line exports them)."""
+    settings = settings if settings is not None else settings_from_env()
+    store = open_store(settings)
     openapi_document = OPENAPI_PATH.read_bytes()
-    health_fields = f'"status":"ok","version":"{target_service.__version__}"'
+    version = target_service.__version__
+    backend = {"store": settings.store, "cache": "on" if settings.cache_url else "off",
+               "fastReads": settings.fast_reads}
 
     async def get_product(request: Request) -> Response:
-        encoded = store.get(request.path_params["productId"])
+        encoded = await store.get(request.path_params["productId"])
         if encoded is None:
-            raise ApiError(404, "not_found", "no product with this productId")
+            raise ApiError(404, "not_found", NOT_FOUND_MESSAGE)
         return Response(encoded, media_type=JSON)
 
     async def list_products(request: Request) -> Response:
         offset, limit = _page_params(request)
-        return Response(store.page(offset, limit), media_type=JSON)
+        return Response(await store.page(offset, limit), media_type=JSON)
 
     async def create_product(request: Request) -> Response:
         product = parse_product(await _read_json_body(request))
         try:
-            encoded = store.add(product)
+            encoded = await store.add(product)
         except DuplicateProduct:
             raise ApiError(409, "duplicate",
                            "a product with this productId already exists") from None
@@ -69,18 +88,29 @@ def create_app(capacity: int | None = None) -> ASGIApp:
         return await list_products(request)
 
     async def health(request: Request) -> Response:
-        body = f'{{{health_fields},"products":{len(store)},"capacity":{store.capacity}}}'
-        return Response(body, media_type=JSON)
+        dependencies = await store.health()
+        down = [name for name, state in dependencies.items() if state == "down"]
+        ok = "database" not in down  # a cache that is down slows reads, it fails none
+        products = await store.count() if ok else None
+        body = {"status": "ok" if ok else "unavailable", "version": version, **backend,
+                "products": products, "capacity": store.capacity, **dependencies}
+        return Response(orjson.dumps(body), 200 if ok else 503, media_type=JSON)
 
     async def openapi(request: Request) -> Response:
         return Response(openapi_document, media_type="application/yaml")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        logger.info("service ready", extra={"version": target_service.__version__,
+        await store.open()
+        logger.info("service ready", extra={"version": version, **backend,
                                             "capacity": store.capacity, "pid": os.getpid()})
         yield
-        logger.info("shutdown complete", extra={"products": len(store), "pid": os.getpid()})
+        try:
+            products: int | None = await store.count()
+        except StoreUnavailable:
+            products = None
+        await store.close()
+        logger.info("shutdown complete", extra={"products": products, "pid": os.getpid()})
 
     routes = [
         Route("/products/{productId}", get_product, methods=["GET"]),
@@ -93,12 +123,13 @@ def create_app(capacity: int | None = None) -> ASGIApp:
         lifespan=lifespan,
         exception_handlers={
             ApiError: _api_error,
+            StoreUnavailable: _unavailable,
             HTTPException: _http_error,
             Exception: _server_error,
         },
     )
     app.router.redirect_slashes = False  # "/products/" is a 404, not a redirect
-    return FastReads(app, store, DEFAULT_PAGE_SIZE)
+    return FastReads(app, store, DEFAULT_PAGE_SIZE) if settings.fast_reads else app
 
 
 def _page_params(request: Request) -> tuple[int, int]:
@@ -158,6 +189,14 @@ def _too_large() -> ApiError:
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(exc)
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StoreUnavailable)
+    logger.warning("dependency unavailable", extra={"error": str(exc), "path": request.url.path})
+    return Response(error_body(503, "unavailable", f"the {exc.dependency} is unavailable; "
+                               "retry later"), 503, headers={"retry-after": "1"},
+                    media_type=JSON)
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:

@@ -7,8 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+STORES = ("memory", "postgres")
 DEFAULT_CAPACITY = 200_000
+DEFAULT_POOL_SIZE = 10
 MAX_WORKERS = 64
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -18,6 +21,12 @@ class Settings:
     log_level: str = "info"
     access_log: bool = True
     capacity: int = DEFAULT_CAPACITY
+    store: str = "memory"
+    database_url: str = ""
+    cache_url: str = ""
+    db_pool_size: int = DEFAULT_POOL_SIZE
+    fast_reads: bool = True
+    allow_split_memory: bool = False
 
 
 # flag destination -> environment variable
@@ -28,6 +37,12 @@ ENV_VARS = {
     "log_level": "LOG_LEVEL",
     "access_log": "ACCESS_LOG",
     "capacity": "STORE_CAPACITY",
+    "store": "STORE",
+    "database_url": "DATABASE_URL",
+    "cache_url": "CACHE_URL",
+    "db_pool_size": "DB_POOL_SIZE",
+    "fast_reads": "FAST_READS",
+    "allow_split_memory": "ALLOW_SPLIT_MEMORY",
 }
 
 
@@ -47,6 +62,29 @@ def parse_workers(text: str) -> int:
 
 def parse_capacity(text: str) -> int:
     return _int_in_range(text, 1, 100_000_000)
+
+
+def parse_store(text: str) -> str:
+    store = text.strip().lower()
+    if store not in STORES:
+        raise ValueError(f"expected one of {', '.join(STORES)}, got {text!r}")
+    return store
+
+
+def parse_database_url(text: str) -> str:
+    if not text.startswith(("postgres://", "postgresql://")):
+        raise ValueError("expected a URL such as postgresql://user@127.0.0.1:5432/db")
+    return text
+
+
+def parse_cache_url(text: str) -> str:
+    if text and not text.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("expected a URL such as redis://127.0.0.1:6379/0 (or empty: no cache)")
+    return text
+
+
+def parse_pool_size(text: str) -> int:
+    return _int_in_range(text, 1, 200)
 
 
 def parse_log_level(text: str) -> str:
@@ -72,7 +110,27 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "log_level": parse_log_level,
     "access_log": parse_bool,
     "capacity": parse_capacity,
+    "store": parse_store,
+    "database_url": parse_database_url,
+    "cache_url": parse_cache_url,
+    "db_pool_size": parse_pool_size,
+    "fast_reads": parse_bool,
+    "allow_split_memory": parse_bool,
 }
+
+
+def check_combination(settings: Settings) -> None:
+    """Refuse settings that cannot work together; ValueError names the fix."""
+    if settings.store == "postgres" and not settings.database_url:
+        raise ValueError("--store postgres needs --database-url (DATABASE_URL)")
+    if settings.store == "memory" and settings.cache_url:
+        raise ValueError("--cache-url (CACHE_URL) needs --store postgres; the memory store "
+                         "is its own cache")
+    if settings.store == "memory" and settings.workers > 1 and not settings.allow_split_memory:
+        raise ValueError(
+            f"--workers {settings.workers} with --store memory would give each worker its own "
+            "data (a product created through one is a 404 on the others): use --store postgres, "
+            "or --allow-split-memory (ALLOW_SPLIT_MEMORY=true) to accept split data")
 
 
 def env_defaults(environ: Mapping[str, str]) -> dict[str, object]:
@@ -89,10 +147,17 @@ def env_defaults(environ: Mapping[str, str]) -> dict[str, object]:
     return found
 
 
-def capacity_from_env() -> int:
-    """The store capacity for an app built inside a uvicorn worker (STORE_CAPACITY)."""
-    text = os.environ.get("STORE_CAPACITY", "")
-    return parse_capacity(text) if text else DEFAULT_CAPACITY
+def settings_from_env(environ: Mapping[str, str] | None = None) -> Settings:
+    """The settings of an app built inside a uvicorn worker (the command line exports them)."""
+    return Settings(**env_defaults(os.environ if environ is None else environ))  # type: ignore[arg-type]
+
+
+def export_to_env(settings: Settings, environ: dict[str, str] | os._Environ[str]) -> None:
+    """Write `settings` as their environment variables, for uvicorn workers to read back."""
+    for name, variable in ENV_VARS.items():
+        value = getattr(settings, name)
+        environ[variable] = ("true" if value else "false") if isinstance(value, bool) \
+            else str(value)
 
 
 def _int_in_range(text: str, low: int, high: int) -> int:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real product service, started as a subprocess on loopback."""
+"""Shared fixtures: the real product service, started as a subprocess on loopback, and the
+real PostgreSQL and Redis servers (Debian packages) its `postgres` backend and cache use."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from scenarios._db_servers import Postgres, Server, ServerError, start_postgres, start_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,6 +74,7 @@ def start_service(flags: tuple[str, ...], log_dir: Path,
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})},
+            start_new_session=True,  # SIGKILL of the group takes its uvicorn workers too
         )
     service = RunningService(f"http://127.0.0.1:{port}", port, process, log_path)
     try:
@@ -111,10 +116,79 @@ def module_service_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator
     yield from _services(tmp_path_factory)
 
 
+# --- PostgreSQL and Redis: real servers, one of each per test session --------------------------
+BACKENDS = ("memory", "postgres", "postgres+cache")
+
+
+def _server_or_fail(start: Callable[[], Server], what: str) -> Server:
+    try:
+        return start()
+    except ServerError as error:
+        # Missing binaries are a set-up problem, never a reason to pass: `make test` installs
+        # them (SYSTEM_PACKAGES). Outside CI a developer without them gets a loud skip.
+        if os.environ.get("CI") or "not installed" not in str(error):
+            pytest.fail(f"{what}: {error}", pytrace=False)
+        pytest.skip(f"{what} unavailable: {error} (make system-deps installs it)")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """A throwaway PostgreSQL on loopback (fsync off: the tests kill services, not machines)."""
+    server = _server_or_fail(lambda: start_postgres(fsync=False), "PostgreSQL")
+    assert isinstance(server, Postgres)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[Server]:
+    """A throwaway Redis on loopback."""
+    server = _server_or_fail(start_redis, "Redis")
+    yield server
+    server.stop()
+
+
+def new_database(postgres: Postgres) -> str:
+    """A fresh, empty database on the session's server; its URL."""
+    return postgres.create_database(f"t_{uuid.uuid4().hex[:16]}")
+
+
+def backend_flags(backend: str, request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """Service flags for `backend` (see BACKENDS), with a fresh database and cache namespace."""
+    if backend == "memory":
+        return ("--store", "memory")
+    postgres: Postgres = request.getfixturevalue("postgres_server")
+    flags: tuple[str, ...] = ("--store", "postgres", "--database-url", new_database(postgres))
+    if backend == "postgres+cache":
+        redis: Server = request.getfixturevalue("redis_server")
+        db = int(uuid.uuid4()) % 16
+        url = redis.url.rsplit("/", 1)[0] + f"/{db}"
+        _flush(redis.port, db)
+        flags += ("--cache-url", url)
+    return flags
+
+
+def _flush(port: int, db: int) -> None:
+    payload = f"*2\r\n$6\r\nSELECT\r\n${len(str(db))}\r\n{db}\r\n*1\r\n$7\r\nFLUSHDB\r\n"
+    with socket.create_connection(("127.0.0.1", port), 2) as sock:
+        sock.sendall(payload.encode())
+        reply = b""
+        while reply.count(b"\r\n") < 2:
+            reply += sock.recv(1024)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn: tests using it (or `service_url`) run once per backend."""
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One service per test module, access log off."""
-    service = start_service(("--no-access-log",), tmp_path_factory.mktemp("service"))
+def service_url(backend: str, request: pytest.FixtureRequest,
+                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One service per test module and backend, access log off."""
+    service = start_service(("--no-access-log", *backend_flags(backend, request)),
+                            tmp_path_factory.mktemp("service"))
     try:
         yield service.url
     finally:

@@ -42,7 +42,9 @@ def test_help_names_every_option_and_variable() -> None:
     assert result.returncode == 0
     for text in ("--host", "--port", "--workers", "--log-level", "--access-log",
                  "--no-access-log", "--capacity", "HOST", "PORT", "WORKERS", "LOG_LEVEL",
-                 "ACCESS_LOG", "STORE_CAPACITY"):
+                 "ACCESS_LOG", "STORE_CAPACITY", "--store", "STORE", "--database-url",
+                 "DATABASE_URL", "--cache-url", "CACHE_URL", "--db-pool-size", "DB_POOL_SIZE",
+                 "--fast-reads", "FAST_READS", "--allow-split-memory", "ALLOW_SPLIT_MEMORY"):
         assert text in result.stdout
 
 
@@ -56,6 +58,14 @@ def test_help_names_every_option_and_variable() -> None:
     ((), {"PORT": "eighty"}, "PORT"),
     ((), {"ACCESS_LOG": "maybe"}, "ACCESS_LOG"),
     ((), {"STORE_CAPACITY": "0"}, "STORE_CAPACITY"),
+    (("--store", "mysql"), {}, "--store"),
+    (("--store", "postgres"), {}, "--database-url"),
+    (("--store", "postgres", "--database-url", "mysql://x"), {}, "--database-url"),
+    (("--cache-url", "redis://127.0.0.1:1/0"), {}, "--cache-url"),
+    (("--workers", "2"), {}, "--allow-split-memory"),
+    ((), {"WORKERS": "3"}, "--allow-split-memory"),
+    ((), {"STORE": "postgres", "DATABASE_URL": "postgresql://u@h/db", "DB_POOL_SIZE": "0"},
+     "DB_POOL_SIZE"),
 ])
 def test_bad_settings_are_one_line_and_exit_2(args: tuple[str, ...], env: dict[str, str],
                                               named: str) -> None:
@@ -138,7 +148,7 @@ def test_sigterm_completes_the_in_flight_request_and_exits_0(
 
 
 def test_sigterm_with_two_workers_exits_0(service_factory: ServiceFactory) -> None:
-    service = service_factory("--workers", "2", "--no-access-log")
+    service = service_factory("--workers", "2", "--allow-split-memory", "--no-access-log")
     assert httpx.get(f"{service.url}/health").status_code == 200
     assert service.stop() == 0
     records = json_lines(service.log_path)

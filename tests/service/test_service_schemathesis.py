@@ -8,6 +8,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
+import pytest
+
+from tests.conftest import backend_flags
 
 if TYPE_CHECKING:
     from tests.conftest import ServiceFactory
@@ -21,8 +24,10 @@ expected-statuses = ["400", "404", "405", "409", "413"]
 """
 
 
-def test_schemathesis_finds_no_failures(service_factory: ServiceFactory, tmp_path: Path) -> None:
-    service = service_factory("--no-access-log")
+@pytest.mark.parametrize("store", ["memory", "postgres+cache"])
+def test_schemathesis_finds_no_failures(service_factory: ServiceFactory, tmp_path: Path,
+                                        store: str, request: pytest.FixtureRequest) -> None:
+    service = service_factory("--no-access-log", *backend_flags(store, request))
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     command = [

@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 from service_checks import assert_json_error, new_product
+
+from tests.conftest import backend_flags
 
 if TYPE_CHECKING:
     from tests.conftest import ServiceFactory
@@ -66,8 +69,11 @@ def test_simultaneous_posts_of_distinct_ids_all_succeed(service_url: str) -> Non
         assert httpx.get(f"{service_url}/products/{product['productId']}").json() == product
 
 
-def test_post_past_capacity_is_507_and_reads_still_work(service_factory: ServiceFactory) -> None:
-    service = service_factory("--capacity", "5", "--no-access-log")
+def test_post_past_capacity_is_507_and_reads_still_work(service_factory: ServiceFactory,
+                                                        backend: str,
+                                                        request: pytest.FixtureRequest) -> None:
+    service = service_factory("--capacity", "5", "--no-access-log",
+                              *backend_flags(backend, request))
     with httpx.Client(base_url=service.url, timeout=10) as client:
         stored = [new_product("cap") for _ in range(5)]
         for product in stored:
@@ -100,7 +106,8 @@ def test_flag_wins_over_environment(service_factory: ServiceFactory) -> None:
 
 
 def test_each_worker_has_its_own_store_with_the_capacity(service_factory: ServiceFactory) -> None:
-    service = service_factory("--workers", "2", "--capacity", "2", "--no-access-log")
+    service = service_factory("--workers", "2", "--capacity", "2", "--no-access-log",
+                              "--allow-split-memory")
     created = 0
     full = 0
     for _ in range(12):  # new connection each time: the kernel spreads them over both workers

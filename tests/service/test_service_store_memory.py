@@ -1,13 +1,15 @@
-"""ProductStore in process: what a product costs in memory, and the listing cache's freshness."""
+"""MemoryStore in process: what a product costs in memory, and the listing cache's freshness."""
 
 from __future__ import annotations
 
+import asyncio
 import tracemalloc
 
 import orjson
 import pytest
 
-from target_service.store import DuplicateProduct, ProductStore, StoreFull
+from target_service._memory_store import MemoryStore
+from target_service.store import DuplicateProduct, StoreFull
 
 
 def product(index: int) -> dict[str, object]:
@@ -16,12 +18,16 @@ def product(index: int) -> dict[str, object]:
 
 
 def test_a_stored_product_costs_hundreds_of_bytes_not_kilobytes() -> None:
-    store = ProductStore(10_000)
+    store = MemoryStore(10_000)
+
+    async def fill() -> None:
+        for index in range(2000):
+            await store.add(product(index))
+
     tracemalloc.start()
     try:
         before, _ = tracemalloc.get_traced_memory()
-        for index in range(2000):
-            store.add(product(index))
+        asyncio.run(fill())
         after, _ = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -30,22 +36,29 @@ def test_a_stored_product_costs_hundreds_of_bytes_not_kilobytes() -> None:
 
 
 def test_listing_cache_is_refreshed_by_each_insert() -> None:
-    store = ProductStore(10)
-    assert orjson.loads(store.page(0, 20))["items"] == []
-    store.add(product(1))
-    first = store.page(0, 20)
-    assert store.page(0, 20) is first  # served from the cache
-    store.add(product(2))
-    assert [p["productId"] for p in orjson.loads(store.page(0, 20))["items"]] == [
-        "product-00000001", "product-00000002"]
+    async def check() -> None:
+        store = MemoryStore(10)
+        assert orjson.loads(await store.page(0, 20))["items"] == []
+        await store.add(product(1))
+        first = await store.page(0, 20)
+        assert await store.page(0, 20) is first  # served from the cache
+        await store.add(product(2))
+        assert [p["productId"] for p in orjson.loads(await store.page(0, 20))["items"]] == [
+            "product-00000001", "product-00000002"]
+
+    asyncio.run(check())
 
 
 def test_duplicate_and_full_leave_the_store_unchanged() -> None:
-    store = ProductStore(1)
-    store.add(product(1))
-    with pytest.raises(DuplicateProduct):
-        store.add({**product(1), "name": "other"})
-    with pytest.raises(StoreFull):
-        store.add(product(2))
-    assert len(store) == 1 and store.get("product-00000002") is None
-    assert orjson.loads(store.get("product-00000001") or b"")["name"] == "Product number 1"
+    async def check() -> None:
+        store = MemoryStore(1)
+        await store.add(product(1))
+        with pytest.raises(DuplicateProduct):
+            await store.add({**product(1), "name": "other"})
+        with pytest.raises(StoreFull):
+            await store.add(product(2))
+        assert len(store) == 1 and await store.get("product-00000002") is None
+        stored = await store.get("product-00000001")
+        assert orjson.loads(stored or b"")["name"] == "Product number 1"
+
+    asyncio.run(check())
