@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SYSTEM_PACKAGES := wrk buildah debootstrap
+SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server
 
 .PHONY: help venv system-deps demo test lint bench bench-service bench-scenarios bench-sweep bench-analysis \
         study deploy destroy clean
@@ -23,7 +23,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c "import target_service, scenarios, analysis, locust, starlette, pandas"
 	touch $@
 
-# Debian packages the benchmarks (wrk) and the container tests (buildah, debootstrap) need.
+# Debian packages the benchmarks (wrk), the container tests (buildah, debootstrap) and the
+# postgres backend's tests, sweeps and benchmarks (postgresql, redis-server; started by them) need.
 system-deps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \

@@ -18,6 +18,7 @@ import json
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -107,6 +108,10 @@ class Postgres(Server):
     bin_dir: Path
     user: str | None
 
+    def stop(self, timeout: float = 15.0) -> None:
+        self.stop_keeping_data(timeout)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
     def psql(self, sql: str, database: str = "postgres", stdin: bytes | None = None) -> str:
         """Run SQL (and COPY data on stdin) through psql; ServerError with psql's message."""
         result = subprocess.run(
@@ -132,9 +137,14 @@ class Postgres(Server):
                                         None)
 
     def stop_keeping_data(self, timeout: float = 15.0) -> None:
+        """Fast shutdown (SIGINT): clients are disconnected, the data stays for restart()."""
         if self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=timeout)
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
 
 
 def _launch_postgres(bin_dir: Path, directory: Path, port: int, user: str | None,

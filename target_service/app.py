@@ -93,6 +93,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         ok = "database" not in down  # a cache that is down slows reads, it fails none
         products = await store.count() if ok else None
         body = {"status": "ok" if ok else "unavailable", "version": version, **backend,
+                "pid": os.getpid(),
                 "products": products, "capacity": store.capacity, **dependencies}
         return Response(orjson.dumps(body), 200 if ok else 503, media_type=JSON)
 

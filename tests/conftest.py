@@ -177,18 +177,10 @@ def _flush(port: int, db: int) -> None:
             reply += sock.recv(1024)
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
-    """Each backend in turn: tests using it (or `service_url`) run once per backend."""
-    return str(request.param)
-
-
 @pytest.fixture(scope="module")
-def service_url(backend: str, request: pytest.FixtureRequest,
-                tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One service per test module and backend, access log off."""
-    service = start_service(("--no-access-log", *backend_flags(backend, request)),
-                            tmp_path_factory.mktemp("service"))
+def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One service per test module, access log off (memory; tests/service/ runs every backend)."""
+    service = start_service(("--no-access-log",), tmp_path_factory.mktemp("service"))
     try:
         yield service.url
     finally:

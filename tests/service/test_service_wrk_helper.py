@@ -16,6 +16,12 @@ pytestmark = pytest.mark.skipif(shutil.which("wrk") is None,
                                 reason="wrk not installed (make system-deps)")
 
 
+@pytest.fixture(scope="module")
+def backend() -> str:
+    """The helper is what is tested here: one backend is enough."""
+    return "memory"
+
+
 def test_run_wrk_counts_requests_and_errors(service_url: str) -> None:
     for index in range(3):
         httpx.post(f"{service_url}/products",
