@@ -2,13 +2,14 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server
+SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
-.PHONY: help venv system-deps demo test lint bench bench-service bench-scenarios bench-sweep bench-analysis \
+.PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-scenarios bench-sweep bench-analysis \
         study deploy destroy clean
 
 help:
 	@echo "make demo    start the service on loopback, run the quick sweep, write the report"
+	@echo "make notebooks  open JupyterLab on notebooks/ with the project's venv"
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   every benchmark (bench-service, bench-scenarios, bench-sweep, bench-analysis)"
@@ -23,8 +24,22 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -c "import target_service, scenarios, analysis, locust, starlette, pandas"
 	touch $@
 
-# Debian packages the benchmarks (wrk), the container tests (buildah, debootstrap) and the
-# postgres backend's tests, sweeps and benchmarks (postgresql, redis-server; started by them) need.
+# The demo needs only the service, the load generator and the analysis: not the test tools.
+# A venv made by `make venv` has all of them already; the stamp then costs one quick pip check.
+demo-venv: $(VENV)/.demo-installed
+
+$(VENV)/.demo-installed: pyproject.toml
+	@test -x $(PY) || { echo "demo: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "demo: installing the service, Locust and the analysis into $(VENV) (a few minutes the first time)"
+	@$(PY) -m pip install --upgrade pip 2>&1 | grep -E "^(Successfully|ERROR)" || true
+	@$(PY) -m pip install -e '.[service,loadgen,analysis]' 2>&1 \
+	  | grep --line-buffered -E "^(Collecting|Successfully|ERROR)" | sed -u 's/^/  pip: /'; \
+	  $(PY) -c "import target_service, scenarios, analysis, locust, starlette, pandas, jinja2"
+	@touch $@
+
+# Debian packages the benchmarks (wrk), the container tests (buildah, debootstrap), the
+# postgres backend's tests, sweeps and benchmarks (postgresql, redis-server; started by them) and
+# the report tests (chromium, headless) need.
 system-deps:
 	@missing=""; for pkg in $(SYSTEM_PACKAGES); do \
 	  dpkg -s $$pkg >/dev/null 2>&1 || missing="$$missing $$pkg"; done; \
@@ -44,10 +59,24 @@ lint: venv
 # The quick sweep (scenarios/sweeps/quick.toml, about 70 s) against a local service it starts
 # itself, then the report of results/latest. A point that is not valid (e.g. generator-bound)
 # makes the sweep exit 1; the demo still writes the report, which shows the verdicts.
-demo: venv
-	$(PY) -m scenarios.sweep --preset quick --out results; status=$$?; \
+demo: demo-venv
+	@echo "demo: the quick sweep: 6 points, each against a fresh service on loopback (about 70 s)"
+	@$(PY) -m scenarios.sweep --preset quick --out results; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
-	$(PY) -m analysis report results/latest
+	@echo "demo: writing the report"
+	@report=$$($(PY) -m analysis report results/latest) && \
+	  echo "demo: done. Open the report (one self-contained HTML file, works offline):" && \
+	  echo "$$report"
+
+# JupyterLab on notebooks/ with the project's venv; JupyterLab itself (the `jupyter` extra, about
+# 40 packages) is installed on first use only: the tests run the notebooks with papermill instead.
+notebooks: $(VENV)/.jupyter-installed
+	cd notebooks && ../$(VENV)/bin/jupyter lab
+
+$(VENV)/.jupyter-installed: pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e '.[jupyter]' 2>&1 | grep -v "^WARNING: Location" || true
+	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
 bench: bench-service bench-scenarios bench-sweep bench-analysis
