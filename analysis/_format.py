@@ -1,9 +1,21 @@
+"""Numbers as text, and tables as Markdown or as HTML through pandas' ``Styler``."""
+
 from __future__ import annotations
 
 import html
 import math
+import re
 
 import pandas as pd
+from pandas.io.formats.style import Styler
+
+# Verdicts and their badge colour class in the report's stylesheet.
+BADGES = {"valid": "ok", "unchecked": "muted", "generator-bound": "warn", "sut-errors": "bad",
+          "too-few-samples": "warn", "failed": "bad", "interrupted": "bad", "regression": "bad",
+          "improvement": "ok", "CHANGED": "bad"}
+BADGE_COLUMNS = ("verdict", "verdict A", "verdict B", "direction")
+# A cell that reads as a number: "1,234.5", "-3%", "+12.0% [+3.1%, +20.4%]", "2.10 (no CI, n=1)".
+NUMERIC = re.compile(r"^\s*[-+−]?(\d[\d,]*(\.\d+)?|∞|-)\s*(%|x|×)?(\s*\[.*\]|\s*\(.*\))?\s*$")
 
 
 def number(value: object, digits: int = 1) -> str:
@@ -39,11 +51,60 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
-def html_table(frame: pd.DataFrame) -> str:
+def badge(value: object) -> str:
+    """A verdict as a coloured badge (HTML); several verdicts joined by "/" get one each."""
+    text = str(value)
+    if not text or text == "nan":
+        return ""
+    parts = re.split(r"(\s*(?:/|→|,)\s*)", text)
+    out = []
+    for part in parts:
+        key = part.strip()
+        if key in BADGES:
+            out.append(f"<span class='badge {BADGES[key]}'>{html.escape(key)}</span>")
+        else:
+            out.append(html.escape(part))
+    return "".join(out)
+
+
+def _numeric(column: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(column):
+        return False
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    values = [str(v) for v in column if str(v) not in ("", "nan", "None")]
+    return bool(values) and all(NUMERIC.match(v) for v in values)
+
+
+def html_table(frame: pd.DataFrame, row_classes: list[str] | None = None,
+               caption: str | None = None) -> str:
+    """``frame`` as an HTML table via ``Styler``: verdict badges, numbers right-aligned.
+
+    Numeric columns (numbers, or text that reads as a number with its interval) get the class
+    ``num``; verdict columns (``BADGE_COLUMNS``) become badges; ``row_classes`` (one CSS class
+    per row, "" for none) marks rows, e.g. a verdict that changed. Everything else is escaped.
+    """
     if frame.empty:
-        return "<p><em>(none)</em></p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>"
-        for row in frame.itertuples(index=False))
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return "<p class='none'>(none)</p>"
+    frame = frame.reset_index(drop=True)
+    frame.columns = [str(c) for c in frame.columns]
+    numeric = [c for c in frame.columns if _numeric(frame[c])]
+    classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
+    for column in numeric:
+        classes[column] = "num"
+    if row_classes is not None:
+        for index, name in enumerate(row_classes):
+            if name:
+                classes.iloc[index] = classes.iloc[index] + f" {name}"
+    badges = [c for c in frame.columns if c in BADGE_COLUMNS]
+    styler = (Styler(frame, cell_ids=False).hide(axis="index").set_td_classes(classes)
+              .format(escape="html", na_rep="-", precision=1, thousands=",")
+              .format(badge, subset=badges))
+    if numeric:
+        indexes = [frame.columns.get_loc(column) for column in numeric]
+        styler = styler.set_table_styles([{"selector": f"th.col{index}",
+                                           "props": "text-align: right"} for index in indexes])
+    if caption:
+        styler = styler.set_caption(caption)
+    body = styler.to_html(doctype_html=False)
+    return f"<div class='tablewrap'>{body}</div>"

@@ -1,11 +1,11 @@
 """Plots: functions take data frames and return matplotlib figures (no file I/O, no pyplot).
 
 Figures are plain ``matplotlib.figure.Figure`` objects (rendered with Agg when saved), so they
-need no GUI backend and leave pyplot's global state alone.
-
-Points that are not trustworthy (any verdict but ``valid``: generator-bound, errors, too few
-samples) are drawn as hollow X markers in their series' colour, labelled with the verdict and
-never joined to the valid line; one legend entry explains the marker.
+need no GUI backend and leave pyplot's global state alone. Each sweep figure is a set of small
+multiples (``analysis._panels``): one panel per mix, one colour per user class (and storage
+variant), the same colours in every figure, the legend outside the panels. Points that are not
+trustworthy (any verdict but ``valid``) are hollow crosses in their series' colour, never
+joined to the trusted line; the tables say which verdict each has.
 """
 
 from __future__ import annotations
@@ -14,149 +14,193 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
-from analysis._locust import AGGREGATED
+from analysis import _panels as panels
 
 SIZE = (7.5, 4.2)
-UNTRUSTED_LABEL = "x: not trustworthy (verdict beside it; colour = its series)"
-UNTRUSTED_MARK = {"marker": "X", "markersize": 9, "linestyle": "none",
-                  "markerfacecolor": "none", "markeredgewidth": 1.8}
+PERCENTILE_STYLES = {"p50": ":", "p90": "-.", "p95": "--", "p99": "-"}
 
 
-def _series(summary: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame, pd.DataFrame]]:
-    """Per (user class, mix): label, colour, trusted rows, untrusted rows (Aggregated only)."""
-    rows = summary[summary["endpoint"] == AGGREGATED]
-    out = []
-    groups = rows.groupby(["user_class", "mix"], sort=True)
-    for index, ((user_class, mix), group) in enumerate(groups):
-        group = group.sort_values("users")
-        out.append((f"{user_class} / {mix}", f"C{index}", group[group["trusted"]],
-                    group[~group["trusted"]]))
-    return out
+def _percentile_column(rows: pd.DataFrame, name: str) -> str:
+    pooled = f"pooled_{name}_ms"
+    return pooled if pooled in rows else f"{name}_ms"
 
 
-def _mark_untrusted(axes: Axes, frame: pd.DataFrame, column: str, color: str,
-                    annotate: bool = True) -> bool:
-    """Hollow X markers in the series' colour; True when anything was drawn."""
-    frame = frame[frame[column].notna()]
-    if frame.empty:
-        return False
-    axes.plot(frame["users"], frame[column], color=color,
-              markeredgecolor=color, **UNTRUSTED_MARK)  # type: ignore[arg-type]
-    if annotate:
-        for _, row in frame.iterrows():
-            axes.annotate(str(row["statuses"]), (row["users"], row[column]), fontsize=7,
-                          color=color, xytext=(4, 4), textcoords="offset points")
-    return True
-
-
-def _untrusted_legend_entry(axes: Axes) -> None:
-    axes.plot([], [], color="#555555", markeredgecolor="#555555", label=UNTRUSTED_LABEL,
-              **UNTRUSTED_MARK)  # type: ignore[arg-type]
-
-
-def _errorbar(axes: Axes, frame: pd.DataFrame, column: str, label: str, **style: object) -> None:
-    low = (frame[column] - frame[f"{column}_lo"]).fillna(0).clip(lower=0)
-    high = (frame[f"{column}_hi"] - frame[column]).fillna(0).clip(lower=0)
-    axes.errorbar(frame["users"], frame[column], yerr=[low, high], capsize=3, marker="o",
-                  label=label, **style)  # type: ignore[arg-type]
-
-
-def throughput_vs_users(summary: pd.DataFrame) -> Figure:
-    """Mean throughput (requests/s, 95% CI bars) against users, per user class and mix."""
-    figure = Figure(figsize=SIZE)
-    axes = figure.add_subplot()
+def throughput_vs_users(summary: pd.DataFrame, mix_order: list[str] | None = None) -> Figure:
+    """Mean throughput (requests/s, 95% CI bars) against users: a panel per mix."""
+    rows = panels.aggregated(summary)
+    colour = panels.colours(rows["series"])
+    mixes = panels.mixes(rows, mix_order)
+    figure, axes_list = panels.grid(len(mixes))
     marked = False
-    for label, color, trusted, untrusted in _series(summary):
-        if not trusted.empty:
-            _errorbar(axes, trusted, "rps", label, color=color)
-        elif not untrusted.empty:
-            axes.plot([], [], marker="o", color=color, label=label)
-        marked |= _mark_untrusted(axes, untrusted, "rps", color)
-    if marked:
-        _untrusted_legend_entry(axes)
-    axes.set(xlabel="users", ylabel="throughput (requests/s)", title="Throughput vs users")
-    _finish(axes)
+    for axes, mix in zip(axes_list, mixes, strict=True):
+        in_mix = rows[rows["mix"] == mix]
+        for label, series in in_mix.groupby("series", sort=True):
+            panels.errorbars(axes, series[series["trusted"]], "rps", colour[str(label)], None)
+            marked |= panels.crosses(axes, series[~series["trusted"]], "rps",
+                                     colour[str(label)])
+        panels.users_axis(axes, in_mix["users"])
+        panels.finish(axes, f"mix {mix}")
+        axes.set_xlabel("users")
+    axes_list[0].set_ylabel("throughput (requests/s)")
+    handles = [panels.series_handle(label, c) for label, c in colour.items()]
+    panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
+    figure.suptitle("Throughput vs users (mean over trusted repeats, 95% CI)", fontsize=11,
+                    x=0.01, ha="left")
     return figure
 
 
-def latency_vs_users(summary: pd.DataFrame,
-                     names: tuple[str, ...] = ("p50", "p95", "p99")) -> Figure:
-    """Latency percentiles (from the merged histograms of the repeats) against users."""
-    figure = Figure(figsize=SIZE)
-    axes = figure.add_subplot()
-    styles = {"p50": "-", "p90": "-.", "p95": "--", "p99": ":"}
+def latency_vs_users(summary: pd.DataFrame, names: tuple[str, ...] = ("p50", "p95", "p99"),
+                     mix_order: list[str] | None = None) -> Figure:
+    """Latency percentiles (merged histograms of the repeats) against users: a panel per mix.
+
+    Colour is the series, line style the percentile. Where the sweep recorded the service's own
+    view (``server_<pNN>_ms`` columns), it is drawn thin and grey-dashed beside the client's.
+    """
+    rows = panels.aggregated(summary)
+    colour = panels.colours(rows["series"])
+    mixes = panels.mixes(rows, mix_order)
+    figure, axes_list = panels.grid(len(mixes))
+    marked = server = False
+    for axes, mix in zip(axes_list, mixes, strict=True):
+        in_mix = rows[rows["mix"] == mix]
+        for label, series in in_mix.groupby("series", sort=True):
+            trusted, untrusted = series[series["trusted"]].sort_values("users"), series[
+                ~series["trusted"]]
+            for name in names:
+                column = _percentile_column(series, name)
+                axes.plot(trusted["users"], trusted[column], color=colour[str(label)],
+                          linestyle=PERCENTILE_STYLES.get(name, "-"), marker="o", markersize=4,
+                          linewidth=1.6)
+                marked |= panels.crosses(axes, untrusted, column, colour[str(label)])
+                if f"server_{name}_ms" in trusted and trusted[f"server_{name}_ms"].notna().any():
+                    server = True
+                    axes.plot(trusted["users"], trusted[f"server_{name}_ms"],
+                              color=colour[str(label)], linestyle=(0, (1, 3)), linewidth=1)
+        panels.users_axis(axes, in_mix["users"])
+        panels.finish(axes, f"mix {mix}")
+        axes.set_xlabel("users")
+    axes_list[0].set_ylabel("response time (ms, client-seen)")
+    handles = [panels.series_handle(label, c) for label, c in colour.items()]
+    handles += [Line2D([], [], color="#444444", linestyle=PERCENTILE_STYLES.get(name, "-"),
+                       label=name) for name in names]
+    if server:
+        handles.append(Line2D([], [], color="#444444", linestyle=(0, (1, 3)),
+                              label="server-side"))
+    panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
+    figure.suptitle("Latency percentiles vs users (merged histograms of the trusted repeats)",
+                    fontsize=11, x=0.01, ha="left")
+    return figure
+
+
+def cpu_vs_users(summary: pd.DataFrame, threshold: float = 90.0,
+                 mix_order: list[str] | None = None) -> Figure:
+    """Mean CPU of the busiest Locust process and of the service against users, a panel per mix.
+
+    ``threshold`` is the sweep's generator-bound threshold (``Sweep.generator_cpu_threshold``).
+    """
+    rows = panels.aggregated(summary)
+    colour = panels.colours(rows["series"])
+    mixes = panels.mixes(rows, mix_order)
+    figure, axes_list = panels.grid(len(mixes))
     marked = False
-    for label, color, trusted, untrusted in _series(summary):
-        for name in names:
-            column = f"pooled_{name}_ms"
-            if not trusted.empty:
-                axes.plot(trusted["users"], trusted[column], marker="o", color=color,
-                          linestyle=styles.get(name, "-"), label=f"{label} {name}")
-            elif name == names[0] and not untrusted.empty:
-                axes.plot([], [], marker="o", color=color, label=label)
-            marked |= _mark_untrusted(axes, untrusted, column, color,
-                                      annotate=name == names[-1])
-    if marked:
-        _untrusted_legend_entry(axes)
-    axes.set(xlabel="users", ylabel="response time (ms)", title="Latency percentiles vs users")
-    _finish(axes)
+    for index, (axes, mix) in enumerate(zip(axes_list, mixes, strict=True)):
+        in_mix = rows[rows["mix"] == mix]
+        for label, series in in_mix.groupby("series", sort=True):
+            c = colour[str(label)]
+            mean = series.groupby("users", as_index=False)[
+                ["gen_cpu_mean", "service_cpu_mean"]].mean()
+            axes.plot(mean["users"], mean["gen_cpu_mean"], color=c, linewidth=1.6)
+            trusted = series[series["trusted"]]
+            axes.plot(trusted["users"], trusted["gen_cpu_mean"], color=c, marker="o",
+                      markersize=5, linestyle="none")
+            marked |= panels.crosses(axes, series[~series["trusted"]], "gen_cpu_mean", c)
+            if mean["service_cpu_mean"].notna().any():
+                axes.plot(mean["users"], mean["service_cpu_mean"], color=c, linestyle="--",
+                          marker="s", markersize=4, linewidth=1.2)
+        axes.axhline(threshold, color="#B42318", linewidth=1, linestyle=":",
+                     label=f"generator-bound threshold ({threshold:g}%)" if index == 0 else None)
+        panels.users_axis(axes, in_mix["users"])
+        panels.finish(axes, f"mix {mix}")
+        axes.set_ylim(0, max(105.0, float(np.nanmax([*rows["gen_cpu_mean"], 0])) * 1.05))
+        axes.set_xlabel("users")
+    axes_list[0].set_ylabel("CPU (% of one core)")
+    handles = [panels.series_handle(label, c) for label, c in colour.items()]
+    handles += [Line2D([], [], color="#444444", label="busiest Locust process"),
+                Line2D([], [], color="#444444", linestyle="--", marker="s", markersize=4,
+                       label="service"),
+                Line2D([], [], color="#B42318", linestyle=":",
+                       label=f"generator-bound threshold ({threshold:g}%)")]
+    panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
+    figure.suptitle("CPU of the load generator and the service", fontsize=11, x=0.01,
+                    ha="left")
     return figure
 
 
 RATIO_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0)
+RATIO_METRICS = {"rps": ("throughput", "o", panels.PALETTE[2], "-"),
+                 "mean_ms": ("mean", "D", panels.PALETTE[5], ":"),
+                 "p50_ms": ("p50", "s", panels.PALETTE[4], ":"),
+                 "p95_ms": ("p95", "^", panels.PALETTE[3], ":"),
+                 "p99_ms": ("p99", "v", panels.PALETTE[7], ":")}
 
 
 def ratio_vs_users(ratios: pd.DataFrame, numerator: str = "FastHttpUser",
-                   denominator: str = "HttpUser") -> Figure:
+                   denominator: str = "HttpUser", mix_order: list[str] | None = None) -> Figure:
     """The class ratio (``compare.class_ratio``) of throughput, mean and percentiles, with CIs.
 
-    Only ratios that exist are drawn (a percentile that rounds to 0 ms has none), and only drawn
-    series are in the legend; the x ticks are the user levels, the y ticks plain ratios.
+    A panel per mix. Only ratios that exist are drawn (a percentile that rounds to 0 ms has
+    none), and only drawn metrics are in the legend; the y axis is logarithmic with plain ticks.
     """
-    figure = Figure(figsize=SIZE)
-    axes = figure.add_subplot()
-    markers = {"rps": "o", "mean_ms": "D", "p50_ms": "s", "p95_ms": "^", "p99_ms": "v"}
+    mixes = panels.mixes(ratios, mix_order) if len(ratios) else [""]
+    figure, axes_list = panels.grid(len(mixes), sharey=True)
     drawn: list[float] = []
-    for index, (mix, group) in enumerate(ratios.groupby("mix", sort=True)):
-        group = group.sort_values("users")
-        for metric, marker in markers.items():
+    shown: dict[str, Line2D] = {}
+    for axes, mix in zip(axes_list, mixes, strict=True):
+        group = ratios[ratios["mix"] == mix].sort_values("users") if len(ratios) else ratios
+        for metric, (name, marker, colour, style) in RATIO_METRICS.items():
             if metric not in group.columns:
                 continue
-            shown = group[group[metric].notna() & (group[metric] > 0)]
-            if shown.empty:
+            rows = group[group[metric].notna() & (group[metric] > 0)]
+            if rows.empty:
                 continue
-            low = (shown[metric] - shown[f"{metric}_lo"]).fillna(0).clip(lower=0)
-            high = (shown[f"{metric}_hi"] - shown[metric]).fillna(0).clip(lower=0)
-            axes.errorbar(shown["users"], shown[metric], yerr=[low, high], capsize=3,
-                          marker=marker, color=f"C{index}",
-                          linestyle="-" if metric == "rps" else ":",
-                          label=f"{mix}: {metric.removesuffix('_ms')}")
-            drawn += [*(shown[metric] - low), *(shown[metric] + high)]
-    axes.axhline(1.0, color="grey", linewidth=1)
-    axes.set_yscale("log")
-    users = sorted(set(ratios["users"])) if len(ratios) else []
-    _ratio_axes(axes, users, drawn)
-    defined = set(ratios.loc[ratios["rps"].notna(), "users"]) if len(ratios) else set()
-    for level in users:
-        if level not in defined:
-            axes.annotate("no valid pair", (level, 0.02), xycoords=("data", "axes fraction"),
-                          ha="center", fontsize=7, color="grey")
-    axes.set(xlabel="users", ylabel=f"{numerator} / {denominator} (log scale)",
-             title=f"{numerator} / {denominator}: throughput >1 and latency <1 favour "
-                   f"{numerator}")
-    axes.grid(alpha=0.3, which="major")
-    if axes.get_legend_handles_labels()[1]:
-        axes.legend(fontsize=7)
+            low = (rows[metric] - rows[f"{metric}_lo"]).fillna(0).clip(lower=0)
+            high = (rows[f"{metric}_hi"] - rows[metric]).fillna(0).clip(lower=0)
+            axes.errorbar(rows["users"], rows[metric], yerr=[low, high], capsize=3,
+                          marker=marker, color=colour, linestyle=style, label=name,
+                          linewidth=1.8 if metric == "rps" else 1.2)
+            drawn += [*(rows[metric] - low), *(rows[metric] + high)]
+            shown[name] = Line2D([], [], color=colour, marker=marker, linestyle=style,
+                                 label=name)
+        axes.axhline(1.0, color="grey", linewidth=1)
+        users = sorted(set(group["users"])) if len(group) else []
+        defined = set(group.loc[group["rps"].notna(), "users"]) if len(group) else set()
+        for level in users:
+            if level not in defined:
+                axes.annotate("no trusted pair", (level, 0.03),
+                              xycoords=("data", "axes fraction"), ha="center", fontsize=7,
+                              color="grey", rotation=90, va="bottom")
+        axes.set_yscale("log")
+        panels.users_axis(axes, users)
+        axes.set_title(f"mix {mix}", fontsize=10, loc="left")
+        axes.grid(alpha=0.3, which="major")
+        axes.tick_params(labelsize=8)
+        axes.set_xlabel("users")
+    _ratio_ticks(axes_list[0], drawn)
+    axes_list[0].set_ylabel(f"{numerator} / {denominator} (log scale)")
+    if shown:
+        panels.legend(figure, list(shown.values()), title="ratio of")
     else:
-        axes.text(0.5, 0.5, "no ratio defined (no cell with valid points of both classes)",
-                  transform=axes.transAxes, ha="center", fontsize=9)
-    figure.tight_layout()
+        panels.empty_panel(axes_list[0], "no ratio defined (no cell with trusted points of "
+                                         "both classes)")
+    figure.suptitle(f"{numerator} / {denominator}: throughput > 1 and latency < 1 favour "
+                    f"{numerator} (95% CI)", fontsize=11, x=0.01, ha="left")
     return figure
 
 
-def _ratio_axes(axes: Axes, users: list[int], drawn: list[float]) -> None:
+def _ratio_ticks(axes: Axes, drawn: list[float]) -> None:
     values = [v for v in drawn if v > 0 and np.isfinite(v)] + [1.0]
     low, high = min(values) / 1.15, max(values) * 1.15
     axes.set_ylim(low, high)
@@ -164,12 +208,6 @@ def _ratio_axes(axes: Axes, users: list[int], drawn: list[float]) -> None:
     axes.yaxis.set_major_locator(FixedLocator(ticks))
     axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
     axes.yaxis.set_minor_formatter(NullFormatter())
-    if users:
-        axes.set_xticks(users)
-        axes.set_xticklabels([str(u) for u in users])
-        spread = max(users) - min(users)
-        pad = spread * 0.06 if spread else max(1.0, min(users) * 0.5)
-        axes.set_xlim(min(users) - pad, max(users) + pad)
 
 
 def over_time(history: pd.DataFrame, title: str) -> Figure:
@@ -178,65 +216,74 @@ def over_time(history: pd.DataFrame, title: str) -> Figure:
     The ramp (before the stats reset) is drawn in grey; no rate is drawn for the interval
     across the reset (``Sweep.history`` leaves it NaN), since the running total restarts there.
     """
-    figure = Figure(figsize=(SIZE[0], SIZE[1] * 1.4))
+    figure = Figure(figsize=(10.5, 5.2), layout="constrained")
     top, bottom = figure.subplots(2, 1, sharex=True)
     elapsed = history["elapsed_s"]
     ramp = history["phase"] == "ramp" if "phase" in history else elapsed < 0
-    top.plot(elapsed.where(~ramp), history["rps"].where(~ramp), marker=".", color="C0",
-             label="requests/s (per interval)")
+    top.plot(elapsed.where(~ramp), history["rps"].where(~ramp), marker=".",
+             color=panels.PALETTE[0], label="requests/s (per interval)")
     if ramp.any():
         top.plot(elapsed[ramp], history["rps"][ramp], marker=".", color="grey", linestyle="--",
-                 label="ramp: users spawning, before the stats reset")
+                 label="ramp (users spawning)")
     twin = top.twinx()
-    twin.step(elapsed, history["User Count"], where="post", color="grey", alpha=0.6,
-              label="users")
-    twin.set_ylabel("users")
-    for name, style in (("50%", "-"), ("95%", "--"), ("99%", ":")):
-        bottom.plot(elapsed, history[name], linestyle=style, marker=".", label=f"p{name[:-1]}")
+    twin.step(elapsed, history["User Count"], where="post", color="grey", alpha=0.6)
+    twin.set_ylabel("users (grey steps)")
+    for name, style in (("50%", ":"), ("95%", "--"), ("99%", "-")):
+        bottom.plot(elapsed, history[name], linestyle=style, marker=".",
+                    color=panels.PALETTE[1], label=f"p{name[:-1]}")
     window = history[history["in_window"]]
     for axes in (top, bottom):
         if len(window):
-            axes.axvspan(window["elapsed_s"].min(), window["elapsed_s"].max(), color="C2",
-                         alpha=0.12, label="measured window")
+            axes.axvspan(window["elapsed_s"].min(), window["elapsed_s"].max(),
+                         color=panels.PALETTE[2], alpha=0.12, label="measured window")
         axes.grid(alpha=0.3)
-        axes.legend(fontsize=7, loc="best")
-    top.set(ylabel="requests/s", title=title)
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.07, 1), frameon=False)
+    top.set(ylabel="requests/s")
+    top.set_title(title, fontsize=10, loc="left")
     if "phase" in history and (history["phase"] == "reset").any():
         top.annotate("no rate across the stats reset", xy=(0.99, 0.03), xycoords="axes fraction",
                      ha="right", fontsize=7, color="grey")
     bottom.set(xlabel="seconds since start", ylabel="response time (ms, last ~10 s)")
-    figure.tight_layout()
     return figure
 
 
-def cpu_vs_users(summary: pd.DataFrame, threshold: float = 90.0) -> Figure:
-    """Mean CPU of the busiest Locust process and of the service against users.
+def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str, title: str,
+            names: tuple[str, str] = ("A", "B"), mix_order: list[str] | None = None) -> Figure:
+    """Two sweeps' summaries on the same axes: a panel per mix, a colour per series.
 
-    ``threshold`` is the sweep's generator-bound threshold (``Sweep.generator_cpu_threshold``).
+    ``before`` (A) is dashed with hollow markers, ``after`` (B) solid and filled; untrusted
+    points of either are hollow crosses. ``column`` is a summary column, e.g. ``rps``.
     """
-    figure = Figure(figsize=SIZE)
-    axes = figure.add_subplot()
+    rows_a, rows_b = panels.aggregated(before), panels.aggregated(after)
+    colour = panels.colours([*rows_a["series"], *rows_b["series"]])
+    mixes = panels.mixes(pd.concat([rows_a, rows_b]), mix_order)
+    figure, axes_list = panels.grid(len(mixes))
     marked = False
-    for label, color, trusted, untrusted in _series(summary):
-        group = pd.concat([trusted, untrusted]).groupby("users", as_index=False)[
-            ["gen_cpu_mean", "service_cpu_mean"]].mean()
-        axes.plot(group["users"], group["gen_cpu_mean"], marker="o", color=color,
-                  label=f"{label}: generator")
-        if not np.all(np.isnan(group["service_cpu_mean"])):
-            axes.plot(group["users"], group["service_cpu_mean"], marker="s", linestyle="--",
-                      color=color, label=f"{label}: service")
-        marked |= _mark_untrusted(axes, untrusted, "gen_cpu_mean", color, annotate=False)
-    if marked:
-        _untrusted_legend_entry(axes)
-    axes.axhline(threshold, color="#d62728", linewidth=1, linestyle=":",
-                 label=f"generator-bound threshold ({threshold:g}%)")
-    axes.set(xlabel="users", ylabel="CPU (% of one core)", title="CPU of generator and service")
-    _finish(axes)
+    styles = ({"linestyle": "--", "markerfacecolor": "white", "alpha": 0.8},
+              {"linestyle": "-"})
+    for axes, mix in zip(axes_list, mixes, strict=True):
+        levels: list[float] = []
+        for rows, style in zip((rows_a, rows_b), styles, strict=True):
+            in_mix = rows[rows["mix"] == mix]
+            levels += list(in_mix["users"])
+            for label, series in in_mix.groupby("series", sort=True):
+                c = colour[str(label)]
+                column_here = (_percentile_column(series, column.removesuffix("_ms"))
+                               if column.startswith("p") else column)
+                trusted = series[series["trusted"]]
+                if column_here.startswith("pooled_"):
+                    trusted = trusted.drop(columns=[f"{column_here}_lo", f"{column_here}_hi"],
+                                           errors="ignore")
+                panels.errorbars(axes, trusted, column_here, c, None, **style)
+                marked |= panels.crosses(axes, series[~series["trusted"]], column_here, c)
+        panels.users_axis(axes, levels)
+        panels.finish(axes, f"mix {mix}")
+        axes.set_xlabel("users")
+    axes_list[0].set_ylabel(ylabel)
+    handles = [panels.series_handle(label, c) for label, c in colour.items()]
+    handles += [Line2D([], [], color="#444444", linestyle="--", marker="o",
+                       markerfacecolor="white", label=f"A: {names[0]}"),
+                Line2D([], [], color="#444444", marker="o", label=f"B: {names[1]}")]
+    panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
+    figure.suptitle(title, fontsize=11, x=0.01, ha="left")
     return figure
-
-
-def _finish(axes: Axes) -> None:
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
-    axes.set_ylim(bottom=0)
-    axes.figure.tight_layout()  # type: ignore[union-attr]

@@ -1,25 +1,27 @@
 """The sweep report: ``SWEEP_DIR/report/index.html`` (self-contained), ``report.md`` and PNGs.
 
-It leads with the answer (which user class, by how much, at which concurrency, where the knee
-is, which points are not trustworthy and why), then the tables and plots, then the metadata.
+The page (``templates/report.html.j2``) answers first, on one screen: what was run on what and
+when, how many points are trusted and why the others are not, FastHttpUser / HttpUser per mix
+with its interval, the knee or why there is none, and the throughput figure. Then the other
+figures, then the tables; the long ones (all points, untrusted points, Little's law, per
+endpoint, metadata) are collapsed. No script: figures are inline SVG, tables are pandas
+``Styler`` HTML, collapsing is ``<details>``.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import _answer, plots, tables
+from analysis import _answer, _html, _overview, plots, tables
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED
+from analysis._panels import CLASS_NAMES
 from analysis.capacity import capacity_table
 from analysis.checks import littles_law, untrusted
 from analysis.compare import class_ratio, mix_ratio
@@ -27,7 +29,8 @@ from analysis.loading import Sweep, load
 from analysis.stats import summarise
 
 LITTLE_TOLERANCE = 0.10
-CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
+FIGURE_TITLES = {"throughput": "Throughput", "latency": "Latency", "cpu": "CPU",
+                 "ratio": "FastHttpUser / HttpUser", "over_time": "One run over time"}
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Report:
     untrusted: pd.DataFrame
     headline: list[str]
     figures: dict[str, Figure] = field(default_factory=dict)
+    mix_order: list[str] = field(default_factory=list)
 
 
 def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
@@ -51,25 +55,32 @@ def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
     summary = summarise(points)
     ratios = class_ratio(points)
     capacity = capacity_table(points, slo_ms=slo_ms)
-    order = (sweep.manifest.get("matrix") or {}).get("mixes") or list(dict.fromkeys(points["mix"]))
+    order = [str(m) for m in (sweep.manifest.get("matrix") or {}).get("mixes")
+             or list(dict.fromkeys(points["mix"]))]
     report = Report(sweep, summary, ratios, _mix_ratios(points, order), capacity,
-                    littles_law(points),
-                    untrusted(points), [])
+                    littles_law(points), untrusted(points), [], mix_order=order)
     report.headline = headline(report)
-    report.figures = {
-        "throughput": plots.throughput_vs_users(summary),
-        "latency": plots.latency_vs_users(summary),
-        "cpu": plots.cpu_vs_users(summary, sweep.generator_cpu_threshold),
-    }
-    if not ratios.empty and ratios["rps"].notna().any():
-        report.figures["ratio"] = plots.ratio_vs_users(ratios)
-    run_id = _over_time_run(points)
-    if run_id is not None:
-        history_path = sweep.run_dir(run_id) / "locust_stats_history.csv"
-        if history_path.exists():
-            report.figures["over_time"] = plots.over_time(sweep.history(run_id),
-                                                          f"Over time: {run_id}")
+    report.figures = figures(report)
     return report
+
+
+def figures(report: Report) -> dict[str, Figure]:
+    """The report's figures, by name, from the same functions the notebooks call."""
+    summary, order = report.summary, report.mix_order
+    shown = {
+        "throughput": plots.throughput_vs_users(summary, order),
+        "latency": plots.latency_vs_users(summary, mix_order=order),
+        "cpu": plots.cpu_vs_users(summary, report.sweep.generator_cpu_threshold, order),
+    }
+    if not report.ratios.empty and report.ratios["rps"].notna().any():
+        shown["ratio"] = plots.ratio_vs_users(report.ratios, mix_order=order)
+    run_id = _over_time_run(report.sweep.points)
+    if run_id is not None:
+        history_path = report.sweep.run_dir(run_id) / "locust_stats_history.csv"
+        if history_path.exists():
+            shown["over_time"] = plots.over_time(report.sweep.history(run_id),
+                                                 f"Over time: {run_id}")
+    return shown
 
 
 def _mix_ratios(points: pd.DataFrame, mixes: list[str]) -> pd.DataFrame:
@@ -81,7 +92,7 @@ def _mix_ratios(points: pd.DataFrame, mixes: list[str]) -> pd.DataFrame:
 
 
 def headline(report: Report) -> list[str]:
-    """The answer first, as sentences."""
+    """The answer as sentences (report.md and the notebooks; the page shows it as cards)."""
     sweep, lines = report.sweep, []
     total = len(sweep.manifest.get("points", [])) or len(sweep.aggregated)
     status = sweep.manifest.get("status", "?")
@@ -99,10 +110,9 @@ def headline(report: Report) -> list[str]:
                          f"{fit['valid_levels']} user counts, R^2={number(fit['r_squared'], 3)}, "
                          f"sigma={number(fit['sigma'], 4)}, "
                          f"kappa={number(fit['kappa'], 6)}): {fit['knee']}.")
-        else:
-            lines.append(f"Knee ({label}): not estimated ({fit['note']}); highest measured "
-                         f"throughput {number(fit['measured_max_rps'])} requests/s.")
         lines.append(_answer.slo_answer(fit, label))
+    lines += [line for line in _overview.capacity(report.capacity, sweep.points)
+              if "not estimated" in line.lower()]
     littles = report.littles.dropna(subset=["residual"])
     off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
     if len(littles):
@@ -117,9 +127,11 @@ def headline(report: Report) -> list[str]:
     if bad.empty:
         lines.append(f"All {finished} finished points are valid.")
     else:
-        parts = "; ".join(_answer.untrusted_parts(bad))
+        parts = "; ".join(f"{g['count']} {g['status']}, because {g['why']}"
+                          for g in _overview.untrusted_groups(bad))
         lines.append(f"{len(bad)} of {finished} points are not trustworthy and are kept out of "
-                     f"the means, ratios and fits: {parts}.")
+                     f"the means, ratios and fits: {parts} (the points are listed in the "
+                     "untrusted-points table).")
     return lines
 
 
@@ -135,92 +147,132 @@ def _over_time_run(points: pd.DataFrame) -> str | None:
 def write(report: Report, out_dir: Path) -> Path:
     """Write index.html, report.md and the PNGs under ``out_dir``; return index.html's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    images: dict[str, bytes] = {}
     for name, figure in report.figures.items():
-        buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", dpi=90)
-        images[name] = buffer.getvalue()
-        (out_dir / f"{name}.png").write_bytes(images[name])
-    sections = _sections(report)
-    (out_dir / "report.md").write_text(_markdown(report, sections, list(images)))
+        (out_dir / f"{name}.png").write_bytes(_html.png(figure))
+    (out_dir / "report.md").write_text(_markdown(report, list(report.figures)))
     index = out_dir / "index.html"
-    index.write_text(_html(report, sections, images))
+    index.write_text(page(report))
     return index
 
 
-Section = tuple[str, pd.DataFrame, str]
-
-
-def _sections(report: Report) -> list[Section]:
-    """(title, table, note) in the report's order; the note is "" or a paragraph."""
+def page(report: Report) -> str:
+    """The report as one self-contained HTML page."""
+    sweep = report.sweep
     aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
+    shown = {name: {**_html.inline_figure(figure), "title": FIGURE_TITLES.get(name, name),
+                    "alt": name} for name, figure in report.figures.items()}
+    return _html.render(
+        "report.html.j2", title=f"Sweep {sweep.sweep_id}", facts=_overview.facts(sweep),
+        trust=_overview.trust(sweep, report.untrusted),
+        comparison=_overview.comparison(report.ratios, report.mix_order),
+        capacity=_overview.capacity(report.capacity, sweep.points),
+        slo=_slo_lines(report.capacity), littles=_littles_line(report.littles),
+        figures=shown, open_tables=_open_tables(report), collapsed=_collapsed(report),
+        untrusted_tables=[{**group, "table": html_table(_untrusted_rows(report, group))}
+                          for group in _overview.untrusted_groups(report.untrusted)],
+        notes=[note for note in (tables.bucketing_note(aggregated),) if note])
+
+
+def _slo_lines(capacity: pd.DataFrame) -> list[str]:
+    lines = []
+    for fit in capacity.to_dict(orient="records"):
+        if not math.isnan(float(fit["slo_rps"])):
+            lines.append(f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / "
+                         f"{fit['mix']}: {number(fit['slo_rps'], 0)} requests/s at "
+                         f"{fit['slo_users']} users")
+    return lines
+
+
+def _littles_line(littles: pd.DataFrame) -> str:
+    known = littles.dropna(subset=["residual"])
+    if known.empty:
+        return ""
+    off = int((known["residual"].abs() > LITTLE_TOLERANCE).sum())
+    return (f"Little's law: {off} of {len(known)} points miss users = throughput × (response "
+            f"time + think time) by more than {LITTLE_TOLERANCE:.0%}.")
+
+
+def _untrusted_rows(report: Report, group: dict[str, Any]) -> pd.DataFrame:
+    rows = report.untrusted[report.untrusted["point_id"].isin(group["points"])]
+    return pd.DataFrame({"point": rows["point_id"], "verdict": rows["status"],
+                         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
+                         "requests": rows["requests"], "reasons (the runner's)": rows["reasons"]})
+
+
+Table = dict[str, Any]
+
+
+def _table(title: str, frame: pd.DataFrame, note: str = "") -> Table:
+    return {"title": title, "rows": len(frame), "html": html_table(frame), "note": note,
+            "frame": frame}
+
+
+def _open_tables(report: Report) -> list[Table]:
+    aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
+    shown = [_table("FastHttpUser / HttpUser per mix and users (ratios of the means of trusted "
+                    "repeats, 95% CI; n = trusted repeats FastHttpUser / HttpUser)",
+                    tables.ratio_table(report.ratios), tables.bucketing_note(aggregated))]
+    shown.append(_table("Capacity (Universal Scalability Law on trusted points) and the SLO",
+                        tables.capacity_display(report.capacity)))
+    return [table for table in shown if table["rows"]]
+
+
+def _collapsed(report: Report) -> list[Table]:
     endpoints = report.summary[report.summary["endpoint"] != AGGREGATED]
-    untrusted_table = report.untrusted.drop(columns=["cause"]).rename(
-        columns={"gen_cpu_mean": "generator CPU %"})
-    sections: list[tuple[str, pd.DataFrame] | Section] = [
-        ("Points (Aggregated; means over valid repeats, percentiles from merged histograms)",
-         tables.summary_table(report.summary), tables.bucketing_note(aggregated)),
-        ("FastHttpUser / HttpUser (n = valid repeats FastHttpUser / HttpUser; 'throughput' "
-         "says whether the rps ratio is a measurable difference)",
-         tables.ratio_table(report.ratios), tables.bucketing_note(aggregated)),
-        ("Mix vs mix (ratios of the means, valid points only)",
-         tables.mix_table(report.mixes)),
-        ("Capacity (Universal Scalability Law, valid points only)",
-         tables.capacity_display(report.capacity)),
-        ("Points not trustworthy (why: from each point's own verdict reasons)",
-         untrusted_table),
-        ("Warnings (doubts that change no verdict)", tables.warnings_table(report.sweep.points)),
-        ("Little's law check (users = throughput x (response time + think time))",
-         tables.littles_table(report.littles)),
-        ("Per endpoint", tables.endpoint_table(report.summary), tables.bucketing_note(endpoints)),
-        ("Earlier attempts of re-run points (final: false; more generator processes followed)",
-         tables.attempts_table(report.sweep.runs)),
+    aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
+    collapsed = [
+        _table("All points (Aggregated; means over repeats of one verdict, percentiles from "
+               "merged histograms)", tables.summary_table(report.summary),
+               tables.bucketing_note(aggregated)),
+        _table("Warnings (doubts that change no verdict)",
+               tables.warnings_table(report.sweep.points)),
+        _table("Little's law (users = throughput × (response time + think time))",
+               tables.littles_table(report.littles)),
+        _table("Per endpoint", tables.endpoint_table(report.summary),
+               tables.bucketing_note(endpoints)),
+        _table("Mix vs mix (ratios of the means, trusted points only)",
+               tables.mix_table(report.mixes)),
+        _table("Earlier attempts of re-run points (final: false; more generator processes "
+               "followed)", tables.attempts_table(report.sweep.runs)),
+        _table("Run metadata (manifest.json)", metadata(report.sweep.manifest)),
     ]
-    return [section if len(section) == 3 else (*section, "") for section in sections]
+    return [table for table in collapsed if table["rows"]]
 
 
-def _metadata(report: Report) -> str:
-    manifest = {key: value for key, value in report.sweep.manifest.items() if key != "points"}
-    return json.dumps(manifest, indent=2, default=str)
+def metadata(manifest: dict[str, Any]) -> pd.DataFrame:
+    """The manifest (without its list of points) as a two-column table of dotted keys."""
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value: object) -> None:
+        if isinstance(value, dict) and value:
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for index, inner in enumerate(value):
+                walk(f"{prefix}[{index}]", inner)
+        elif isinstance(value, list):
+            rows.append((prefix, " ".join(map(str, value)) if prefix == "command"
+                         else ", ".join(map(str, value))))
+        else:
+            rows.append((prefix, "" if value is None else str(value)))
+
+    walk("", {key: value for key, value in manifest.items() if key != "points"})
+    return pd.DataFrame(rows, columns=["field", "value"])
 
 
-def _markdown(report: Report, sections: list[Section], images: list[str]) -> str:
+def _markdown(report: Report, images: list[str]) -> str:
     parts = [f"# Sweep {report.sweep.sweep_id}\n", "## The answer\n"]
     parts += [f"- {line}" for line in report.headline]
-    for title, frame, note in sections:
-        parts += [f"\n## {title}\n", markdown_table(frame)]
-        if note:
-            parts.append(f"_Note: {note}_\n")
-    parts.append("\n## Plots\n")
+    parts.append("\n## Figures\n")
     parts += [f"![{name}]({name}.png)\n" for name in images]
-    parts += ["\n## Run metadata\n", "```json", _metadata(report), "```\n"]
-    return "\n".join(parts)
-
-
-STYLE = """body{font-family:sans-serif;margin:2em;max-width:78em;color:#222}
-table{border-collapse:collapse;font-size:12px;margin:.5em 0 1.5em}
-td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}
-.answer li{margin:.3em 0}.note{font-size:12px;color:#555}
-img{max-width:100%}pre{background:#f6f6f6;padding:1em;font-size:11px}"""
-
-
-def _html(report: Report, sections: list[Section], images: dict[str, bytes]) -> str:
-    title = html.escape(f"Sweep {report.sweep.sweep_id}")
-    parts = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{title}</title>",
-             f"<style>{STYLE}</style></head><body><h1>{title}</h1>",
-             "<h2>The answer</h2><ul class='answer'>"]
-    parts += [f"<li>{html.escape(line)}</li>" for line in report.headline]
-    parts.append("</ul>")
-    for heading, frame, note in sections:
-        parts += [f"<h2>{html.escape(heading)}</h2>", html_table(frame)]
-        if note:
-            parts.append(f"<p class='note'>Note: {html.escape(note)}</p>")
-    parts.append("<h2>Plots</h2>")
-    for name, data in images.items():
-        encoded = base64.b64encode(data).decode("ascii")
-        parts.append(f"<p><img alt='{name}' src='data:image/png;base64,{encoded}'></p>")
-    parts += ["<h2>Run metadata</h2>", f"<pre>{html.escape(_metadata(report))}</pre>",
-              "</body></html>"]
+    untrusted_table = report.untrusted.drop(columns=["cause"])
+    sections = [*_open_tables(report),
+                _table("Points not trustworthy (why: from each point's own verdict reasons)",
+                       untrusted_table), *_collapsed(report)]
+    for table in sections:
+        parts += [f"\n## {table['title']}\n", markdown_table(table["frame"])]
+        if table["note"]:
+            parts.append(f"_Note: {table['note']}_\n")
     return "\n".join(parts)
 
 
