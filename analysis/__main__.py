@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("--threshold", type=float, default=0.10,
                          help="relative change that counts (default 0.10 = 10%%)")
     compare.add_argument("--json", action="store_true")
+    compare.add_argument("--html", type=Path, metavar="OUT",
+                         help="also write the comparison report (one self-contained HTML file) "
+                              "to OUT; the exit status stays the text compare's")
     args = parser.parse_args(argv)
     try:
         if args.command == "summary":
@@ -55,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
             print(render(args.sweep, args.slo_ms))
             return 0
-        return _compare(args.before, args.after, args.threshold, args.json)
+        return _compare(args.before, args.after, args.threshold, args.json, args.html)
     except AnalysisError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -84,7 +87,8 @@ def _summary(path: Path, as_json: bool) -> int:
     return 0
 
 
-def _compare(before: Path, after: Path, threshold: float, as_json: bool) -> int:
+def _compare(before: Path, after: Path, threshold: float, as_json: bool,
+             html: Path | None = None) -> int:
     a, b = load(before), load(after)
     table = compare_sweeps(a.points, b.points, threshold=threshold)
     verdicts = verdict_changes(a.points, b.points)
@@ -102,14 +106,20 @@ def _compare(before: Path, after: Path, threshold: float, as_json: bool) -> int:
         print(f"{len(regressions)} regression(s) and {len(improvements)} improvement(s) beyond "
               f"{threshold:.0%} and the noise; {len(worse)} cell(s) whose verdict got worse; "
               f"{comparable} comparable cell(s)")
+    status = 0
     if len(regressions) or len(worse):
-        return EXIT_REGRESSION
-    if comparable == 0 or (table.empty and verdicts.empty):
+        status = EXIT_REGRESSION
+    elif comparable == 0 or (table.empty and verdicts.empty):
         if not as_json:
             print(f"nothing comparable: no (class, mix, users) cell trusted in both "
                   f"{a.sweep_id} and {b.sweep_id}")
-        return EXIT_NOTHING_COMPARABLE
-    return 0
+        status = EXIT_NOTHING_COMPARABLE
+    if html is not None:
+        from analysis import compare_report  # matplotlib: imported only for the page
+
+        written = compare_report.write(a, b, table, status, threshold, html)
+        print(f"comparison report: {written}", file=sys.stderr)
+    return status
 
 
 def _print_compare(before: str, after: str, table: pd.DataFrame, verdicts: pd.DataFrame,

@@ -130,7 +130,8 @@ def legend(figure: Figure, handles: list[Line2D], title: str | None = None) -> N
     """One legend for the whole figure, outside the panels, below them."""
     if handles:
         figure.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
-                      title=title, title_fontsize=8, ncols=min(len(handles), 5))
+                      title=title, title_fontsize=8,
+                      ncols=len(handles) if len(handles) <= 7 else math.ceil(len(handles) / 2))
 
 
 def series_handle(label: str, colour: str, **style: object) -> Line2D:

@@ -248,7 +248,7 @@ def over_time(history: pd.DataFrame, title: str) -> Figure:
 
 
 def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str, title: str,
-            names: tuple[str, str] = ("A", "B"), mix_order: list[str] | None = None) -> Figure:
+            names: tuple[str, str] = ("A (before)", "B (after)"), mix_order: list[str] | None = None) -> Figure:
     """Two sweeps' summaries on the same axes: a panel per mix, a colour per series.
 
     ``before`` (A) is dashed with hollow markers, ``after`` (B) solid and filled; untrusted
@@ -282,8 +282,8 @@ def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str,
     axes_list[0].set_ylabel(ylabel)
     handles = [panels.series_handle(label, c) for label, c in colour.items()]
     handles += [Line2D([], [], color="#444444", linestyle="--", marker="o",
-                       markerfacecolor="white", label=f"A: {names[0]}"),
-                Line2D([], [], color="#444444", marker="o", label=f"B: {names[1]}")]
+                       markerfacecolor="white", label=names[0]),
+                Line2D([], [], color="#444444", marker="o", label=names[1])]
     panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
     figure.suptitle(title, fontsize=11, x=0.01, ha="left")
     return figure

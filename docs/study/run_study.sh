@@ -84,14 +84,15 @@ if [ -z "$STUDY_HOST" ]; then
   rm -rf "${DOCS:?}/processes"
   mkdir -p "$DOCS/processes"
   status=0
-  "$PY" -m analysis compare "$STUDY_DIR" "$PROCESSES_DIR" > "$DOCS/processes/compare.md" || status=$?
-  if [ "$status" -gt 1 ]; then
+  "$PY" -m analysis compare "$STUDY_DIR" "$PROCESSES_DIR" --html "$DOCS/processes/compare.html" \
+    > "$DOCS/processes/compare.md" || status=$?
+  if [ "$status" -eq 2 ] || [ "$status" -gt 3 ]; then  # 1: changes found, 3: nothing comparable
     echo "study: comparing the processes sweep failed with exit status $status" >&2
     exit "$status"
   fi
   "$PY" -m analysis summary "$PROCESSES_DIR" > "$DOCS/processes/summary.txt"
   cp "$PROCESSES_DIR/manifest.json" "$DOCS/processes/manifest.json"
-  note "processes: \`$DOCS/processes/\` (compare exit $status)"
+  note "processes: \`$DOCS/processes/\` (compare.html, compare.md; compare exit $status)"
 fi
 
 start=$SECONDS
