@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import math
 import re
+from typing import Any
 
 import pandas as pd
 from pandas.io.formats.style import Styler
@@ -96,7 +97,7 @@ def html_table(frame: pd.DataFrame, row_classes: list[str] | None = None,
         for index, name in enumerate(row_classes):
             if name:
                 classes.iloc[index] = classes.iloc[index] + f" {name}"
-    badges = [c for c in frame.columns if c in BADGE_COLUMNS]
+    badges: list[Any] = [c for c in frame.columns if c in BADGE_COLUMNS]
     styler = (Styler(frame, cell_ids=False).hide(axis="index").set_td_classes(classes)
               .format(escape="html", na_rep="-", precision=1, thousands=",")
               .format(badge, subset=badges))

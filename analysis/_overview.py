@@ -43,7 +43,8 @@ def facts(sweep: Sweep) -> dict[str, str]:
         if values is None and name in points:
             values = sorted(set(points[name].dropna().astype(str)))
         if values:
-            what += f" × {name} {', '.join(map(str, values if isinstance(values, list) else [values]))}"
+            listed = values if isinstance(values, list) else [values]
+            what += f" × {name} {', '.join(map(str, listed))}"
     if matrix.get("repeats"):
         what += f" × {matrix['repeats']} repeat(s)"
     if matrix.get("duration_s") is not None:
@@ -138,7 +139,8 @@ def comparison(ratios: pd.DataFrame, mix_order: list[str]) -> list[dict[str, str
         top = group.iloc[-1]
         ci = ("no CI (a single repeat on a side)" if math.isnan(top["rps_lo"]) else
               f"95% CI {top['rps_lo']:.2f}–{top['rps_hi']:.2f}")
-        detail = (f"at {int(top['users'])} user{'s' if int(top['users']) != 1 else ''} ({ci}; n={int(top['n_fast'])}/"
+        users = int(top["users"])
+        detail = (f"at {users} user{'s' if users != 1 else ''} ({ci}; n={int(top['n_fast'])}/"
                   f"{int(top['n_http'])} trusted repeats)")
         if len(group) > 1:
             counts = group["rps_difference"].value_counts()
@@ -172,8 +174,10 @@ def capacity(table: pd.DataFrame, points: pd.DataFrame) -> list[str]:
         levels = valid.groupby(["user_class", "mix"])["users"].nunique()
         most = int(levels.max()) if len(levels) else 0
         reason = str(table.loc[table["sigma"].isna(), "note"].iloc[0]) or "the fit failed"
+        if reason[1:2].islower():
+            reason = reason[0].lower() + reason[1:]
         lines.append(f"{'Not estimated' if fitted.empty else 'Elsewhere not estimated'}: "
-                     f"{reason[0].lower() if reason[1:2].islower() else reason[0]}{reason[1:]}; the best series here has trusted "
+                     f"{reason}; the best series here has trusted "
                      f"points at {most} user level(s) ({len(table) - len(fitted)} of "
                      f"{len(table)} class/mix series without a fit).")
     return lines

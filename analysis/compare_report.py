@@ -170,10 +170,11 @@ def _top_changes(flagged: pd.DataFrame, count: int = 6) -> list[dict[str, str]]:
     for _, row in largest.head(count).iterrows():
         interval = ("" if row["change_lo"] != row["change_lo"] else
                     f" [{_percent(row['change_lo'])}, {_percent(row['change_hi'])}]")
+        metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]))
         lines.append({"direction": str(row["direction"]),
                       "text": f"{class_name(row['user_class'])} / {row['mix']} / "
-                              f"{row['users']} users, {METRIC_NAMES.get(row['metric'], row['metric'])}: "
-                              f"{_percent(row['change'])}{interval}"})
+                              f"{row['users']} users, {metric}: {_percent(row['change'])}"
+                              f"{interval}"})
     return lines
 
 

@@ -84,8 +84,9 @@ def latency_vs_users(summary: pd.DataFrame, names: tuple[str, ...] = ("p50", "p9
         axes.set_xlabel("users")
     axes_list[0].set_ylabel("response time (ms, client-seen)")
     handles = [panels.series_handle(label, c) for label, c in colour.items()]
-    handles += [Line2D([], [], color="#444444", linestyle=PERCENTILE_STYLES.get(name, "-"),
-                       label=name) for name in names]
+    handles += [Line2D([], [], color="#444444", label=name,
+                       linestyle=PERCENTILE_STYLES.get(name, "-"))  # type: ignore[arg-type]
+                for name in names]
     if server:
         handles.append(Line2D([], [], color="#444444", linestyle=(0, (1, 3)),
                               label="server-side"))
@@ -172,8 +173,8 @@ def ratio_vs_users(ratios: pd.DataFrame, numerator: str = "FastHttpUser",
                           marker=marker, color=colour, linestyle=style, label=name,
                           linewidth=1.8 if metric == "rps" else 1.2)
             drawn += [*(rows[metric] - low), *(rows[metric] + high)]
-            shown[name] = Line2D([], [], color=colour, marker=marker, linestyle=style,
-                                 label=name)
+            shown[name] = Line2D([], [], color=colour, marker=marker, label=name,
+                                 linestyle=style)  # type: ignore[arg-type]
         axes.axhline(1.0, color="grey", linewidth=1)
         users = sorted(set(group["users"])) if len(group) else []
         defined = set(group.loc[group["rps"].notna(), "users"]) if len(group) else set()
@@ -248,7 +249,8 @@ def over_time(history: pd.DataFrame, title: str) -> Figure:
 
 
 def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str, title: str,
-            names: tuple[str, str] = ("A (before)", "B (after)"), mix_order: list[str] | None = None) -> Figure:
+            names: tuple[str, str] = ("A (before)", "B (after)"),
+            mix_order: list[str] | None = None) -> Figure:
     """Two sweeps' summaries on the same axes: a panel per mix, a colour per series.
 
     ``before`` (A) is dashed with hollow markers, ``after`` (B) solid and filled; untrusted
@@ -259,8 +261,8 @@ def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str,
     mixes = panels.mixes(pd.concat([rows_a, rows_b]), mix_order)
     figure, axes_list = panels.grid(len(mixes))
     marked = False
-    styles = ({"linestyle": "--", "markerfacecolor": "white", "alpha": 0.8},
-              {"linestyle": "-"})
+    styles: tuple[dict[str, object], dict[str, object]] = (
+        {"linestyle": "--", "markerfacecolor": "white", "alpha": 0.8}, {"linestyle": "-"})
     for axes, mix in zip(axes_list, mixes, strict=True):
         levels: list[float] = []
         for rows, style in zip((rows_a, rows_b), styles, strict=True):
@@ -268,10 +270,11 @@ def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str,
             levels += list(in_mix["users"])
             for label, series in in_mix.groupby("series", sort=True):
                 c = colour[str(label)]
-                column_here = (_percentile_column(series, column.removesuffix("_ms"))
-                               if column.startswith("p") else column)
+                column_here = column
+                if column.startswith("p"):
+                    column_here = _percentile_column(series, column.removesuffix("_ms"))
                 trusted = series[series["trusted"]]
-                if column_here.startswith("pooled_"):
+                if column_here.startswith("pooled_"):  # pooled percentiles have no interval
                     trusted = trusted.drop(columns=[f"{column_here}_lo", f"{column_here}_hi"],
                                            errors="ignore")
                 panels.errorbars(axes, trusted, column_here, c, None, **style)

@@ -8,6 +8,7 @@ writes replies on fd 4 (``--remote-debugging-pipe``), each a JSON message ending
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -108,7 +109,7 @@ def open_page(path: Path, script: str, width: int = 1400, height: int = 900) -> 
         [binary, "--headless", "--no-sandbox", "--disable-gpu", "--remote-debugging-pipe",
          "--no-first-run", "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile}",
          f"--window-size={width},{height}", "about:blank"],
-        close_fds=False, preexec_fn=child_fds,  # noqa: PLW1509
+        close_fds=False, preexec_fn=child_fds,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(to_read)
     os.close(to_write)
@@ -116,10 +117,8 @@ def open_page(path: Path, script: str, width: int = 1400, height: int = 900) -> 
     try:
         return _visit(pipe, path, script, width, height)
     finally:
-        try:
+        with contextlib.suppress(RuntimeError, OSError, queue.Empty):
             pipe.send("Browser.close")
-        except (RuntimeError, OSError, queue.Empty):
-            pass
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:

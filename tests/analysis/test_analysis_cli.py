@@ -57,9 +57,11 @@ def test_report_is_self_contained_and_prints_its_path_last(sweep_copy: Path) -> 
     assert not re.search(r"<script[^>]*\bsrc\b", page, re.I)
     assert not re.search(r"<link\b", page, re.I)
     assert not re.search(r"@import|url\(\s*['\"]?https?:", page, re.I)
-    assert page.count("src='data:image/png;base64,") >= 4
-    answer = page.index("The answer")
-    assert answer < page.index("<table") < page.index("<img") < page.index("Run metadata")
+    assert page.count('src="data:image/svg+xml;base64,') >= 4
+    # the answer and the key figure first, then the tables; metadata as a table, not a JSON dump
+    assert page.index('id="trust"') < page.index("<img") < page.index("<table") < page.index(
+        "Run metadata")
+    assert '"schema_version"' not in page and "<pre" not in page
     report_dir = index.parent
     assert (report_dir / "report.md").read_text().startswith("# Sweep ")
     assert (report_dir / "throughput.png").read_bytes()[:4] == b"\x89PNG"

@@ -31,7 +31,8 @@ MEASURE = """(() => {
     const r = element.getBoundingClientRect();
     return {top: r.top + window.scrollY, bottom: r.bottom + window.scrollY}; };
   const details = [...document.querySelectorAll('details')];
-  const openAtFirst = details.filter((d) => d.open).map((d) => d.querySelector('summary').innerText);
+  const openAtFirst = details.filter((d) => d.open)
+    .map((d) => d.querySelector('summary').innerText);
   details.forEach((d) => { d.open = false; });
   return {
     height: document.documentElement.scrollHeight,

@@ -14,6 +14,8 @@ import pytest
 from _analysis_helpers import edit_json, final_run_dirs
 
 from analysis import class_ratio, load, summarise
+from analysis._overview import untrusted_groups
+from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
 from analysis.compare import HIGHER, LOWER, SAME, UNKNOWN, difference
@@ -57,10 +59,17 @@ def test_each_untrusted_point_is_explained_by_its_own_reasons(sweep_copy: Path) 
     assert table.loc["http-read-heavy-u0010-r2", "cause"] == CONTENTION
     line = next(text for text in report.headline if "not trustworthy" in text)
     own, busy = line.split("; ")
-    assert "Locust's own process was near a full core" in own and "fast-read-heavy-u0010" in own
-    assert "http-" not in own
-    assert "busy with other processes (contention)" in busy and "http-read-heavy-u0010" in busy
-    assert "fast-" not in busy and "ran out of CPU" not in line
+    assert own.endswith("2 generator-bound, because Locust's own process was near a full core, "
+                        "so the figures describe Locust, not the service")
+    assert busy.startswith("2 generator-bound, because the generator's CPUs were busy with "
+                           "other processes (contention)")
+    assert "ran out of CPU" not in line and "fast-read-heavy" not in line  # ids: in the tables
+    groups = {group["why"].split(",")[0]: group["points"]
+              for group in untrusted_groups(report.untrusted)}
+    assert groups == {"Locust's own process was near a full core":
+                      ["fast-read-heavy-u0010-r1", "fast-read-heavy-u0010-r2"],
+                      "the generator's CPUs were busy with other processes (contention)":
+                      ["http-read-heavy-u0010-r1", "http-read-heavy-u0010-r2"]}
 
 
 @pytest.mark.parametrize(("ratio", "low", "high", "margin", "expected"), [
@@ -142,10 +151,12 @@ def _ratios(p50: float) -> pd.DataFrame:
 
 
 def test_ratio_figure_draws_only_defined_ratios_with_plain_axes() -> None:
-    axes = ratio_vs_users(_ratios(math.nan)).axes[0]
+    figure = ratio_vs_users(_ratios(math.nan))
+    axes = figure.axes[0]
+    assert axes.get_title(loc="left") == "mix read-heavy"
     labels = axes.get_legend_handles_labels()[1]
-    assert labels == ["read-heavy: rps", "read-heavy: mean", "read-heavy: p95"]
-    legend = axes.get_legend()
+    assert labels == ["throughput", "mean", "p95"]
+    legend = figure.legends[0]  # one legend for the figure, outside the panels
     assert [text.get_text() for text in legend.get_texts()] == labels
     drawn = [series.get_label() for series in axes.containers  # errorbar series
              if len(series.lines[0].get_xdata())]  # type: ignore[attr-defined]
@@ -157,7 +168,7 @@ def test_ratio_figure_draws_only_defined_ratios_with_plain_axes() -> None:
     assert "1" in tick_labels and all(re.fullmatch(r"[0-9.]+", t) for t in tick_labels)
     assert any(list(line.get_ydata()) == [1.0, 1.0] for line in axes.get_lines())
     with_p50 = ratio_vs_users(_ratios(0.9)).axes[0]
-    assert "read-heavy: p50" in with_p50.get_legend_handles_labels()[1]
+    assert "p50" in with_p50.get_legend_handles_labels()[1]
 
 
 def test_tables_show_the_exact_mean_and_explain_the_bucketing(sweep_copy: Path,
@@ -223,11 +234,15 @@ def test_history_derives_no_rate_across_the_stats_reset(sweep_dir: Path) -> None
 def test_untrusted_points_keep_their_series_colour(sweep_copy: Path) -> None:
     _set_verdicts(sweep_copy, {"fast-read-heavy-u0010": ("generator-bound", [OWN]),
                                "http-read-heavy-u0010": ("generator-bound", [BUSY])})
-    axes = build(load(sweep_copy)).figures["throughput"].axes[0]
-    series = {str(c.get_label()): c.lines[0].get_color() for c in axes.containers}
+    figure = build(load(sweep_copy)).figures["throughput"]
+    axes = figure.axes[0]
+    series = [c.lines[0].get_color() for c in axes.containers]  # trusted: 1 user, both classes
     crosses = [line for line in axes.get_lines()
                if line.get_marker() == "X" and len(line.get_xdata())]
-    assert sorted(line.get_markeredgecolor() for line in crosses) == sorted(series.values())
+    assert len(set(series)) == 2
+    assert sorted(line.get_markeredgecolor() for line in crosses) == sorted(series)
     assert all(list(line.get_xdata()) == [10] for line in crosses)
-    labels = axes.get_legend_handles_labels()[1]
-    assert sum("not trustworthy" in label for label in labels) == 1
+    assert all(line.get_markerfacecolor() == "none" for line in crosses)  # hollow
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert labels[:2] == ["HttpUser", "FastHttpUser"]
+    assert sum(label == UNTRUSTED_LABEL for label in labels) == 1
