@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from matplotlib.figure import Figure
 
 from analysis import _html, _overview, plots
 from analysis._format import html_table, number
@@ -120,6 +121,20 @@ def verdict_table(both: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     return frame, classes
 
 
+def figures(before: Sweep, after: Sweep) -> dict[str, Figure]:
+    """A and B on the same axes: throughput and p95, a panel per mix (the notebook's too)."""
+    order = [str(m) for m in (before.manifest.get("matrix") or {}).get("mixes") or []]
+    summary_a, summary_b = summarise(before.points), summarise(after.points)
+    return {
+        "throughput": plots.overlay(summary_a, summary_b, "rps", "throughput (requests/s)",
+                                    "Throughput vs users: A dashed and hollow, B solid",
+                                    mix_order=order),
+        "p95": plots.overlay(summary_a, summary_b, "p95_ms", "p95 response time (ms)",
+                             "p95 latency vs users: A dashed and hollow, B solid",
+                             mix_order=order),
+    }
+
+
 def page(before: Sweep, after: Sweep, table: pd.DataFrame, status: int,
          threshold: float) -> str:
     """The comparison as one self-contained HTML page."""
@@ -129,18 +144,8 @@ def page(before: Sweep, after: Sweep, table: pd.DataFrame, status: int,
     both = verdicts(before, after)
     verdict_frame, verdict_classes = verdict_table(both)
     changed = [i for i, c in enumerate(verdict_classes) if c]
-    order = [str(m) for m in (before.manifest.get("matrix") or {}).get("mixes") or []]
-    summary_a, summary_b = summarise(before.points), summarise(after.points)
-    figures = {
-        "throughput": plots.overlay(summary_a, summary_b, "rps", "throughput (requests/s)",
-                                    "Throughput vs users: A dashed and hollow, B solid",
-                                    mix_order=order),
-        "p95": plots.overlay(summary_a, summary_b, "p95_ms", "p95 response time (ms)",
-                             "p95 latency vs users: A dashed and hollow, B solid",
-                             mix_order=order),
-    }
     shown = {name: {**_html.inline_figure(figure), "title": name, "alt": name}
-             for name, figure in figures.items()}
+             for name, figure in figures(before, after).items()}
     direction_rows = [str(d) if f else "" for d, f in zip(rows.get("direction", []),
                                                             rows.get("flagged", []),
                                                             strict=True)]
