@@ -93,6 +93,9 @@ def html_table(frame: pd.DataFrame, row_classes: list[str] | None = None,
     classes = pd.DataFrame("", index=frame.index, columns=frame.columns)
     for column in numeric:
         classes[column] = "num"
+    for column in frame.columns:  # long text wraps; everything else stays on one line
+        if column not in numeric and frame[column].astype(str).str.len().max() > 40:
+            classes[column] = "wrap"
     if row_classes is not None:
         for index, name in enumerate(row_classes):
             if name:

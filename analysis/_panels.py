@@ -131,7 +131,7 @@ def legend(figure: Figure, handles: list[Line2D], title: str | None = None) -> N
     if handles:
         figure.legend(handles=handles, loc="outside lower center", fontsize=8, frameon=False,
                       title=title, title_fontsize=8,
-                      ncols=len(handles) if len(handles) <= 7 else math.ceil(len(handles) / 2))
+                      ncols=len(handles) if len(handles) <= 4 else math.ceil(len(handles) / 2))
 
 
 def series_handle(label: str, colour: str, **style: object) -> Line2D:

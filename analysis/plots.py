@@ -192,7 +192,7 @@ def ratio_vs_users(ratios: pd.DataFrame, numerator: str = "FastHttpUser",
     _ratio_ticks(axes_list[0], drawn)
     axes_list[0].set_ylabel(f"{numerator} / {denominator} (log scale)")
     if shown:
-        panels.legend(figure, list(shown.values()), title="ratio of")
+        panels.legend(figure, list(shown.values()))
     else:
         panels.empty_panel(axes_list[0], "no ratio defined (no cell with trusted points of "
                                          "both classes)")

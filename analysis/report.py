@@ -2,10 +2,10 @@
 
 The page (``templates/report.html.j2``) answers first, on one screen: what was run on what and
 when, how many points are trusted and why the others are not, FastHttpUser / HttpUser per mix
-with its interval, the knee or why there is none, and the throughput figure. Then the other
-figures, then the tables; the long ones (all points, untrusted points, Little's law, per
-endpoint, metadata) are collapsed. No script: figures are inline SVG, tables are pandas
-``Styler`` HTML, collapsing is ``<details>``.
+with its interval, the knee or why there is none, and the throughput and CPU figures (the CPU
+says why points are not trusted). Then the other figures, then the tables; the long ones (all
+points, untrusted points, Little's law, per endpoint, metadata) are collapsed. No script:
+figures are inline PNG, tables are pandas ``Styler`` HTML, collapsing is ``<details>``.
 """
 
 from __future__ import annotations
@@ -147,20 +147,22 @@ def _over_time_run(points: pd.DataFrame) -> str | None:
 def write(report: Report, out_dir: Path) -> Path:
     """Write index.html, report.md and the PNGs under ``out_dir``; return index.html's path."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for name, figure in report.figures.items():
-        (out_dir / f"{name}.png").write_bytes(_html.png(figure))
+    images = {name: _html.png(figure) for name, figure in report.figures.items()}
+    for name, data in images.items():
+        (out_dir / f"{name}.png").write_bytes(data)
     (out_dir / "report.md").write_text(_markdown(report, list(report.figures)))
     index = out_dir / "index.html"
-    index.write_text(page(report))
+    index.write_text(page(report, images))
     return index
 
 
-def page(report: Report) -> str:
-    """The report as one self-contained HTML page."""
+def page(report: Report, images: dict[str, bytes] | None = None) -> str:
+    """The report as one self-contained HTML page (``images``: PNGs already rendered)."""
     sweep = report.sweep
     aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
-    shown = {name: {**_html.inline_figure(figure), "title": FIGURE_TITLES.get(name, name),
-                    "alt": name} for name, figure in report.figures.items()}
+    shown = {name: {**_html.inline_figure(figure, (images or {}).get(name)),
+                    "title": FIGURE_TITLES.get(name, name), "alt": name}
+             for name, figure in report.figures.items()}
     return _html.render(
         "report.html.j2", title=f"Sweep {sweep.sweep_id}", facts=_overview.facts(sweep),
         trust=_overview.trust(sweep, report.untrusted),
@@ -179,7 +181,7 @@ def _slo_lines(capacity: pd.DataFrame) -> list[str]:
         if not math.isnan(float(fit["slo_rps"])):
             lines.append(f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / "
                          f"{fit['mix']}: {number(fit['slo_rps'], 0)} requests/s at "
-                         f"{fit['slo_users']} users")
+                         f"{fit['slo_users']} user{'' if fit['slo_users'] == 1 else 's'}")
     return lines
 
 
