@@ -30,7 +30,7 @@ MIN_WIDTH = 9.2  # inches: one or two panels still fill the report's figure colu
 MAX_COLUMNS = 3
 UNTRUSTED = {"marker": "X", "markersize": 8, "linestyle": "none", "markerfacecolor": "none",
              "markeredgewidth": 1.6}
-UNTRUSTED_LABEL = "not trusted (hollow ✕, never joined)"
+UNTRUSTED_LABEL = "not trusted (hollow ✕)"
 
 
 def class_name(user_class: object) -> str:
