@@ -14,7 +14,9 @@ from pandas.io.formats.style import Styler
 BADGES = {"valid": "ok", "unchecked": "muted", "generator-bound": "warn", "sut-errors": "bad",
           "too-few-samples": "warn", "failed": "bad", "interrupted": "bad", "regression": "bad",
           "improvement": "ok", "CHANGED": "bad"}
-BADGE_COLUMNS = ("verdict", "verdict A", "verdict B", "direction")
+BADGE_COLUMNS = ("verdict", "direction")  # and every column whose name starts with "verdict"
+BADGE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(
+    re.escape(word) for word in sorted(BADGES, key=len, reverse=True)) + r")(?![\w-])")
 # A cell that reads as a number: "1,234.5", "-3%", "+12.0% [+3.1%, +20.4%]", "2.10 (no CI, n=1)".
 NUMERIC = re.compile(r"^\s*[-+−]?(\d[\d,]*(\.\d+)?|∞|-)\s*(%|x|×)?(\s*\[.*\]|\s*\(.*\))?\s*$")
 
@@ -53,18 +55,20 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def badge(value: object) -> str:
-    """A verdict as a coloured badge (HTML); several verdicts joined by "/" get one each."""
+    """Text with every verdict in it as a coloured badge (HTML), the rest escaped.
+
+    "valid 1/2, generator-bound 1/2" keeps its counts; "valid → sut-errors" gets two badges.
+    """
     text = str(value)
     if not text or text == "nan":
         return ""
-    parts = re.split(r"(\s*(?:/|→|,)\s*)", text)
-    out = []
-    for part in parts:
-        key = part.strip()
-        if key in BADGES:
-            out.append(f"<span class='badge {BADGES[key]}'>{html.escape(key)}</span>")
-        else:
-            out.append(html.escape(part))
+    out, last = [], 0
+    for found in BADGE_WORDS.finditer(text):
+        out.append(html.escape(text[last:found.start()]))
+        out.append(f"<span class='badge {BADGES[found.group(0)]}'>"
+                   f"{html.escape(found.group(0))}</span>")
+        last = found.end()
+    out.append(html.escape(text[last:]))
     return "".join(out)
 
 
@@ -100,7 +104,8 @@ def html_table(frame: pd.DataFrame, row_classes: list[str] | None = None,
         for index, name in enumerate(row_classes):
             if name:
                 classes.iloc[index] = classes.iloc[index] + f" {name}"
-    badges: list[Any] = [c for c in frame.columns if c in BADGE_COLUMNS]
+    badges: list[Any] = [c for c in frame.columns
+                         if c in BADGE_COLUMNS or c.startswith("verdict")]
     styler = (Styler(frame, cell_ids=False).hide(axis="index").set_td_classes(classes)
               .format(escape="html", na_rep="-", precision=1, thousands=",")
               .format(badge, subset=badges))

@@ -24,8 +24,9 @@ from analysis.loading import Sweep
 from analysis.stats import summarise
 
 # What the text compare's exit status means (``python -m analysis compare --help``).
-EXIT_MEANINGS = {0: "no regression beyond the threshold and the noise",
-                 1: "something changed for the worse beyond the threshold and the noise",
+EXIT_MEANINGS = {0: "no regression beyond the threshold and the noise, no verdict got worse",
+                 1: "a regression beyond the threshold and the noise, or a verdict that got "
+                    "worse",
                  3: "nothing comparable: no cell with trusted points in both sweeps"}
 METRIC_NAMES = {"rps": "throughput (requests/s)", "mean_ms": "mean (ms)", "p50_ms": "p50 (ms)",
                 "p95_ms": "p95 (ms)", "p99_ms": "p99 (ms)"}

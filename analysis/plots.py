@@ -273,11 +273,7 @@ def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str,
                 column_here = column
                 if column.startswith("p"):
                     column_here = _percentile_column(series, column.removesuffix("_ms"))
-                trusted = series[series["trusted"]]
-                if column_here.startswith("pooled_"):  # pooled percentiles have no interval
-                    trusted = trusted.drop(columns=[f"{column_here}_lo", f"{column_here}_hi"],
-                                           errors="ignore")
-                panels.errorbars(axes, trusted, column_here, c, None, **style)
+                panels.errorbars(axes, series[series["trusted"]], column_here, c, None, **style)
                 marked |= panels.crosses(axes, series[~series["trusted"]], column_here, c)
         panels.users_axis(axes, levels)
         panels.finish(axes, f"mix {mix}")
