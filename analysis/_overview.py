@@ -10,7 +10,7 @@ import pandas as pd
 
 from analysis._format import number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
-from analysis._panels import DIMENSIONS, class_name
+from analysis._panels import DIMENSIONS, class_name, named_dimensions
 from analysis.checks import EXPLANATIONS
 from analysis.compare import HIGHER, LOWER
 from analysis.loading import Sweep
@@ -38,13 +38,8 @@ def facts(sweep: Sweep) -> dict[str, str]:
     users = matrix.get("users") or sorted(set(points["users"]))
     what = (f"{', '.join(class_name(c) for c in classes)} × mix {', '.join(map(str, mixes))} × "
             f"{', '.join(map(str, users))} users")
-    for name in DIMENSIONS:
-        values = matrix.get(f"{name}s") or matrix.get(name)
-        if values is None and name in points:
-            values = sorted(set(points[name].dropna().astype(str)))
-        if values:
-            listed = values if isinstance(values, list) else [values]
-            what += f" × {name} {', '.join(map(str, listed))}"
+    for name in named_dimensions(points):
+        what += f" × {name} {', '.join(sorted(set(points[name].dropna().astype(str))))}"
     if matrix.get("repeats"):
         what += f" × {matrix['repeats']} repeat(s)"
     if matrix.get("duration_s") is not None:

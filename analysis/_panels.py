@@ -1,9 +1,10 @@
 """Small multiples: one panel per mix, one colour per series, one palette for every figure.
 
-A series is a user class, plus the storage dimensions (``store``, ``cache``) when a sweep has
-them. Its colour comes from its position among the sweep's series, so it is the same in every
-figure of a report. Trusted points are filled markers joined by a line; untrusted points are
-hollow crosses in the series' colour, never joined; one legend entry explains the cross.
+A series is a user class, plus the storage backend (``backend``: memory, postgres,
+postgres+cache) when a sweep has more than the default in-memory store. Its colour comes from
+its position among the sweep's series, so it is the same in every figure of a report. Trusted
+points are filled markers joined by a line; untrusted points are hollow crosses in the series'
+colour, never joined; one legend entry explains the cross.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from analysis._locust import AGGREGATED
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
 CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
-DIMENSIONS = ("store", "cache")
+DIMENSIONS = ("backend",)  # matrix dimensions beyond class, mix and users
+DEFAULTS = {"backend": "memory"}  # a dimension left at its default is not named in labels
 PANEL_W, PANEL_H = 4.3, 2.9  # inches per panel (3 across fill a 1400 px page)
 MIN_WIDTH = 9.2  # inches: one or two panels still fill the report's figure column
 MAX_COLUMNS = 3
@@ -37,19 +39,31 @@ def class_name(user_class: object) -> str:
     return CLASS_NAMES.get(str(user_class), str(user_class))
 
 
-def series_label(row: pd.Series | dict[str, object]) -> str:
-    """``HttpUser``, or ``HttpUser, store=postgres, cache=on`` when the sweep has those."""
+def series_label(row: pd.Series | dict[str, object], named: tuple[str, ...] = ()) -> str:
+    """``HttpUser``, or ``HttpUser, postgres+cache`` for each dimension in ``named``."""
     parts = [class_name(row["user_class"])]
-    for name in DIMENSIONS:
+    for name in named:
         value = row.get(name)
         if value is not None and value == value and str(value) != "":
-            parts.append(f"{name}={value}")
+            parts.append(str(value))
     return ", ".join(parts)
+
+
+def named_dimensions(rows: pd.DataFrame) -> tuple[str, ...]:
+    """The dimensions a sweep varies, or sets to something other than the default."""
+    named = []
+    for name in DIMENSIONS:
+        if name in rows and len(rows):
+            values = set(rows[name].dropna().astype(str))
+            if len(values) > 1 or values - {DEFAULTS.get(name, "")}:
+                named.append(name)
+    return tuple(named)
 
 
 def aggregated(summary: pd.DataFrame) -> pd.DataFrame:
     rows = summary[summary["endpoint"] == AGGREGATED] if "endpoint" in summary else summary
-    return rows.assign(series=[series_label(row) for _, row in rows.iterrows()])
+    named = named_dimensions(rows)
+    return rows.assign(series=[series_label(row, named) for _, row in rows.iterrows()])
 
 
 def colours(labels: Iterable[str]) -> dict[str, str]:

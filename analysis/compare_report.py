@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from analysis import _html, _overview, plots
 from analysis._format import html_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
-from analysis._panels import class_name
+from analysis._panels import class_name, named_dimensions
 from analysis.compare import ratio_ci
 from analysis.loading import Sweep
 from analysis.stats import summarise
@@ -64,6 +64,7 @@ def delta_table(rows: pd.DataFrame) -> pd.DataFrame:
     """Display form: one line per cell and metric, the change with its interval."""
     return pd.DataFrame({
         "class": rows["user_class"].map(class_name), "mix": rows["mix"], "users": rows["users"],
+        **{name: rows[name] for name in named_dimensions(rows)},
         "metric": rows["metric"].map(lambda m: METRIC_NAMES.get(str(m), str(m))),
         "A": rows["before"].map(lambda v: number(v, 2)),
         "B": rows["after"].map(lambda v: number(v, 2)),
@@ -102,6 +103,7 @@ def verdict_table(both: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
     frame = pd.DataFrame({
         "class": both["user_class"].map(class_name), "mix": both["mix"], "users": both["users"],
+        **{name: both[name] for name in named_dimensions(both)},
         "verdict A": both["verdict A"].fillna("(not run)"),
         "trusted A": [trusted(k, n) for k, n in zip(both["k A"], both["n A"], strict=True)],
         "verdict B": both["verdict B"].fillna("(not run)"),

@@ -19,7 +19,7 @@ from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
 from analysis.compare import HIGHER, LOWER, SAME, UNKNOWN, difference
-from analysis.plots import ratio_vs_users
+from analysis.plots import ratio_vs_users, throughput_vs_users
 from analysis.report import build, headline, write
 from analysis.stats import noise_margin
 from analysis.tables import BUCKET_NOTE, summary_table
@@ -246,3 +246,19 @@ def test_untrusted_points_keep_their_series_colour(sweep_copy: Path) -> None:
     labels = [text.get_text() for text in figure.legends[0].get_texts()]
     assert labels[:2] == ["HttpUser", "FastHttpUser"]
     assert sum(label == UNTRUSTED_LABEL for label in labels) == 1
+
+
+def test_a_storage_backend_dimension_gets_its_own_series(sweep_dir: Path) -> None:
+    summary = summarise(load(sweep_dir).points)
+    memory_only = throughput_vs_users(summary.assign(backend="memory"))
+    labels = [text.get_text() for text in memory_only.legends[0].get_texts()]
+    assert labels[:2] == ["HttpUser", "FastHttpUser"]  # the default backend is not named
+    both = pd.concat([summary.assign(backend="memory"),
+                      summary.assign(backend="postgres+cache")])
+    figure = throughput_vs_users(both)
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    series = ["HttpUser, memory", "HttpUser, postgres+cache", "FastHttpUser, memory",
+              "FastHttpUser, postgres+cache"]
+    assert labels[:4] == series
+    colours = [handle.get_color() for handle in figure.legends[0].legend_handles[:4]]
+    assert len(set(colours)) == 4
