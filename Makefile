@@ -71,7 +71,7 @@ demo: demo-venv
 # JupyterLab on notebooks/ with the project's venv; JupyterLab itself (the `jupyter` extra, about
 # 40 packages) is installed on first use only: the tests run the notebooks with papermill instead.
 notebooks: $(VENV)/.jupyter-installed
-	cd notebooks && ../$(VENV)/bin/jupyter lab
+	cd notebooks && ../$(VENV)/bin/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root)
 
 $(VENV)/.jupyter-installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
