@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from analysis._format import number
-from analysis._locust import AGGREGATED, TRUSTED_STATUSES
+from analysis._locust import TRUSTED_STATUSES
 from analysis._panels import DIMENSIONS, class_name, named_dimensions
 from analysis.checks import EXPLANATIONS
 from analysis.compare import HIGHER, LOWER
@@ -102,18 +102,31 @@ def trust(sweep: Sweep, untrusted: pd.DataFrame) -> dict[str, Any]:
             "missing": sweep.missing_points}
 
 
+# Causes in a few words for the first screen; the full explanation (``checks.EXPLANATIONS``)
+# is one click away. A cause not listed here is shown by its full explanation.
+SHORT = {"own-cpu": "Locust's own process near a full core",
+         "contention": "the generator's CPUs busy with other processes",
+         "loop-late": "Locust's event loop ran late",
+         "littles-law": "Little's law does not hold",
+         "sut-errors": "too many unexpected errors from the service",
+         "too-few-samples": "too few requests or samples in the window",
+         "failed": "Locust failed", "interrupted": "stopped before the window ended"}
+
+
 def untrusted_groups(bad: pd.DataFrame) -> list[dict[str, Any]]:
-    """One group per (verdict, cause), largest first: count, why, and the point ids."""
+    """One group per (verdict, cause), largest first: count, short, why, and the point ids."""
     groups = []
     for (status, cause), group in bad.groupby(["status", "cause"], sort=False):
         why = EXPLANATIONS.get(str(cause), str(status))
+        short = SHORT.get(str(cause), why)
         if cause == "contention":
             cpu = group["gen_cpu_mean"].dropna()
             if len(cpu):
                 low, high = f"{cpu.min():.0f}%", f"{cpu.max():.0f}%"
                 level = low if low == high else f"{low} to {high}"
                 why += f" (Locust itself at {level} of a core)"
-        groups.append({"count": len(group), "status": str(status), "why": why,
+                short += f" (Locust at {level} of a core)"
+        groups.append({"count": len(group), "status": str(status), "why": why, "short": short,
                        "points": [str(p) for p in group["point_id"]]})
     return sorted(groups, key=lambda g: -int(g["count"]))
 
@@ -132,21 +145,21 @@ def comparison(ratios: pd.DataFrame, mix_order: list[str]) -> list[dict[str, str
                          "points of both classes"})
             continue
         top = group.iloc[-1]
-        ci = ("no CI (a single repeat on a side)" if math.isnan(top["rps_lo"]) else
+        ci = ("no CI, one repeat on a side" if math.isnan(top["rps_lo"]) else
               f"95% CI {top['rps_lo']:.2f}–{top['rps_hi']:.2f}")
         users = int(top["users"])
-        detail = (f"at {users} user{'s' if users != 1 else ''} ({ci}; n={int(top['n_fast'])}/"
-                  f"{int(top['n_http'])} trusted repeats)")
+        detail = (f"at {users} user{'s' if users != 1 else ''} ({ci}, n={int(top['n_fast'])}/"
+                  f"{int(top['n_http'])})")
         if len(group) > 1:
             counts = group["rps_difference"].value_counts()
-            detail += (f"; {group['rps'].min():.2f}–{group['rps'].max():.2f}× "
-                       f"over {len(group)} user levels, FastHttpUser measurably higher at "
-                       f"{counts.get(HIGHER, 0)}, HttpUser at {counts.get(LOWER, 0)}")
+            detail += (f"; {group['rps'].min():.2f}–{group['rps'].max():.2f}× over "
+                       f"{len(group)} levels, a measurable difference at "
+                       f"{counts.get(HIGHER, 0) + counts.get(LOWER, 0)}")
         rows.append({"mix": str(mix), "ratio": f"{top['rps']:.2f}×", "detail": detail})
     return rows
 
 
-def capacity(table: pd.DataFrame, points: pd.DataFrame) -> list[str]:
+def capacity(table: pd.DataFrame) -> list[str]:
     """The knee per series where the USL could be fitted, else one sentence why not."""
     if table.empty:
         return ["Not estimated: no trusted points to fit."]
@@ -164,15 +177,10 @@ def capacity(table: pd.DataFrame, points: pd.DataFrame) -> list[str]:
         lines.append(f"{label}: {knee} (USL fit on {fit['valid_points']} trusted points, "
                      f"R² {number(fit['r_squared'], 2)}){note}.")
     if len(fitted) < len(table):
-        valid = points[(points["endpoint"] == AGGREGATED)
-                       & points["status"].isin(TRUSTED_STATUSES)]
-        levels = valid.groupby(["user_class", "mix"])["users"].nunique()
-        most = int(levels.max()) if len(levels) else 0
-        reason = str(table.loc[table["sigma"].isna(), "note"].iloc[0]) or "the fit failed"
-        if reason[1:2].islower():
-            reason = reason[0].lower() + reason[1:]
+        missing = table[table["sigma"].isna()]
+        reason = str(missing["note"].iloc[0]) or "the fit failed"
         lines.append(f"{'Not estimated' if fitted.empty else 'Elsewhere not estimated'}: "
-                     f"{reason}; the best series here has trusted "
-                     f"points at {most} user level(s) ({len(table) - len(fitted)} of "
-                     f"{len(table)} class/mix series without a fit).")
+                     f"{reason[0].lower() if reason[1:2].islower() else reason[0]}"
+                     f"{reason[1:]}" + (f", for {len(missing)} of {len(table)} class/mix "
+                                        "series." if len(table) > 1 else "."))
     return lines

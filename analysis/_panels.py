@@ -27,8 +27,7 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
 DIMENSIONS = ("backend",)  # matrix dimensions beyond class, mix and users
 DEFAULTS = {"backend": "memory"}  # a dimension left at its default is not named in labels
-PANEL_W, PANEL_H = 4.3, 2.9  # inches per panel (3 across fill a 1400 px page)
-MIN_WIDTH = 9.2  # inches: one or two panels still fill the report's figure column
+WIDTH, PANEL_H = 9.4, 2.9  # inches: the report's figure column (about 900 px), a panel's height
 MAX_COLUMNS = 3
 UNTRUSTED = {"marker": "X", "markersize": 8, "linestyle": "none", "markerfacecolor": "none",
              "markeredgewidth": 1.6}
@@ -87,8 +86,7 @@ def grid(panels: int, height: float = PANEL_H,
     panels = max(panels, 1)
     columns = min(panels, MAX_COLUMNS)
     rows = math.ceil(panels / columns)
-    figure = Figure(figsize=(max(MIN_WIDTH, PANEL_W * columns), height * rows + 0.9),
-                    layout="constrained")
+    figure = Figure(figsize=(WIDTH, height * rows + 0.9), layout="constrained")
     grid_axes = figure.subplots(rows, columns, sharey=sharey, squeeze=False)
     axes = list(grid_axes.flat)
     for extra in axes[panels:]:

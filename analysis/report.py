@@ -111,7 +111,7 @@ def headline(report: Report) -> list[str]:
                          f"sigma={number(fit['sigma'], 4)}, "
                          f"kappa={number(fit['kappa'], 6)}): {fit['knee']}.")
         lines.append(_answer.slo_answer(fit, label))
-    lines += [line for line in _overview.capacity(report.capacity, sweep.points)
+    lines += [line for line in _overview.capacity(report.capacity)
               if "not estimated" in line.lower()]
     littles = report.littles.dropna(subset=["residual"])
     off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
@@ -167,7 +167,7 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
         "report.html.j2", title=f"Sweep {sweep.sweep_id}", facts=_overview.facts(sweep),
         trust=_overview.trust(sweep, report.untrusted),
         comparison=_overview.comparison(report.ratios, report.mix_order),
-        capacity=_overview.capacity(report.capacity, sweep.points),
+        capacity=_overview.capacity(report.capacity),
         slo=_slo_lines(report.capacity), littles=_littles_line(report.littles),
         figures=shown, open_tables=_open_tables(report), collapsed=_collapsed(report),
         untrusted_tables=[{**group, "table": html_table(_untrusted_rows(report, group))}
@@ -176,13 +176,15 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
 
 
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:
-    lines = []
-    for fit in capacity.to_dict(orient="records"):
-        if not math.isnan(float(fit["slo_rps"])):
-            lines.append(f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / "
-                         f"{fit['mix']}: {number(fit['slo_rps'], 0)} requests/s at "
-                         f"{fit['slo_users']} user{'' if fit['slo_users'] == 1 else 's'}")
-    return lines
+    """The best measured trusted throughput within the SLO, over every class and mix."""
+    within = capacity[capacity["slo_rps"].notna()] if len(capacity) else capacity
+    if within.empty:
+        return []
+    best = within.sort_values("slo_rps").iloc[-1]
+    users, name = int(best["slo_users"]), CLASS_NAMES.get(str(best["user_class"]),
+                                                          str(best["user_class"]))
+    return [f"{number(best['slo_rps'], 0)} requests/s ({name} / {best['mix']}, {users} "
+            f"user{'' if users == 1 else 's'}, {best['slo']})"]
 
 
 def _littles_line(littles: pd.DataFrame) -> str:
