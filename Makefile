@@ -34,7 +34,7 @@ $(VENV)/.demo-installed: pyproject.toml
 	@$(PY) -m pip install --upgrade pip 2>&1 | grep -E "^(Successfully|ERROR)" || true
 	@$(PY) -m pip install -e '.[service,loadgen,analysis]' 2>&1 \
 	  | grep --line-buffered -E "^(Collecting|Successfully|ERROR)" | sed -u 's/^/  pip: /'; \
-	  $(PY) -c "import target_service, scenarios, analysis, locust, starlette, pandas, jinja2"
+	  $(PY) -c "import target_service, scenarios, analysis, analysis.report, locust, starlette, pandas"
 	@touch $@
 
 # Debian packages the benchmarks (wrk), the container tests (buildah, debootstrap), the
