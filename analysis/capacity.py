@@ -144,7 +144,8 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
 
     valid = trusted_points(points)
     rows = []
-    for (user_class, mix), group in valid.groupby(["user_class", "mix"], sort=True):
+    for (backend, user_class, mix), group in valid.groupby(["backend", "user_class", "mix"],
+                                                           sort=True):
         fit = fit_usl(group["users"], group["rps"])
         by_users = group.groupby("users").agg(rps=("rps", "mean"), worst=(slo_metric, "max"))
         within = by_users[by_users["worst"] < slo_ms].sort_values("rps")
@@ -153,7 +154,8 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
         levels = int(group["users"].nunique())
         nan2 = (math.nan, math.nan)
         rows.append({
-            "user_class": user_class, "mix": mix, "valid_points": len(group),
+            "backend": backend, "user_class": user_class, "mix": mix,
+            "valid_points": len(group),
             "valid_levels": levels,
             "lambda": fit.lam if fit else math.nan,
             "lambda_lo": (fit.lam_ci if fit else nan2)[0],

@@ -15,6 +15,7 @@ from analysis.stats import (
     noise_margin,
     relative_spread,
     trusted_points,
+    with_backend,
 )
 
 RATIO_METRICS = ["rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"]
@@ -88,15 +89,16 @@ def class_ratio(points: pd.DataFrame, numerator: str = "fast",
     (mix, users) cell where either class is not trusted is listed with NaN ratios and ``note``
     saying why.
     """
-    every = points[points["endpoint"] == AGGREGATED]
+    every = with_backend(points[points["endpoint"] == AGGREGATED])
     valid = _valid_aggregated(points)
     spread = relative_spread(points, "rps")
     rows = []
-    for (mix, users), _ in every.groupby(["mix", "users"], sort=True):
-        cell = valid[(valid["mix"] == mix) & (valid["users"] == users)]
+    for (backend, mix, users), _ in every.groupby(["backend", "mix", "users"], sort=True):
+        cell = valid[(valid["backend"] == backend) & (valid["mix"] == mix)
+                     & (valid["users"] == users)]
         top, bottom = cell[cell["user_class"] == numerator], cell[cell["user_class"] == denominator]
-        row: dict[str, object] = {"mix": mix, "users": users, "n_" + numerator: len(top),
-                                  "n_" + denominator: len(bottom)}
+        row: dict[str, object] = {"backend": backend, "mix": mix, "users": users,
+                                  "n_" + numerator: len(top), "n_" + denominator: len(bottom)}
         for metric in RATIO_METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = ratio_ci(
                 top[metric], bottom[metric])
@@ -113,18 +115,19 @@ def mix_ratio(points: pd.DataFrame, mix_a: str, mix_b: str) -> pd.DataFrame:
     """mix_a / mix_b per user class and users: throughput and latency ratios with CIs."""
     valid = _valid_aggregated(points)
     rows = []
-    for (user_class, users), cell in valid.groupby(["user_class", "users"], sort=True):
+    for (backend, user_class, users), cell in valid.groupby(["backend", "user_class", "users"],
+                                                            sort=True):
         a, b = cell[cell["mix"] == mix_a], cell[cell["mix"] == mix_b]
         if a.empty or b.empty:
             continue
-        row: dict[str, object] = {"user_class": user_class, "users": users}
+        row: dict[str, object] = {"backend": backend, "user_class": user_class, "users": users}
         for metric in RATIO_METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = ratio_ci(a[metric], b[metric])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-CELL_KEYS = ["user_class", "mix", "users"]
+CELL_KEYS = ["backend", "user_class", "mix", "users"]
 # How bad a configuration's verdict is for a comparison: a measurement that cannot be trusted
 # (1) is worse than a valid one (0); a service that errs or a run that broke (2) is worse still.
 VERDICT_RANK = {"valid": 0, "generator-bound": 1, "too-few-samples": 1, "interrupted": 1,
@@ -141,7 +144,7 @@ def verdict_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     from analysis.stats import config_status, status_counts
 
     def cells(points: pd.DataFrame) -> dict[tuple[object, ...], list[str]]:
-        rows = points[points["endpoint"] == AGGREGATED]
+        rows = with_backend(points[points["endpoint"] == AGGREGATED])
         return {tuple(keys): [str(s) for s in group["status"]]
                 for keys, group in rows.groupby(CELL_KEYS, sort=True)}
 
@@ -162,7 +165,7 @@ def verdict_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 def comparable_cells(before: pd.DataFrame, after: pd.DataFrame) -> int:
     """How many (user_class, mix, users) cells both sweeps have (any verdict)."""
     def keys(points: pd.DataFrame) -> set[tuple[object, ...]]:
-        rows = points[points["endpoint"] == AGGREGATED]
+        rows = with_backend(points[points["endpoint"] == AGGREGATED])
         return set(map(tuple, rows[CELL_KEYS].values))
 
     return len(keys(before) & keys(after))

@@ -24,7 +24,7 @@ from analysis._locust import (
 SCHEMA_VERSIONS = (1,)
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
-POINT_KEYS = ["user_class", "mix", "users"]
+POINT_KEYS = ["backend", "user_class", "mix", "users"]
 NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
 
 
@@ -242,6 +242,8 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
         "attempt": int(run.get("attempt", 1)),
         "user_class": str(params["user_class"]), "mix": str(params["mix"]),
+        # memory, postgres or postgres+cache (runs older than the backends were memory)
+        "backend": str(params.get("backend") or "memory"),
         "users": int(params["users"]), "repeat": int(params["repeat"]),
         "processes": int(params.get("processes", 1)),
         "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),
@@ -304,6 +306,6 @@ def _number(value: Any) -> float:
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    order = ["user_class", "mix", "users", "repeat", "attempt"]
+    order = ["backend", "user_class", "mix", "users", "repeat", "attempt"]
     frame = frame.sort_values([*order, "endpoint"], kind="stable").reset_index(drop=True)
     return frame

@@ -34,7 +34,7 @@ CI_METHOD = ("bootstrap over repeats (expanded percentile interval of the mean, 
              "resamples; never wider than the repeats' range)")
 POOLED_CI_METHOD = "order-statistic interval on the merged histogram (binomial ranks)"
 METRICS = ["rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms"]
-CONFIG_KEYS = ["user_class", "mix", "users"]
+CONFIG_KEYS = ["backend", "user_class", "mix", "users"]
 GROUP_KEYS = [*CONFIG_KEYS, "endpoint"]
 
 
@@ -95,8 +95,14 @@ def status_counts(statuses: Sequence[str]) -> str:
     return ", ".join(f"{status} {int(counts[status])}/{len(found)}" for status in order)
 
 
+def with_backend(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with a `backend` column (rows made before the backends existed are memory)."""
+    return frame if "backend" in frame.columns else frame.assign(backend="memory")
+
+
 def trusted_points(points: pd.DataFrame) -> pd.DataFrame:
     """The Aggregated rows of the configurations whose every repeat is valid."""
+    points = with_backend(points)
     rows = points[points["endpoint"] == AGGREGATED]
     every_valid = rows.groupby(CONFIG_KEYS)["status"].transform(
         lambda column: bool(column.isin(TRUSTED_STATUSES).all()))
@@ -147,6 +153,7 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
     ``pooled_mean_ms`` is the exact mean response time of all the repeats' requests.
     """
     rows = []
+    points = with_backend(points)
     for keys, group in points.groupby(GROUP_KEYS, sort=True):
         row = dict(zip(GROUP_KEYS, keys, strict=True))
         statuses = [str(s) for s in group["status"]]

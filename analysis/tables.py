@@ -25,7 +25,7 @@ def bucketing_note(summary: pd.DataFrame) -> str:
 def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataFrame:
     """One line per point of the matrix (``stats.summarise`` rows), figures formatted."""
     rows = summary[summary["endpoint"] == endpoint]
-    return pd.DataFrame({
+    return _with_backend(rows, pd.DataFrame({
         "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
         "n": rows["n"], "verdict (repeats k/n)": rows["statuses"],
         "trusted": rows["trusted"].map({True: "yes", False: "no"}),
@@ -41,13 +41,21 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
         "failures": rows["failures"],
         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
         "service CPU %": rows["service_cpu_mean"].map(lambda v: number(v, 0)),
-    }).reset_index(drop=True)
+    }))
+
+
+def _with_backend(rows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """The table with a first `backend` column when the rows are not all memory-backed."""
+    table = table.reset_index(drop=True)
+    if "backend" in rows and (rows["backend"] != "memory").any():
+        table.insert(0, "backend", rows["backend"].to_numpy())
+    return table
 
 
 def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
     """Per endpoint of every point: throughput and pooled percentiles."""
     rows = summary[summary["endpoint"] != AGGREGATED]
-    return pd.DataFrame({
+    return _with_backend(rows, pd.DataFrame({
         "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
         "endpoint": rows["endpoint"], "verdict": rows["statuses"],
         "rps": rows["rps"].map(number),
@@ -56,7 +64,7 @@ def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
         "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
         "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
         "failures": rows["failures"],
-    }).reset_index(drop=True)
+    }))
 
 
 def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
@@ -74,7 +82,7 @@ def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
         {"higher": "FastHttpUser higher", "lower": "HttpUser higher"}).fillna(
         ratios["rps_difference"])
     table["note"] = ratios["note"]
-    return table.reset_index(drop=True)
+    return _with_backend(ratios, table)
 
 
 def warnings_table(points: pd.DataFrame) -> pd.DataFrame:
@@ -106,14 +114,14 @@ def mix_table(ratios: pd.DataFrame) -> pd.DataFrame:
         table[metric.removesuffix("_ms") + " ratio"] = [
             with_ci(m, lo, hi, 2) for m, lo, hi in
             zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
-    return table.reset_index(drop=True)
+    return _with_backend(ratios, table)
 
 
 def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
     """``capacity.capacity_table`` formatted."""
     if capacity.empty:
         return capacity
-    return pd.DataFrame({
+    return _with_backend(capacity, pd.DataFrame({
         "class": capacity["user_class"], "mix": capacity["mix"],
         "valid points": capacity["valid_points"],
         "user counts": capacity["valid_levels"],
@@ -132,7 +140,7 @@ def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
         "highest valid measured rps within SLO": capacity["slo_rps"].map(number),
         "at users": capacity["slo_users"].map(lambda v: "-" if v is None or v != v else int(v)),
         "note": capacity["note"],
-    }).reset_index(drop=True)
+    }))
 
 
 def littles_table(littles: pd.DataFrame) -> pd.DataFrame:

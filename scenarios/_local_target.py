@@ -65,6 +65,9 @@ class LocalService:
     process: subprocess.Popen[bytes]
     log_path: Path
     started_at: float
+    backend: tuple[str, str] = ("memory", "off")  # (store, cache)
+    reset_s: float | None = None  # the database reset before this service's point
+    health_info: dict[str, Any] | None = None  # its /health body when it was ready
 
     def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
@@ -90,12 +93,14 @@ class LocalService:
                 self.process.wait()
 
 
-def start_service(log_path: Path, workers: int, cpus: list[int] | None) -> LocalService:
+def start_service(log_path: Path, workers: int, cpus: list[int] | None,
+                  flags: list[str] | None = None) -> LocalService:
     """Start a fresh service on a free loopback port (not waiting for it: see wait_healthy)."""
     port = free_port()
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port", str(port),
-               "--workers", str(workers), "--no-access-log", "--log-level", "warning"]
+               "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+               *(flags or [])]
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True,

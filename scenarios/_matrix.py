@@ -13,6 +13,8 @@ from scenarios.pacing import PacingError, parse_pacing
 from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
 
 PRESETS_DIR = Path(__file__).resolve().parent / "sweeps"
+STORES = ("memory", "postgres")
+CACHES = ("off", "on")
 
 
 class ConfigError(ValueError):
@@ -28,6 +30,8 @@ class SweepConfig:
     host: str | None = None
     user_classes: list[str] = field(default_factory=lambda: ["http", "fast"])
     mixes: list[str] = field(default_factory=lambda: ["read-heavy"])
+    stores: list[str] = field(default_factory=lambda: ["memory"])
+    caches: list[str] = field(default_factory=lambda: ["off"])
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
     ramp_s: float = 2.0
@@ -61,17 +65,26 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class Point:
-    """One cell of the matrix: user class x mix x users x repeat."""
+    """One cell of the matrix: backend x user class x mix x users x repeat."""
 
     user_class: str
     mix: str
     weights: dict[str, int]
     users: int
     repeat: int
+    store: str = "memory"
+    cache: str = "off"
+
+    @property
+    def backend(self) -> str:
+        """memory, postgres or postgres+cache."""
+        return self.store + ("+cache" if self.cache == "on" else "")
 
     @property
     def point_id(self) -> str:
-        return f"{self.user_class}-{self.mix}-u{self.users:04d}-r{self.repeat}"
+        # memory points keep the ids they always had; the others name their backend
+        tag = {"memory": "", "postgres": "pg-", "postgres+cache": "pgcache-"}[self.backend]
+        return f"{self.user_class}-{self.mix}-{tag}u{self.users:04d}-r{self.repeat}"
 
     def run_id(self, processes: int) -> str:
         return f"{self.point_id}-p{processes}"
@@ -79,7 +92,8 @@ class Point:
 
 _FIELD_NAMES = {f.name for f in fields(SweepConfig)}
 # TOML keys (and flags) that name a field differently.
-_ALIASES = {"ramp": "ramp_s", "duration": "duration_s", "config": "config_file"}
+_ALIASES = {"ramp": "ramp_s", "duration": "duration_s", "config": "config_file",
+            "store": "stores", "cache": "caches"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
 
 
@@ -150,6 +164,14 @@ def _normalise(key: str, value: Any, what: str) -> Any:
         return names
     if key == "mixes":
         return [str(v) for v in _as_list(value, what)]
+    if key in ("stores", "caches"):
+        allowed = STORES if key == "stores" else CACHES
+        chosen = [str(v) for v in _as_list(value, what)]
+        for name in chosen:
+            if name not in allowed:
+                raise ConfigError(f"{what}: unknown {key[:-1]} {name!r}: choose from "
+                                  f"{', '.join(allowed)}")
+        return list(dict.fromkeys(chosen))
     if key == "users":
         return [_as_int(v, what, 1) for v in _as_list(value, what)]
     if key in ("service_cpus", "generator_cpus"):
@@ -236,6 +258,15 @@ def check_config(config: SweepConfig) -> None:
         raise ConfigError("--generator-cpu-threshold: must be above 0 (percent of one core)")
     if not 0 <= config.error_threshold <= 1:
         raise ConfigError("--error-threshold: a ratio between 0 and 1, e.g. 0.01 for 1%")
+    if (config.stores != ["memory"] or config.caches != ["off"]) and config.target != "local":
+        raise ConfigError("--store/--cache choose the backend of the local service the sweep "
+                          "starts; a --host target reports its own in /health")
+    if "on" in config.caches and "postgres" not in config.stores:
+        raise ConfigError("--cache on: the cache sits in front of PostgreSQL; add "
+                          "--store postgres")
+    if "memory" in config.stores and config.service_workers > 1 and config.target == "local":
+        raise ConfigError(f"--service-workers {config.service_workers} with --store memory: "
+                          "each worker would have its own products; use --store postgres")
     mix_weights(config)  # unknown mixes and bad weights fail now, not mid-sweep
     pacing_params(config)
 
@@ -258,16 +289,24 @@ def mix_weights(config: SweepConfig) -> dict[str, dict[str, int]]:
         raise ConfigError(f"--{'weights' if config.weights else 'mixes'}: {exc}") from None
 
 
+def backends(config: SweepConfig) -> list[tuple[str, str]]:
+    """The (store, cache) pairs of the matrix: the cache only in front of postgres."""
+    pairs = [(store, cache if store == "postgres" else "off")
+             for store in config.stores for cache in config.caches]
+    return list(dict.fromkeys(pairs))
+
+
 def expand(config: SweepConfig) -> list[Point]:
     """Every point of the matrix in run order.
 
     Repeats are the outer loop, so that drift on a shared machine spreads over all points
-    instead of landing on one; within a repeat: user class, mix, then users (ascending).
+    instead of landing on one; within a repeat: backend, user class, mix, then users (ascending).
     """
     weights = mix_weights(config)
     return [
-        Point(user_class, mix, weights[mix], users, repeat)
+        Point(user_class, mix, weights[mix], users, repeat, store, cache)
         for repeat in range(1, config.repeats + 1)
+        for store, cache in backends(config)
         for user_class in config.user_classes
         for mix in weights
         for users in config.users

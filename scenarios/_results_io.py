@@ -16,7 +16,7 @@ from typing import Any
 
 import psutil
 
-from scenarios._matrix import SweepConfig, mix_weights, pacing_params
+from scenarios._matrix import SweepConfig, backends, mix_weights, pacing_params
 
 SCHEMA_VERSION = 1
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -119,6 +119,8 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "mix_weights": mix_weights(config), "users": config.users,
             "repeats": config.repeats, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
             "pacing": pacing_params(config), "processes": config.processes,
+            "stores": config.stores, "caches": config.caches,
+            "backends": [s + ("+cache" if c == "on" else "") for s, c in backends(config)],
         },
         "points": points,
         "target": {

@@ -72,6 +72,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "users": point.users, "repeat": point.repeat, "processes": processes,
             "spawn_rate": spawn_rate, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
             "pacing": pacing_params(config), "host": outcome.host,
+            "store": point.store, "cache": point.cache, "backend": point.backend,
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
         "window": {

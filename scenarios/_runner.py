@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from scenarios._backends import BackendServers
 from scenarios._local_run import LocalRun
 from scenarios._local_target import TargetError, default_placement, health
 from scenarios._locust_process import LocustForkServer
@@ -52,6 +53,10 @@ class SweepRunner:
                                      config.min_requests)
         self.placement: dict[str, Any] = {}
         self.services: ServicePool | None = None
+        self.servers: BackendServers | None = None
+        # (store, cache) of the next service to start, and of the point after the current one
+        self.next_backend = (points[0].store, points[0].cache) if points else ("memory", "off")
+        self.following_backend = self.next_backend
         self.fork_server: LocustForkServer | None = None
         self.log = logging.getLogger(f"scenarios.sweep.{id(self)}")
         self.progress = Progress(len(points), config.ramp_s + config.duration_s)
@@ -94,6 +99,9 @@ class SweepRunner:
                 self.config, self.sweep_dir.name, self.started, [p.point_id for p in self.points],
                 host=self.services.spare_url if self.services else None,
                 service_version=(health_info or {}).get("version"), placement=self.placement)
+            self.manifest["target"]["backend_servers"] = (self.servers.describe()
+                                                         if self.servers else None)
+            self.manifest["target"]["health"] = health_info
         self.manifest["status"] = status
         if status == "running" and self.resuming:
             self.manifest["finished_at"] = None
@@ -104,13 +112,24 @@ class SweepRunner:
 
     # --- spares: the next point's service, started while this one winds down ---------------
     def _prepare_spares(self) -> None:
+        if self.local and self.servers is None and any(p.store != "memory" for p in self.points):
+            # the database and cache share the service's CPUs: the generators' stay clean
+            self.servers = BackendServers(True, any(p.cache == "on" for p in self.points),
+                                          self.placement["service_cpus"])
         if self.local and self.services is None:
             self.services = ServicePool(self.sweep_dir, self.config.service_workers,
-                                        self.placement["service_cpus"], self.config.seed_products)
+                                        self.placement["service_cpus"], self.config.seed_products,
+                                        self.servers)
         if self.services is not None:
+            self.services.backend = self.next_backend
             self.services.prepare()
         if self.fork_server is None and not self.config.master_host:
             self.fork_server = LocustForkServer()
+
+    def _prepare_following(self) -> None:
+        """The current point's load is over: start the following point's service."""
+        self.next_backend = self.following_backend
+        self._prepare_spares()
 
     def _discard_spares(self) -> None:
         if self.services is not None:
@@ -119,6 +138,9 @@ class SweepRunner:
         if self.fork_server is not None:
             self.fork_server.close()
             self.fork_server = None
+        if self.servers is not None:
+            self.servers.close()
+            self.servers = None
 
     # --- one run --------------------------------------------------------------------------------
     def _max_processes(self) -> int:
@@ -143,14 +165,16 @@ class SweepRunner:
             return build_record(point, processes, attempt, outcome, config, self.thresholds,
                                 self.objectives, self.placement, with_service=False)
         self._prepare_spares()
-        service, failure_note = self.services.take() if self.services else (None, None)
+        backend = (point.store, point.cache)
+        service, failure_note = (self.services.take(backend) if self.services
+                                 else (None, None))
         self.progress.start(index, run_id, f"users={point.users} processes={processes} "
                             f"attempt={attempt}")
         self.log.info("%s: start (users %d, processes %d, attempt %d, host %s)", run_id,
                       point.users, processes, attempt, service.url if service else config.host)
         assert self.fork_server is not None
         local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
-                         self._prepare_spares)
+                         self._prepare_following)
         outcome = local.run(point, processes, run_dir, run_tag, self.fork_server, service,
                             failure_note, more_to_come)
         if service is not None and self.services is not None:
@@ -158,8 +182,17 @@ class SweepRunner:
         if not self.fork_server.alive:  # it died: the next point gets a new one
             self.fork_server.close()
             self.fork_server = None
-        return build_record(point, processes, attempt, outcome, config, self.thresholds,
-                            self.objectives, self.placement, with_service=self.local)
+        record = build_record(point, processes, attempt, outcome, config, self.thresholds,
+                              self.objectives, self.placement, with_service=self.local)
+        if service is not None and service.health_info:  # the backend and fast path it ran with
+            record["service"] = {key: service.health_info.get(key) for key in
+                                 ("version", "store", "cache", "fastReads", "capacity")}
+        if service is not None and point.store != "memory":
+            record["database"] = {"reset_s": (round(service.reset_s, 4)
+                                              if service.reset_s is not None else None),
+                                  "seed_products": config.seed_products,
+                                  "cpus": self.placement.get("service_cpus")}
+        return record
 
     # --- a point: one run, or more with --processes auto ---------------------------------------
     def _run_point(self, point: Point, index: int, last: bool) -> dict[str, Any]:
@@ -264,6 +297,9 @@ class SweepRunner:
         for number, point in enumerate(todo, start=1):
             for stale in stale_runs(self.sweep_dir, point.point_id):
                 shutil.rmtree(stale)
+            following = todo[number] if number < len(todo) else point
+            self.next_backend = (point.store, point.cache)
+            self.following_backend = (following.store, following.cache)
             record = self._run_point(point, number, last=number == len(todo))
             if self.stop_event.is_set():
                 self.log.warning("interrupted during %s", record["run_id"])

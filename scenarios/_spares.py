@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from scenarios._backends import BackendServers
 from scenarios._local_target import LocalService, TargetError
 from scenarios._local_target import start_service as launch_service
 from scenarios._seeding import SeedError, seed_product_body
@@ -21,8 +22,10 @@ class ServicePool:
     """Hands out a started, healthy and seeded service; keeps one spare ready or starting."""
 
     def __init__(self, log_dir: Path, workers: int, cpus: list[int] | None,
-                 seed_count: int) -> None:
+                 seed_count: int, servers: BackendServers | None = None) -> None:
         self.log_dir = log_dir
+        self.servers = servers  # PostgreSQL/Redis, when a point uses them
+        self.backend = ("memory", "off")  # (store, cache) of the next service to start
         self.workers = workers
         self.cpus = cpus
         self.seed_count = seed_count
@@ -34,8 +37,12 @@ class ServicePool:
     def prepare(self) -> None:
         """Start the next service now (called when the load of the current point is over)."""
         if self.spare is None:
+            store, cache = self.backend
+            flags = (self.servers.service_flags(store, cache) if self.servers
+                     else ["--store", "memory"])
             service = launch_service(self.log_dir / f".service-{time.monotonic_ns()}.log",
-                                     self.workers, self.cpus)
+                                     self.workers, self.cpus, flags)
+            service.backend = self.backend
             self.spare = service
             self.spare_ready = self.background.submit(self._ready, service)
 
@@ -43,7 +50,12 @@ class ServicePool:
         """Wait until the service answers, then seed it, so that Locust's own seeding (inside
         its run time) finds the products there and sends a single request."""
         info = service.wait_healthy()
-        seed_pipelined(service.url, self.seed_count)
+        service.health_info = info
+        if service.backend[0] == "memory":
+            seed_pipelined(service.url, self.seed_count)
+        else:  # the database outlives services: empty it and load the seed products directly
+            assert self.servers is not None
+            service.reset_s = self.servers.reset(self.seed_count)
         return info
 
     def preflight(self) -> dict[str, Any]:
@@ -59,8 +71,11 @@ class ServicePool:
     def spare_url(self) -> str | None:
         return self.spare.url if self.spare else None
 
-    def take(self) -> tuple[LocalService, str | None]:
-        """The next point's service, and None or why it is not ready."""
+    def take(self, backend: tuple[str, str] = ("memory", "off")) -> tuple[LocalService, str | None]:
+        """The next point's service (on `backend`), and None or why it is not ready."""
+        if self.spare is not None and self.spare.backend != backend:
+            self.close_spare()
+        self.backend = backend
         self.prepare()
         service, ready = self.spare, self.spare_ready
         self.spare = self.spare_ready = None
@@ -76,6 +91,17 @@ class ServicePool:
         self.stopping.append(self.background.submit(service.stop))
         with contextlib.suppress(OSError):
             service.log_path.replace(run_dir / "service.log")
+
+    def close_spare(self) -> None:
+        """Stop the spare (started for another backend than the next point's)."""
+        if self.spare_ready is not None:
+            with contextlib.suppress(Exception):
+                self.spare_ready.result(timeout=60)
+        if self.spare is not None:
+            self.spare.stop()
+            with contextlib.suppress(OSError):
+                self.spare.log_path.unlink()
+        self.spare = self.spare_ready = None
 
     def close(self) -> None:
         if self.spare_ready is not None:

@@ -47,6 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
         "(default read-heavy)")
     add("--weights", metavar="SPEC", help="custom task weights, e.g. get_product=90,"
         "list_products=5,create_product=5 (the mix is then 'custom')")
+    add("--store", dest="stores", metavar="LIST",
+        help="the local service's backends: memory, postgres (default memory); PostgreSQL is "
+             "started by the sweep and reset before every point")
+    add("--cache", dest="caches", metavar="LIST",
+        help="off, on: a Redis cache in front of postgres (default off)")
     add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",
