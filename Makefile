@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
-.PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-scenarios bench-sweep bench-analysis \
+.PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
         study deploy destroy clean
 
 help:
@@ -12,7 +12,7 @@ help:
 	@echo "make notebooks  open JupyterLab on notebooks/ with the project's venv"
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
 	@echo "make lint    ruff and mypy"
-	@echo "make bench   every benchmark (bench-service, bench-scenarios, bench-sweep, bench-analysis)"
+	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-sweep, bench-analysis)"
 	@echo "make study   the full study (about 30 minutes), report under docs/study/"
 
 venv: $(VENV)/.installed
@@ -79,11 +79,17 @@ $(VENV)/.jupyter-installed: pyproject.toml
 	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
-bench: bench-service bench-scenarios bench-sweep bench-analysis
+bench: bench-service bench-storage bench-scenarios bench-sweep bench-analysis
 
 # The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
 bench-service: venv system-deps
 	$(PY) bench/service.py
+
+# The postgres backend (cache off) vs a bare ASGI app doing the same asyncpg query with the same
+# pool, the Redis hit path vs a bare app doing the same GET, all pinned with the database and
+# cache on the app's CPU, wrk on another; and the per-point reset of 1,000 products (~60 s).
+bench-storage: venv system-deps
+	$(PY) bench/storage.py
 
 # Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
 bench-scenarios: venv

@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from target_service.store import Store
 
-CACHE_TIMEOUT_SECONDS = 0.05
+CACHE_TIMEOUT_SECONDS = 0.25
 COOLDOWN_SECONDS = 1.0
 PRODUCT_TTL_SECONDS = 3600
 PAGE_TTL_SECONDS = 60
