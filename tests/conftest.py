@@ -17,7 +17,14 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._db_servers import Postgres, Server, ServerError, start_postgres, start_redis
+from scenarios._db_servers import (
+    Postgres,
+    Server,
+    ServerError,
+    redis_command,
+    start_postgres,
+    start_redis,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -160,21 +167,22 @@ def backend_flags(backend: str, request: pytest.FixtureRequest) -> tuple[str, ..
     postgres: Postgres = request.getfixturevalue("postgres_server")
     flags: tuple[str, ...] = ("--store", "postgres", "--database-url", new_database(postgres))
     if backend == "postgres+cache":
-        redis: Server = request.getfixturevalue("redis_server")
-        db = int(uuid.uuid4()) % 16
-        url = redis.url.rsplit("/", 1)[0] + f"/{db}"
-        _flush(redis.port, db)
-        flags += ("--cache-url", url)
+        flags += ("--cache-url", fresh_cache_url(request.getfixturevalue("redis_server")))
     return flags
 
 
-def _flush(port: int, db: int) -> None:
+def fresh_cache_url(redis: Server) -> str:
+    """A Redis database (1-15, in turn, counted by the server itself) flushed for one service:
+    services alive at the same time never share cached pages."""
+    number = int(redis_command(redis.port, "INCR", "loadbench-tests:next-db")[1:].strip())
+    db = number % 15 + 1
     payload = f"*2\r\n$6\r\nSELECT\r\n${len(str(db))}\r\n{db}\r\n*1\r\n$7\r\nFLUSHDB\r\n"
-    with socket.create_connection(("127.0.0.1", port), 2) as sock:
+    with socket.create_connection(("127.0.0.1", redis.port), 2) as sock:
         sock.sendall(payload.encode())
         reply = b""
         while reply.count(b"\r\n") < 2:
             reply += sock.recv(1024)
+    return redis.url.rsplit("/", 1)[0] + f"/{db}"
 
 
 @pytest.fixture(scope="module")

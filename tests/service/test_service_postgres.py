@@ -21,7 +21,7 @@ from test_service_store import SIMULTANEOUS, _post_on_own_connection
 
 from scenarios._db_servers import Postgres, Server, reset_products, start_postgres, start_redis
 from scenarios._spares import seed_pipelined
-from tests.conftest import new_database
+from tests.conftest import fresh_cache_url, new_database
 
 if TYPE_CHECKING:
     from tests.conftest import RunningService, ServiceFactory
@@ -284,7 +284,8 @@ def test_both_backends_answer_the_same_bytes(service_factory: ServiceFactory,
     seed_pipelined(seeded_memory.url, 150)
     name = database.rsplit("/", 1)[1]
     assert reset_products(postgres_server, name, 150) < 5
-    cached = service_factory(*_postgres_flags(database, "--cache-url", redis_server.url))
+    cached = service_factory(*_postgres_flags(database, "--cache-url",
+                                              fresh_cache_url(redis_server)))
     seed_ids = [f"seed-{i:06d}" for i in (1, 2, 99, 100, 150)]
     for url in (postgres.url, cached.url, cached.url):
         assert _bytes_of(seeded_memory.url, seed_ids) == _bytes_of(url, seed_ids)
