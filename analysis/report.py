@@ -11,6 +11,7 @@ figures are inline PNG, tables are pandas ``Styler`` HTML, collapsing is ``<deta
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,7 +105,8 @@ def headline(report: Report) -> list[str]:
                      + (f"; missing: {missing}." if missing else "."))
     lines.extend(_answer.class_answer(report.ratios))
     for fit in report.capacity.to_dict(orient="records"):
-        label = f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
+        label = (f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
+                 + _backend_suffix(fit))
         if not math.isnan(float(fit['sigma'])):
             lines.append(f"Knee ({label}, USL fit on {fit['valid_points']} valid points at "
                          f"{fit['valid_levels']} user counts, R^2={number(fit['r_squared'], 3)}, "
@@ -175,6 +177,11 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
         notes=[note for note in (tables.bucketing_note(aggregated),) if note])
 
 
+def _backend_suffix(fit: Mapping[Any, Any]) -> str:
+    backend = str(fit.get("backend") or "memory")
+    return "" if backend == "memory" else f" / {backend}"
+
+
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:
     """The best measured trusted throughput within the SLO, over every class and mix."""
     within = capacity[capacity["slo_rps"].notna()] if len(capacity) else capacity
@@ -183,7 +190,8 @@ def _slo_lines(capacity: pd.DataFrame) -> list[str]:
     best = within.sort_values("slo_rps").iloc[-1]
     users, name = int(best["slo_users"]), CLASS_NAMES.get(str(best["user_class"]),
                                                           str(best["user_class"]))
-    return [f"{number(best['slo_rps'], 0)} requests/s ({name} / {best['mix']}, {users} "
+    return [f"{number(best['slo_rps'], 0)} requests/s ({name} / {best['mix']}"
+            f"{_backend_suffix(best.to_dict())}, {users} "
             f"user{'' if users == 1 else 's'}, {best['slo']})"]
 
 
