@@ -244,7 +244,6 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "user_class": str(params["user_class"]), "mix": str(params["mix"]),
         # memory, postgres or postgres+cache (runs older than the backends were memory)
         "backend": str(params.get("backend") or "memory"),
-        "store": str(params.get("store") or "memory"), "cache": str(params.get("cache") or "off"),
         "users": int(params["users"]), "repeat": int(params["repeat"]),
         "processes": int(params.get("processes", 1)),
         "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),
@@ -309,7 +308,4 @@ def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     order = ["backend", "user_class", "mix", "users", "repeat", "attempt"]
     frame = frame.sort_values([*order, "endpoint"], kind="stable").reset_index(drop=True)
-    if (frame["store"] == "memory").all() and (frame["cache"] == "off").all():
-        # one backend: not a dimension of this sweep (the report lists store/cache when present)
-        frame = frame.drop(columns=["store", "cache"])
     return frame

@@ -156,9 +156,6 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
     points = with_backend(points)
     for keys, group in points.groupby(GROUP_KEYS, sort=True):
         row = dict(zip(GROUP_KEYS, keys, strict=True))
-        for dimension in ("store", "cache"):  # present when the sweep has several backends
-            if dimension in group.columns:
-                row[dimension] = group[dimension].iloc[0]
         statuses = [str(s) for s in group["status"]]
         row["n"] = len(group)
         row["valid_repeats"] = sum(s in TRUSTED_STATUSES for s in statuses)
