@@ -289,3 +289,31 @@ def test_both_backends_answer_the_same_bytes(service_factory: ServiceFactory,
     seed_ids = [f"seed-{i:06d}" for i in (1, 2, 99, 100, 150)]
     for url in (postgres.url, cached.url, cached.url):
         assert _bytes_of(seeded_memory.url, seed_ids) == _bytes_of(url, seed_ids)
+
+
+def test_pages_neither_skip_nor_repeat_while_others_insert(service_factory: ServiceFactory,
+                                                           postgres_server: Postgres) -> None:
+    service = service_factory(*_postgres_flags(new_database(postgres_server), "--workers", "2"))
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        before = [new_product("walk") for _ in range(150)]
+        for product in before:
+            assert client.post("/products", json=product).status_code == 201
+        writers = [_Writer(service.port, f"walkw{i}") for i in range(4)]
+        for writer in writers:
+            writer.start()
+        walked: list[str] = []
+        offset: int | None = 0
+        while offset is not None and len(walked) < 2000:
+            page = client.get("/products", params={"offset": offset, "limit": 7}).json()
+            walked += [item["productId"] for item in page["items"]]
+            offset = page["nextOffset"]
+        os.killpg(service.process.pid, signal.SIGKILL)  # stops the writers too
+        for writer in writers:
+            writer.join(timeout=10)
+    assert len(walked) == len(set(walked)), "a product was listed twice"
+    assert walked[:len(before)] == [p["productId"] for p in before]
+    written = [set(w.acknowledged) for w in writers]
+    assert sum(map(len, written)) > 0
+    for mine in written:  # each writer's products appear in the order it created them
+        order = [i for i in walked if i in mine]
+        assert order == sorted(order, key=lambda i: int(i.rsplit("-", 1)[1]))
