@@ -51,7 +51,8 @@ RUN --mount=type=cache,target=/root/.cache/pip \
 
 # ---- the service image -------------------------------------------------------------------------
 FROM ${BASE_IMAGE} AS service
-# Settings come from the environment: HOST, PORT, WORKERS, LOG_LEVEL, ACCESS_LOG, STORE_CAPACITY.
+# Settings come from the environment: HOST, PORT, WORKERS, LOG_LEVEL, ACCESS_LOG, STORE_CAPACITY,
+# STORE, DATABASE_URL, CACHE_URL, DB_POOL_SIZE, FAST_READS, ALLOW_SPLIT_MEMORY (target_service/README.md).
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \

@@ -1,4 +1,5 @@
-"""The product API that the load tests measure: Starlette on uvicorn, an in-memory store."""
+"""The product API that the load tests measure: Starlette on uvicorn; products in memory or in
+PostgreSQL, optionally behind a Redis cache."""
 
 from __future__ import annotations
 
