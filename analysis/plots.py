@@ -20,6 +20,7 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 from analysis import _panels as panels
 
 SIZE = (7.5, 4.2)
+MAX_SERIES = 6  # lines per panel
 PERCENTILE_STYLES = {"p50": ":", "p90": "-.", "p95": "--", "p99": "-"}
 
 
@@ -56,11 +57,17 @@ def latency_vs_users(summary: pd.DataFrame, names: tuple[str, ...] = ("p50", "p9
                      mix_order: list[str] | None = None) -> Figure:
     """Latency percentiles (merged histograms of the repeats) against users: a panel per mix.
 
-    Colour is the series, line style the percentile. Where the sweep recorded the service's own
-    view (``server_<pNN>_ms`` columns), it is drawn thin and grey-dashed beside the client's.
+    Colour is the series, line style the percentile; with more series than ``MAX_SERIES`` /
+    ``len(names)`` only p95 is drawn, so that no panel has more than about six lines. Where the
+    sweep recorded the service's own view (``server_<pNN>_ms`` columns), it is drawn dotted
+    beside the client's.
     """
     rows = panels.aggregated(summary)
     colour = panels.colours(rows["series"])
+    sides = 2 if any(f"server_{name}_ms" in rows and rows[f"server_{name}_ms"].notna().any()
+                     for name in names) else 1  # client-seen, and server-side when recorded
+    if len(colour) * len(names) * sides > MAX_SERIES and "p95" in names:
+        names = ("p95",)  # many series (e.g. storage backends): one percentile keeps it legible
     mixes = panels.mixes(rows, mix_order)
     figure, axes_list = panels.grid(len(mixes))
     marked = server = False
@@ -91,8 +98,8 @@ def latency_vs_users(summary: pd.DataFrame, names: tuple[str, ...] = ("p50", "p9
         handles.append(Line2D([], [], color="#444444", linestyle=(0, (1, 3)),
                               label="server-side"))
     panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
-    figure.suptitle("Latency percentiles vs users (merged histograms of the trusted repeats)",
-                    fontsize=11, x=0.01, ha="left")
+    figure.suptitle(f"Latency ({', '.join(names)}) vs users (merged histograms of the trusted "
+                    "repeats)", fontsize=11, x=0.01, ha="left")
     return figure
 
 

@@ -19,7 +19,7 @@ from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
 from analysis.compare import HIGHER, LOWER, SAME, UNKNOWN, difference
-from analysis.plots import ratio_vs_users, throughput_vs_users
+from analysis.plots import latency_vs_users, ratio_vs_users, throughput_vs_users
 from analysis.report import build, headline, write
 from analysis.stats import noise_margin
 from analysis.tables import BUCKET_NOTE, summary_table
@@ -262,3 +262,26 @@ def test_a_storage_backend_dimension_gets_its_own_series(sweep_dir: Path) -> Non
     assert labels[:4] == series
     colours = [handle.get_color() for handle in figure.legends[0].legend_handles[:4]]
     assert len(set(colours)) == 4
+
+
+def test_no_latency_panel_draws_more_than_six_series(sweep_dir: Path) -> None:
+    summary = summarise(load(sweep_dir).points)
+    two = latency_vs_users(summary)
+    assert len([line for line in two.axes[0].get_lines() if line.get_linestyle() != "None"]) == 6
+    three_backends = pd.concat([summary.assign(backend=name)
+                                for name in ("memory", "postgres", "postgres+cache")])
+    six = latency_vs_users(three_backends)
+    drawn = [line for line in six.axes[0].get_lines() if line.get_linestyle() != "None"]
+    assert len(drawn) == 6 and "(p95)" in six.get_suptitle()
+
+
+def test_server_side_latency_is_drawn_beside_the_clients_when_recorded(sweep_dir: Path) -> None:
+    summary = summarise(load(sweep_dir).points)
+    summary["trusted"] = True  # drawing only: every series gets its line
+    summary = summary.assign(server_p50_ms=0.1, server_p95_ms=0.2, server_p99_ms=0.3)
+    figure = latency_vs_users(summary)
+    labels = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "server-side" in labels and "(p95)" in figure.get_suptitle()
+    drawn = [line for line in figure.axes[0].get_lines() if len(line.get_xdata())]
+    assert len(drawn) == 4  # 2 classes x (client p95, server p95)
+    assert sorted({float(y) for line in drawn for y in line.get_ydata()} & {0.2}) == [0.2]
