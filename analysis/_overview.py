@@ -138,10 +138,19 @@ def comparison(ratios: pd.DataFrame, mix_order: list[str]) -> list[dict[str, str
     rows = []
     mixes = [m for m in mix_order if m in set(ratios["mix"])] + sorted(
         set(ratios["mix"]) - set(mix_order))
-    for mix in mixes:
-        group = ratios[(ratios["mix"] == mix) & ratios["rps"].notna()].sort_values("users")
+    named = named_dimensions(ratios)  # e.g. the storage backend, when the sweep varies it
+    cells = [(mix, dict(zip(named, values, strict=True)))
+             for mix in mixes for values in
+             (sorted(set(map(tuple, ratios.loc[ratios["mix"] == mix, list(named)].values)))
+              if named else [()])]
+    for mix, where in cells:
+        chosen = ratios["mix"] == mix
+        for name, value in where.items():
+            chosen &= ratios[name] == value
+        group = ratios[chosen & ratios["rps"].notna()].sort_values("users")
+        label = ", ".join([str(mix), *map(str, where.values())])
         if group.empty:
-            rows.append({"mix": str(mix), "ratio": "-", "detail": "no user level with trusted "
+            rows.append({"mix": label, "ratio": "-", "detail": "no user level with trusted "
                          "points of both classes"})
             continue
         top = group.iloc[-1]
@@ -155,7 +164,7 @@ def comparison(ratios: pd.DataFrame, mix_order: list[str]) -> list[dict[str, str
             detail += (f"; {group['rps'].min():.2f}–{group['rps'].max():.2f}× over "
                        f"{len(group)} levels, a measurable difference at "
                        f"{counts.get(HIGHER, 0) + counts.get(LOWER, 0)}")
-        rows.append({"mix": str(mix), "ratio": f"{top['rps']:.2f}×", "detail": detail})
+        rows.append({"mix": label, "ratio": f"{top['rps']:.2f}×", "detail": detail})
     return rows
 
 
@@ -167,6 +176,8 @@ def capacity(table: pd.DataFrame) -> list[str]:
     lines = []
     for fit in fitted.to_dict(orient="records"):
         label = f"{class_name(fit['user_class'])} / {fit['mix']}"
+        if str(fit.get("backend") or "memory") != "memory":
+            label += f" / {fit['backend']}"
         if math.isinf(float(fit["peak_users"])):
             knee = (f"no peak within reach; levels off towards {number(fit['max_rps'], 0)} "
                     "requests/s")

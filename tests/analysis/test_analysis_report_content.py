@@ -14,7 +14,7 @@ import pytest
 from _analysis_helpers import edit_json, final_run_dirs
 
 from analysis import class_ratio, load, summarise
-from analysis._overview import untrusted_groups
+from analysis._overview import comparison, untrusted_groups
 from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
@@ -285,3 +285,12 @@ def test_server_side_latency_is_drawn_beside_the_clients_when_recorded(sweep_dir
     drawn = [line for line in figure.axes[0].get_lines() if len(line.get_xdata())]
     assert len(drawn) == 4  # 2 classes x (client p95, server p95)
     assert sorted({float(y) for line in drawn for y in line.get_ydata()} & {0.2}) == [0.2]
+
+
+def test_the_class_comparison_is_per_mix_and_backend(sweep_copy: Path) -> None:
+    _set_verdicts(sweep_copy, {})
+    ratios = class_ratio(load(sweep_copy).points)
+    both = pd.concat([ratios.assign(backend="memory"), ratios.assign(backend="postgres")])
+    lines = comparison(both, ["read-heavy"])
+    assert [line["mix"] for line in lines] == ["read-heavy, memory", "read-heavy, postgres"]
+    assert [line["mix"] for line in comparison(ratios, ["read-heavy"])] == ["read-heavy"]
