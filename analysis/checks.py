@@ -32,11 +32,18 @@ def littles_law(points: pd.DataFrame) -> pd.DataFrame:
 
 OWN_CPU = "own-cpu"
 CONTENTION = "contention"
+LOOP_LATE = "loop-late"
+LITTLE = "littles-law"
 EXPLANATIONS = {
     OWN_CPU: "Locust's own process was near a full core, so the figures describe Locust, "
              "not the service",
     CONTENTION: "the generator's CPUs were busy with other processes (contention), so Locust "
                 "was starved of CPU although its own process was not near a full core",
+    LOOP_LATE: "Locust's event loop ran late (its greenlets could not run on time), which "
+               "inflates the response times it measures",
+    LITTLE: "Little's law does not hold: the users spent much of the window outside their "
+            "requests, or the window's count is not the window's",
+    "inconsistent": "the window's own figures contradict each other (Little's law)",
     "sut-errors": "the service returned too many unexpected errors",
     "too-few-samples": "too few requests in the window to trust the figures",
     "failed": "Locust crashed or exited abnormally",
@@ -47,14 +54,20 @@ EXPLANATIONS = {
 def causes(status: str, reasons: str) -> list[str]:
     """Why a point is not trustworthy, from its own verdict reasons (keys of ``EXPLANATIONS``).
 
-    A ``generator-bound`` verdict has two causes the runner words differently: Locust's own
+    A ``generator-bound`` verdict has several causes the runner words differently: Locust's own
     process near a full core ("generator process ... at 95% of a core", or a remote worker),
-    or the generator's CPUs kept busy by other processes ("... other processes compete ...").
+    the generator's CPUs kept busy by other processes ("contention: ...", or in schema 1
+    "... other processes compete ..."), a late event loop, or Little's law.
     """
     found = []
     for reason in reasons.split("; "):
-        if "other processes compete" in reason:
+        if ("other processes compete" in reason or reason.startswith("contention:")
+                or reason.startswith("the generator's CPUs were")):
             found.append(CONTENTION)
+        elif "event loop ran late" in reason:
+            found.append(LOOP_LATE)
+        elif reason.startswith("Little's law"):
+            found.append(LITTLE)
         elif reason.startswith(("generator process", "remote worker")):
             found.append(OWN_CPU)
     if status == "generator-bound" and not found:

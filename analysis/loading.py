@@ -21,7 +21,7 @@ from analysis._locust import (
     read_stats_csv,
 )
 
-SCHEMA_VERSIONS = (1,)
+SCHEMA_VERSIONS = (1, 2)  # 2 adds fields only (results/README.md)
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
 POINT_KEYS = ["backend", "user_class", "mix", "users"]

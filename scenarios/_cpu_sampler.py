@@ -1,4 +1,8 @@
-"""Once a second, host-level CPU of the Locust processes and of the local service (psutil)."""
+"""Host-level CPU of the Locust processes and of the local service (psutil), at a set interval.
+
+A sample that fails (the process is gone, access denied) is recorded in ``errors``, not skipped
+silently: a missing sample is missing evidence.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ import csv
 import io
 import threading
 import time
+from typing import Any
 
 import psutil
 
-from scenarios._verdict import CpuSample
+from scenarios._health import CpuSample
 
 CPU_COLUMNS = ("t", "role", "pid", "name", "cpu_percent", "cpus", "in_window")
 
@@ -21,6 +26,7 @@ class CpuSampler:
     def __init__(self, interval_s: float = 1.0) -> None:
         self.interval_s = interval_s
         self.samples: list[CpuSample] = []
+        self.errors: list[dict[str, Any]] = []  # {t, role, pid, name, error}
         self.host: list[tuple[float, list[float]]] = []  # (t, busy percent of each CPU)
         self._roots: list[tuple[str, str, psutil.Process]] = []  # role, name, process
         self._known: dict[int, psutil.Process] = {}
@@ -59,15 +65,18 @@ class CpuSampler:
         for role, name, root in self._roots:
             for index, process in enumerate(self._tree(root)):
                 known = self._known.setdefault(process.pid, process)
+                label = name if index == 0 else f"{name}-child-{process.pid}"
+                if role == "service":
+                    label = "service"
                 try:
                     percent = known.cpu_percent(None)
                     cpus = ";".join(str(c) for c in known.cpu_affinity() or [])
-                except psutil.Error:
+                except psutil.Error as error:
+                    if record:
+                        self.errors.append({"t": round(now, 3), "role": role, "pid": process.pid,
+                                            "name": label, "error": type(error).__name__})
                     continue
                 if record:
-                    label = name if index == 0 else f"{name}-child-{process.pid}"
-                    if role == "service":
-                        label = "service"
                     self.samples.append(CpuSample(now, role, process.pid, label, percent, cpus))
 
 
@@ -93,6 +102,21 @@ def host_busy(host: list[tuple[float, list[float]]], cpus: list[int] | None,
             if chosen:
                 busy.append(round(sum(chosen) / len(chosen), 1))
     return busy
+
+
+def host_series(host: list[tuple[float, list[float]]], cpus: list[int] | None,
+                start: float | None, end: float | None,
+                interval_s: float = 1.0) -> list[tuple[float, float]]:
+    """Per in-window sample: (t, mean busy percent of the given CPUs), all processes."""
+    if start is None or end is None:
+        return []
+    series = []
+    for t, per_cpu in host:
+        if start + interval_s * 0.5 <= t <= end + interval_s * 0.5:
+            chosen = [per_cpu[c] for c in (cpus or range(len(per_cpu))) if c < len(per_cpu)]
+            if chosen:
+                series.append((t, round(sum(chosen) / len(chosen), 1)))
+    return series
 
 
 def cpu_csv(samples: list[CpuSample]) -> str:

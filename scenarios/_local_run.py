@@ -11,14 +11,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scenarios._cpu_sampler import CpuSampler, cpu_csv, host_busy, mark_window
+from scenarios._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
+from scenarios._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_lateness
 from scenarios._local_target import LocalService
 from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
 from scenarios._matrix import USER_CLASSES, Point, SweepConfig
 from scenarios._results_io import write_atomic
 from scenarios._run_record import RunOutcome
+from scenarios._server_view import Scrape, scrape, window_view
 
 DEADLINE_GRACE_S = 60.0  # a run still going this long after ramp + window is stopped as failed
+
+
+def sample_interval(duration_s: float) -> float:
+    """CPU sampling interval: twice a second for windows under 30 s, else once a second."""
+    return 0.5 if duration_s < 30 else 1.0
 
 
 @dataclass
@@ -37,14 +44,22 @@ class LocalRun:
         host = service.url if service else str(config.host)
         names = (["locust"] if processes == 1
                  else ["locust-master", *(f"locust-worker-{i}" for i in range(1, processes + 1))])
-        run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"])
+        run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"],
+                        env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR)})
         run_time = math.ceil(config.ramp_s + config.duration_s)
         options = LocustOptions(
             config.locustfile, host, USER_CLASSES[point.user_class], point.users,
             point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
             ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
             config.pacing, config.seed_products, run_tag)
-        sampler = CpuSampler()
+        scrapes: dict[str, Scrape | str] = {}
+
+        def on_edge(edge: str) -> None:  # the service's /metrics at the window's edges
+            scrapes[edge] = scrape(host)
+
+        run.on_edge = on_edge
+        interval = sample_interval(config.duration_s)
+        sampler = CpuSampler(interval)
         if failure_note is None:
             try:
                 run.start(options)
@@ -68,14 +83,25 @@ class LocalRun:
             failure_note = f"the run overran its {run_time}s run time by {DEADLINE_GRACE_S:g}s"
         with contextlib.suppress(FileNotFoundError):
             run.collect()
-        samples = mark_window(samples, run.window_start, run.window_end)
+        start, end = run.window_start, run.window_end
+        samples = mark_window(samples, start, end, interval)
         write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
-        busy = {role: host_busy(sampler.host, self.placement.get(f"{role}_cpus"),
-                                run.window_start, run.window_end)
+        busy = {role: host_busy(sampler.host, self.placement.get(f"{role}_cpus"), start, end,
+                                interval)
                 for role in ("generator", "service")}
-        return RunOutcome(run_dir, host, run.started_at, run.ended_at, run.window_start,
-                          run.window_end, run.exit_code, run.interrupted, failure_note,
-                          samples, busy, run.commands)
+        generator_cpus = self.placement.get("generator_cpus") or list(
+            range(self.placement.get("cpu_count") or 1))
+        errors = [e for e in sampler.errors if start is not None and end is not None
+                  and start + interval * 0.5 <= e["t"] <= end + interval * 0.5]
+        return RunOutcome(run_dir, host, run.started_at, run.ended_at, start, end,
+                          run.exit_code, run.interrupted, failure_note, samples, busy,
+                          run.commands, sample_interval_s=interval,
+                          generator_host=host_series(sampler.host, generator_cpus, start, end,
+                                                     interval),
+                          generator_cpu_count=len(generator_cpus),
+                          lateness=read_lateness(run_dir, {p.pid: n for n, p in run.processes}),
+                          sampler_errors=errors,
+                          extra={"server": window_view(scrapes.get("start"), scrapes.get("end"))})
 
     def _watch(self, run: LocustRun, run_time: float, more_to_come: bool) -> None:
         deadline = time.monotonic() + run_time + DEADLINE_GRACE_S

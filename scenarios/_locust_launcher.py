@@ -2,8 +2,8 @@
 
 Importing Locust costs about a second of CPU (more on a busy machine); a sweep runs hundreds of
 Locust processes, so the runner starts this server once and asks it, over a Unix socket, for
-each run's processes. A request is one JSON line ``{"id", "argv", "cpus"}`` sent with one file
-descriptor (where the child's stdout and stderr go); the answers are JSON lines
+each run's processes. A request is one JSON line ``{"id", "argv", "cpus", "env"}`` sent with one
+file descriptor (where the child's stdout and stderr go); the answers are JSON lines
 ``{"id", "pid"}`` when the child is running and ``{"pid", "exit"}`` when it has ended.
 """
 
@@ -25,7 +25,7 @@ from locust.main import main
 _PR_SET_PDEATHSIG = 1
 
 
-def _run_child(argv: list[str], cpus: list[int], output_fd: int) -> None:
+def _run_child(argv: list[str], cpus: list[int], output_fd: int, env: dict[str, str]) -> None:
     """In the forked child: become one Locust process, and never return."""
     code = 1
     try:
@@ -36,6 +36,7 @@ def _run_child(argv: list[str], cpus: list[int], output_fd: int) -> None:
         os.dup2(output_fd, 1)
         os.dup2(output_fd, 2)
         os.close(output_fd)
+        os.environ.update(env)
         sys.argv = ["locust", *argv]
         # gevent's loop caches "now" from when it last ran: refresh it, or Locust's -t timer
         # would count the time this server spent waiting and fire early.
@@ -79,7 +80,8 @@ def serve(channel: socket.socket) -> None:
             pid = os.fork()
             if pid == 0:
                 channel.close()
-                _run_child(request["argv"], request.get("cpus") or [], output_fd)
+                _run_child(request["argv"], request.get("cpus") or [], output_fd,
+                           request.get("env") or {})
             os.close(output_fd)
             send({"id": request["id"], "pid": pid})
             gevent.spawn(reap, pid)

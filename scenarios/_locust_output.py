@@ -37,14 +37,17 @@ def _from_json(path: Path, window_s: float | None) -> dict[str, Any] | None:
         return None
     histogram: dict[int, int] = {}
     total = failures = 0
+    time_ms = 0.0
     for entry in entries:
         total += int(entry.get("num_requests", 0))
+        time_ms += float(entry.get("total_response_time", 0.0))
         failures += int(entry.get("num_failures", 0))
         for bucket, count in entry.get("response_times", {}).items():
             histogram[int(bucket)] = histogram.get(int(bucket), 0) + int(count)
     row: dict[str, Any] = {"Name": "Aggregated", "Request Count": total,
                            "Failure Count": failures,
-                           "Requests/s": total / window_s if window_s else None}
+                           "Requests/s": total / window_s if window_s else None,
+                           "Average Response Time": time_ms / total if total else None}
     for column, fraction in _PERCENTILES.items():
         row[column] = _percentile(histogram, fraction) if total else None
     row["percentile"] = (lambda fraction: _percentile(histogram, fraction)) if total else None

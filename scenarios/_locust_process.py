@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -18,6 +19,7 @@ from typing import IO
 from scenarios._local_target import REPO_ROOT, child_setup, free_port
 
 WINDOW_START_MARKERS = ("All users spawned", "Spawning is complete")
+RESET_MARKER = "Resetting stats"  # logged just before the reset that starts the window
 WINDOW_END_MARKERS = ("--run-time limit reached", "Got SIGTERM signal", "Shutting down (exit code")
 OUTPUT_DIR = ".locust-out"  # Locust writes here; the files are moved into the run dir when whole
 
@@ -87,13 +89,15 @@ class LocustForkServer:
             self.alive = False
             self.changed.notify_all()
 
-    def fork(self, args: list[str], cpus: list[int] | None, timeout: float = 60.0) -> ForkedLocust:
-        """Start one Locust with these arguments (after `locust`) on these CPUs."""
+    def fork(self, args: list[str], cpus: list[int] | None, timeout: float = 60.0,
+             env: dict[str, str] | None = None) -> ForkedLocust:
+        """Start one Locust with these arguments (after `locust`) on these CPUs, env added."""
         read_fd, write_fd = os.pipe()
         with self._lock:
             self._next_id += 1
             request_id = self._next_id
-            message = json.dumps({"id": request_id, "argv": args, "cpus": cpus or []}) + "\n"
+            message = json.dumps({"id": request_id, "argv": args, "cpus": cpus or [],
+                                  "env": env or {}}) + "\n"
             try:
                 socket.send_fds(self.channel, [message.encode()], [write_fd])
             finally:
@@ -176,6 +180,9 @@ class LocustRun:
     window_end: float | None = None
     exit_code: int | None = None
     interrupted: bool = False
+    env: dict[str, str] = field(default_factory=dict)  # added to every Locust process's
+    on_edge: Callable[[str], None] | None = None  # called with "start" / "end" at the edges
+    _edges: set[str] = field(default_factory=set)
     _readers: list[threading.Thread] = field(default_factory=list)
 
     @property
@@ -200,7 +207,7 @@ class LocustRun:
         for index, name in enumerate(self.names):
             command = args if index == 0 else worker_args
             self.commands.append(["locust", *command])
-            process = self.server.fork(command, self.cpus)
+            process = self.server.fork(command, self.cpus, env=self.env)
             self.processes.append((name, process))
             log_path = self.run_dir / OUTPUT_DIR / ("locust.log" if index == 0 else f"{name}.log")
             reader = threading.Thread(target=self._read_log, name=f"log-{name}", daemon=True,
@@ -217,12 +224,21 @@ class LocustRun:
                 if not watch:
                     continue
                 text = line.decode(errors="replace")
+                if self.window_start is None and RESET_MARKER in text:
+                    self._edge("start")
                 if self.window_start is None and any(m in text for m in WINDOW_START_MARKERS):
                     self.window_start = time.time()
+                    self._edge("start")
                     log.flush()
                 elif (self.window_start is not None and self.window_end is None
                       and any(m in text for m in WINDOW_END_MARKERS)):
                     self.window_end = time.time()
+                    self._edge("end")
+
+    def _edge(self, edge: str) -> None:
+        if self.on_edge is not None and edge not in self._edges:
+            self._edges.add(edge)
+            self.on_edge(edge)
 
     def poll(self) -> int | None:
         return self.main.poll() if self.processes else -1

@@ -18,7 +18,7 @@ import psutil
 
 from scenarios._matrix import SweepConfig, backends, mix_weights, pacing_params
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)

@@ -11,7 +11,7 @@ from scenarios._locust_output import aggregated_figures
 from scenarios._matrix import Point, SweepConfig, pacing_params
 from scenarios._results_io import SCHEMA_VERSION, utc_iso
 from scenarios._slo import Objective, violations
-from scenarios._verdict import CpuSample, RunFacts, Thresholds, judge
+from scenarios._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
 
 
 @dataclass
@@ -32,6 +32,11 @@ class RunOutcome:
     commands: list[list[str]] = field(default_factory=list)
     remote_generator: bool = False
     extra: dict[str, Any] = field(default_factory=dict)  # added to run.json as is
+    sample_interval_s: float = 1.0
+    generator_host: list[tuple[float, float]] = field(default_factory=list)
+    generator_cpu_count: int = 0
+    lateness: dict[str, list[LatenessSecond]] | None = None  # None: not expected (remote)
+    sampler_errors: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def window_s(self) -> float | None:
@@ -56,10 +61,17 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
     total = int(float(row["Request Count"])) if row else None
     failures = int(float(row["Failure Count"])) if row else 0
     exit_code = 0 if outcome.remote_generator and outcome.exit_code is None else outcome.exit_code
+    pacing = pacing_params(config)
+    window = ((outcome.window_start, outcome.window_end)
+              if outcome.window_start is not None and outcome.window_end is not None else None)
     verdict = judge(RunFacts(exit_code, outcome.interrupted, config.duration_s, window_s,
                              total, failures, outcome.samples, outcome.remote_generator,
                              outcome.failure_note, outcome.busy.get("generator", []),
-                             outcome.busy.get("service", []) if with_service else []),
+                             outcome.busy.get("service", []) if with_service else [],
+                             outcome.generator_host, outcome.generator_cpu_count,
+                             outcome.lateness, window, outcome.sampler_errors, point.users,
+                             pacing.get("kind") in ("none", "locust-default"),
+                             _float(row, "Requests/s"), _float(row, "Average Response Time")),
                     thresholds)
     spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
     host_busy = {f"{role}_cpus": values for role, values in outcome.busy.items()
@@ -71,7 +83,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "user_class": point.user_class, "mix": point.mix, "weights": point.weights,
             "users": point.users, "repeat": point.repeat, "processes": processes,
             "spawn_rate": spawn_rate, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
-            "pacing": pacing_params(config), "host": outcome.host,
+            "pacing": pacing, "host": outcome.host,
             "store": point.store, "cache": point.cache, "backend": point.backend,
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
@@ -83,12 +95,14 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
         "exit_code": outcome.exit_code,
         "command": outcome.commands[0] if outcome.commands else [],
         "worker_commands": outcome.commands[1:],
-        "cpu": summarise(outcome.samples, with_service=with_service, host=host_busy),
+        "cpu": summarise(outcome.samples, outcome.sample_interval_s, with_service=with_service,
+                         host=host_busy),
         "requests": {
             "total": total, "failures": failures if row else None,
             "unexpected_failure_ratio": verdict.evidence["unexpected_failure_ratio"],
             "rps": _float(row, "Requests/s"),
             "p50_ms": _float(row, "50%"), "p95_ms": _float(row, "95%"),
+            "p99_ms": _float(row, "99%"), "mean_ms": _float(row, "Average Response Time"),
         },
         "verdict": verdict.to_dict(),
         "placement": {"service_cpus": placement.get("service_cpus"),

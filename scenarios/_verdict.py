@@ -1,4 +1,4 @@
-"""The verdict on one run: a pure function of its recorded CPU samples, stats and exit code."""
+"""The verdict on one run: a pure function of its recorded evidence, stats and exit code."""
 
 from __future__ import annotations
 
@@ -7,27 +7,38 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
+from scenarios._health import (
+    CpuSample,
+    LatenessSecond,
+    foreign_cpu,
+    generator_cpu,
+    littles_residual,
+    loop_lateness,
+    required_samples,
+)
+
+__all__ = ["ORDER", "CpuSample", "LatenessSecond", "RunFacts", "Thresholds", "Verdict",
+           "generator_cpu", "judge"]
+
 # Most serious first: the first that applies is the status (results/README.md).
-ORDER = ("interrupted", "failed", "too-few-samples", "sut-errors", "generator-bound", "valid")
-
-
-@dataclass(frozen=True)
-class CpuSample:
-    t: float
-    role: str  # "generator" or "service"
-    pid: int
-    name: str
-    cpu_percent: float
-    cpus: str = ""
-    in_window: bool = True
+ORDER = ("interrupted", "failed", "too-few-samples", "sut-errors", "inconsistent",
+         "generator-bound", "valid")
 
 
 @dataclass(frozen=True)
 class Thresholds:
-    generator_cpu_percent: float = 90.0  # of one core, mean over the window
+    """Defaults chosen from measurements on this machine: results/README.md, "Thresholds"."""
+
+    generator_cpu_percent: float = 90.0  # of one core
     error_ratio: float = 0.01
     min_requests: int = 100
     min_window_fraction: float = 0.8  # of the requested measured window
+    saturated_share: float = 0.25  # of a process's in-window CPU samples at/above the threshold
+    foreign_cpu_percent: float = 20.0  # of one core, mean over the window, other processes
+    loop_late_ms: float = 15.0  # a second whose p99 event-loop lateness reaches this is late
+    loop_late_share: float = 0.2  # of a process's in-window seconds
+    min_evidence: int = 3  # CPU samples and whole lateness seconds per process, at least
+    littles_tolerance: float = 0.15  # |residual| of a closed-model point
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,17 @@ class RunFacts:
     # kept full by other processes starves Locust as surely as Locust's own work does.
     generator_cpus_busy: list[float] = field(default_factory=list)
     service_cpus_busy: list[float] = field(default_factory=list)  # same, for the local service
+    # (t, busy percent) of the generator's CPUs per in-window sample, and how many CPUs they are
+    generator_host: list[tuple[float, float]] = field(default_factory=list)
+    generator_cpu_count: int = 0
+    # Event-loop lateness per Locust process (by name); None when none is expected (remote)
+    lateness: dict[str, list[LatenessSecond]] | None = None
+    window: tuple[float, float] | None = None  # epoch seconds of the window's edges
+    sampler_errors: list[dict[str, Any]] = field(default_factory=list)  # in-window failures
+    users: int = 0
+    closed_model: bool = False  # no pacing: Little's law with zero think time applies
+    rps: float | None = None
+    mean_ms: float | None = None
 
 
 @dataclass
@@ -55,88 +77,166 @@ class Verdict:
     reasons: list[str]
     evidence: dict[str, Any]
     warnings: list[str] = field(default_factory=list)  # doubts that change no status
+    causes: list[str] = field(default_factory=list)  # every cause that applies, by code
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "reasons": self.reasons, "evidence": self.evidence,
-                "warnings": self.warnings}
+        return {"status": self.status, "reasons": self.reasons, "causes": self.causes,
+                "evidence": self.evidence, "warnings": self.warnings}
 
 
-def generator_cpu(samples: list[CpuSample]) -> dict[str, dict[str, float | int]]:
-    """Per generator process: mean and max percent of one core over the window."""
-    by_name: dict[str, list[float]] = defaultdict(list)
-    for sample in samples:
-        if sample.role == "generator" and sample.in_window:
-            by_name[sample.name].append(sample.cpu_percent)
-    return {
-        name: {"mean_percent": round(fmean(values), 1), "max_percent": round(max(values), 1),
-               "samples": len(values)}
-        for name, values in by_name.items()
-    }
+class _Findings:
+    def __init__(self) -> None:
+        self.by_status: dict[str, list[str]] = defaultdict(list)
+        self.causes: list[str] = []
+
+    def add(self, status: str, cause: str, reason: str) -> None:
+        self.by_status[status].append(reason)
+        self.causes.append(cause)
 
 
-def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
-    """Every verdict that applies, the most serious first, with the figures behind each."""
-    found: dict[str, str] = {}
-    evidence: dict[str, Any] = {}
+def _run_state(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+               evidence: dict[str, Any]) -> None:
     if facts.interrupted:
-        found["interrupted"] = "the run was stopped by a signal before its window ended"
-    if facts.exit_code not in (0, 1) or facts.total_requests is None:
-        why = (f"Locust exited with code {facts.exit_code}" if facts.exit_code not in (0, 1)
-               else "Locust wrote no stats")
-        if not facts.interrupted:
-            found["failed"] = why
+        found.add("interrupted", "interrupted",
+                  "the run was stopped by a signal before its window ended")
+    elif facts.exit_code not in (0, 1) or facts.total_requests is None:
+        found.add("failed", "locust-failed", f"Locust exited with code {facts.exit_code}"
+                  if facts.exit_code not in (0, 1) else "Locust wrote no stats")
     if facts.failure_note and not facts.interrupted:
-        found["failed"] = "; ".join(filter(None, [found.get("failed"), facts.failure_note]))
-    evidence["exit_code"] = facts.exit_code
+        found.add("failed", "runner-failed", facts.failure_note)
     total = facts.total_requests or 0
-    evidence["requests"] = total
-    evidence["window_s"] = facts.window_s
+    evidence.update(exit_code=facts.exit_code, requests=total, window_s=facts.window_s)
     if facts.window_s is None:
-        found["too-few-samples"] = "spawning never completed, so no measured window"
+        found.add("too-few-samples", "no-window", "spawning never completed, so no measured window")
     elif facts.window_s < thresholds.min_window_fraction * facts.requested_window_s:
-        found["too-few-samples"] = (
-            f"measured window {facts.window_s:.1f}s, shorter than "
-            f"{thresholds.min_window_fraction:.0%} of the {facts.requested_window_s:g}s asked"
-        )
+        found.add("too-few-samples", "short-window",
+                  f"measured window {facts.window_s:.1f}s, shorter than "
+                  f"{thresholds.min_window_fraction:.0%} of the "
+                  f"{facts.requested_window_s:g}s asked")
     if facts.total_requests is not None and total < thresholds.min_requests:
-        reason = f"{total} requests in the window (threshold {thresholds.min_requests})"
-        found["too-few-samples"] = "; ".join(filter(None, [found.get("too-few-samples"), reason]))
+        found.add("too-few-samples", "few-requests",
+                  f"{total} requests in the window (threshold {thresholds.min_requests})")
     ratio = facts.failures / total if total else 0.0
     evidence["unexpected_failure_ratio"] = round(ratio, 6)
     if total and ratio > thresholds.error_ratio:
-        found["sut-errors"] = (
-            f"{facts.failures} unexpected failures of {total} requests ({ratio:.2%}, "
-            f"threshold {thresholds.error_ratio:.2%})"
-        )
-    per_process = generator_cpu(facts.samples)
-    evidence["generator_cpu"] = per_process
-    evidence["generator_cpu_threshold"] = thresholds.generator_cpu_percent
-    bound = {name: figures for name, figures in per_process.items()
-             if figures["mean_percent"] >= thresholds.generator_cpu_percent}
-    if bound:
-        name, figures = max(bound.items(), key=lambda item: item[1]["mean_percent"])
-        above = sum(1 for s in facts.samples if s.role == "generator" and s.in_window
-                    and s.name == name and s.cpu_percent >= thresholds.generator_cpu_percent)
-        where = "remote worker" if facts.remote_generator else "generator process"
-        found["generator-bound"] = (
-            f"{where} {name} at {figures['mean_percent']:.0f}% of a core on average "
-            f"(threshold {thresholds.generator_cpu_percent:g}%), at or above it for "
-            f"{above} of {figures['samples']} samples"
-            + (f"; {len(bound)} of {len(per_process)} generator processes bound"
-               if len(per_process) > 1 else "")
-        )
+        found.add("sut-errors", "sut-errors",
+                  f"{facts.failures} unexpected failures of {total} requests ({ratio:.2%}, "
+                  f"threshold {thresholds.error_ratio:.2%})")
+
+
+def _coverage(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, dict[str, Any]],
+              lateness: dict[str, dict[str, Any]] | None, found: _Findings,
+              evidence: dict[str, Any]) -> None:
+    if facts.window_s is None:
+        return
+    need = required_samples(facts.window_s, thresholds.min_evidence)
+    need_seconds = max(thresholds.min_evidence, int(facts.window_s) - 1)
+    short = [f"{name} {figures['samples']}" for name, figures in per_process.items()
+             if figures["samples"] < need]
+    names = set(per_process) | set(lateness or {})
+    if not per_process:
+        short.append("every generator process 0")
+    if short:
+        found.add("too-few-samples", "few-cpu-samples",
+                  f"CPU samples in the {facts.window_s:.1f}s window: {', '.join(sorted(short))} "
+                  f"(need {need}: one per second of the window, at least "
+                  f"{thresholds.min_evidence})")
+    if lateness is not None:
+        thin = [f"{name} {lateness[name]['seconds'] if name in lateness else 0}"
+                for name in sorted(names) if name not in lateness
+                or lateness[name]["seconds"] < need_seconds]
+        if thin:
+            found.add("too-few-samples", "few-loop-seconds",
+                      f"event-loop lateness seconds in the window: {', '.join(thin)} "
+                      f"(need {need_seconds})")
+    errors = [e for e in facts.sampler_errors if e.get("role") == "generator"]
+    evidence["sampler_errors"] = {"count": len(facts.sampler_errors),
+                                  "first": facts.sampler_errors[:10]}
+    evidence["coverage"] = {"required_cpu_samples": need, "required_loop_seconds": need_seconds,
+                            "generator_sampler_errors": len(errors)}
+
+
+def _generator(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, dict[str, Any]],
+               lateness: dict[str, dict[str, Any]] | None, found: _Findings,
+               evidence: dict[str, Any]) -> None:
+    limit = thresholds.generator_cpu_percent
+    where = "remote worker" if facts.remote_generator else "generator process"
+    for name, fig in sorted(per_process.items()):
+        share = fig["share_at_or_above_threshold"]
+        if fig["mean_percent"] >= limit or share >= thresholds.saturated_share:
+            found.add("generator-bound", "generator-cpu-saturated",
+                      f"{where} {name} at {fig['mean_percent']:.0f}% of a core on average, at or "
+                      f"above {limit:g}% for {share:.0%} of its {fig['samples']} samples "
+                      f"(thresholds: mean {limit:g}%, share {thresholds.saturated_share:.0%})")
     busy = facts.generator_cpus_busy
+    own = sum(fig["mean_percent"] for fig in per_process.values())
     if busy:
         mean_busy = fmean(busy)
         evidence["generator_cpus_busy_mean_percent"] = round(mean_busy, 1)
-        if mean_busy >= thresholds.generator_cpu_percent and "generator-bound" not in found:
-            own = sum(figures["mean_percent"] for figures in per_process.values())
-            found["generator-bound"] = (
-                f"the generator's CPUs were {mean_busy:.0f}% busy on average (threshold "
-                f"{thresholds.generator_cpu_percent:g}%), Locust itself {own:.0f}% of a core: "
-                f"other processes compete for the generator's CPUs"
-            )
+        if mean_busy >= limit:
+            found.add("generator-bound", "generator-cpus-full",
+                      f"the generator's CPUs were {mean_busy:.0f}% busy on average (threshold "
+                      f"{limit:g}%), Locust itself {own:.0f}% of a core")
+    foreign = foreign_cpu(facts.samples, facts.generator_host, facts.generator_cpu_count)
+    evidence["foreign_cpu"] = foreign
+    if foreign and foreign["mean_percent"] >= thresholds.foreign_cpu_percent:
+        found.add("generator-bound", "generator-cpu-contended",
+                  f"contention: other processes took {foreign['mean_percent']:.0f}% of a core "
+                  f"of the generator's CPUs on average (max {foreign['max_percent']:.0f}%, "
+                  f"threshold {thresholds.foreign_cpu_percent:g}%) while Locust used "
+                  f"{own:.0f}%")
+    for name, fig in sorted((lateness or {}).items()):
+        if fig["late_share"] is not None and fig["late_share"] >= thresholds.loop_late_share:
+            found.add("generator-bound", "generator-loop-late",
+                      f"{name}'s event loop ran late: p99 lateness at or above "
+                      f"{thresholds.loop_late_ms:g} ms in {fig['late_seconds']} of "
+                      f"{fig['seconds']} seconds (worst p99 {fig['worst_p99_ms']:.1f} ms, max "
+                      f"{fig['max_ms']:.1f} ms, threshold {thresholds.loop_late_share:.0%} of "
+                      f"the seconds)")
+
+
+def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+                 evidence: dict[str, Any]) -> None:
+    residual = littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
+        else None
+    evidence["littles_law"] = {"closed_model": facts.closed_model, "users": facts.users,
+                               "rps": facts.rps, "mean_ms": facts.mean_ms, "residual": residual,
+                               "tolerance": thresholds.littles_tolerance}
+    if residual is None or facts.total_requests is None:
+        return
+    in_flight = facts.users * (1 - residual)
+    if residual > thresholds.littles_tolerance:
+        found.add("generator-bound", "littles-law",
+                  f"Little's law: {facts.users} users but {facts.rps:.0f} rps x "
+                  f"{facts.mean_ms:.2f} ms = {in_flight:.1f} requests in flight: the users spent "
+                  f"{residual:.0%} of the window outside their requests (tolerance "
+                  f"{thresholds.littles_tolerance:.0%})")
+    elif residual < -thresholds.littles_tolerance:
+        found.add("inconsistent", "littles-law",
+                  f"Little's law: {facts.rps:.0f} rps x {facts.mean_ms:.2f} ms = {in_flight:.1f} "
+                  f"requests in flight, more than the {facts.users} users (residual "
+                  f"{residual:.0%}, tolerance {thresholds.littles_tolerance:.0%}): the window's "
+                  f"count or times are not the window's")
+
+
+def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
+    """Every cause that applies, the most serious status first, with the figures behind each."""
+    found = _Findings()
+    evidence: dict[str, Any] = {}
+    _run_state(facts, thresholds, found, evidence)
+    per_process = generator_cpu(facts.samples, thresholds.generator_cpu_percent, facts.window_s,
+                                thresholds.min_evidence)
+    evidence["generator_cpu"] = per_process
+    evidence["generator_cpu_threshold"] = thresholds.generator_cpu_percent
+    lateness = (loop_lateness(facts.lateness, thresholds.loop_late_ms, facts.window)
+                if facts.lateness is not None else None)
+    evidence["loop_lateness"] = lateness
+    _coverage(facts, thresholds, per_process, lateness, found, evidence)
+    _generator(facts, thresholds, per_process, lateness, found, evidence)
+    _littles_law(facts, thresholds, found, evidence)
     warnings = []
+    if facts.lateness is None and not facts.interrupted:
+        warnings.append("no event-loop lateness evidence: the generator runs elsewhere")
     if facts.service_cpus_busy:
         mean_busy = fmean(facts.service_cpus_busy)
         by_t: dict[float, float] = defaultdict(float)  # the service's process tree per sample
@@ -149,6 +249,7 @@ def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
             warnings.append(
                 f"the service's CPUs were {mean_busy:.0f}% busy on average, the service itself "
                 f"{own:.0f}%: other processes competed with the service")
-    statuses = [status for status in ORDER if status in found] or ["valid"]
-    return Verdict(statuses[0], [found[status] for status in statuses if status in found],
-                   evidence, warnings)
+    statuses = [status for status in ORDER if status in found.by_status] or ["valid"]
+    reasons = [reason for status in statuses for reason in found.by_status.get(status, [])]
+    evidence["thresholds"] = dict(vars(thresholds))
+    return Verdict(statuses[0], reasons, evidence, warnings, found.causes)

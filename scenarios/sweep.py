@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from scenarios._local_target import TargetError
 from scenarios._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
-from scenarios._results_io import read_json
+from scenarios._results_io import SCHEMA_VERSION, read_json
 from scenarios._runner import SweepRunner
 from scenarios._slo import parse_slo
 
@@ -88,9 +88,9 @@ def _resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig,
         raise ConfigError(f"{manifest_path}: no such file (not a sweep directory)") from None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ConfigError(f"{manifest_path}: unreadable manifest: {exc}") from None
-    if manifest.get("schema_version") != 1:
-        raise ConfigError(f"{manifest_path}: unknown schema_version "
-                          f"{manifest.get('schema_version')!r}")
+    if manifest.get("schema_version") != SCHEMA_VERSION:
+        raise ConfigError(f"{manifest_path}: schema_version {manifest.get('schema_version')!r}, "
+                          f"this runner resumes only version {SCHEMA_VERSION} sweeps")
     given = sorted(k for k, v in flags.items()
                    if v is not None and k not in ("resume", "fail_fast"))
     if given:

@@ -20,7 +20,9 @@ from starlette.types import ASGIApp
 import target_service
 from target_service._fast_reads import NOT_FOUND_MESSAGE, FastReads
 from target_service._memory_store import MemoryStore
+from target_service._test_delay import with_test_delay
 from target_service.errors import ApiError, error_body, error_response
+from target_service.metrics import Metrics
 from target_service.products import MAX_BODY_BYTES, parse_product
 from target_service.settings import Settings, settings_from_env
 from target_service.store import DuplicateProduct, Store, StoreFull, StoreUnavailable
@@ -130,7 +132,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         },
     )
     app.router.redirect_slashes = False  # "/products/" is a 404, not a redirect
-    return FastReads(app, store, DEFAULT_PAGE_SIZE) if settings.fast_reads else app
+    served = FastReads(app, store, DEFAULT_PAGE_SIZE) if settings.fast_reads else app
+    return Metrics(with_test_delay(served))
 
 
 def _page_params(request: Request) -> tuple[int, int]:
