@@ -238,6 +238,9 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
     generator = cpu.get("generator") or {}
     service = cpu.get("service") or {}
     pacing = params.get("pacing") or {"kind": "none"}
+    server = run.get("server") or {}  # schema 2: the service's own view of the window
+    load = (server.get("load") or {}) if server.get("available") else {}
+    overhead = run.get("client_overhead") or {}
     return {
         "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
         "attempt": int(run.get("attempt", 1)),
@@ -260,6 +263,12 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "gen_cpu_total": _number(generator.get("total_percent")),
         "service_cpu_mean": _number(service.get("mean_percent")),
         "service_cpu_max": _number(service.get("max_percent")),
+        "server_requests": _number(load.get("requests")),
+        "server_mean_ms": _number(load.get("mean_ms")),
+        "server_p50_ms": _number(load.get("p50_ms")),
+        "server_p95_ms": _number(load.get("p95_ms")),
+        "server_p99_ms": _number(load.get("p99_ms")),
+        "client_overhead_share": _number(overhead.get("overhead_share")),
     }
 
 

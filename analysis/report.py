@@ -238,6 +238,9 @@ def _collapsed(report: Report) -> list[Table]:
                tables.bucketing_note(aggregated)),
         _table("Warnings (doubts that change no verdict)",
                tables.warnings_table(report.sweep.points)),
+        _table("Client-seen and server-side latency (Locust vs the service's own /metrics; "
+               "'mostly client': more than half the client-seen mean is outside the service)",
+               tables.latency_sides_table(report.sweep.points)),
         _table("Little's law (users = throughput × (response time + think time))",
                tables.littles_table(report.littles)),
         _table("Per endpoint", tables.endpoint_table(report.summary),

@@ -85,6 +85,28 @@ def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
     return _with_backend(ratios, table)
 
 
+def latency_sides_table(points: pd.DataFrame) -> pd.DataFrame:
+    """Client-seen (Locust) and server-side (the service's /metrics) latency per final point.
+
+    Empty for sweeps without server-side figures (schema 1, or a target without /metrics).
+    """
+    rows = points[(points["endpoint"] == AGGREGATED) & points["server_mean_ms"].notna()]
+    return pd.DataFrame({
+        "point": rows["point_id"], "verdict": rows["status"],
+        "client mean ms": rows["mean_ms"].map(lambda v: number(v, 3)),
+        "server mean ms": rows["server_mean_ms"].map(lambda v: number(v, 3)),
+        "client p50 ms": rows["p50_ms"].map(lambda v: number(v, 0)),
+        "server p50 ms": rows["server_p50_ms"].map(lambda v: number(v, 3)),
+        "client p99 ms": rows["p99_ms"].map(lambda v: number(v, 0)),
+        "server p99 ms": rows["server_p99_ms"].map(lambda v: number(v, 3)),
+        "client overhead": rows["client_overhead_share"].map(
+            lambda v: "" if pd.isna(v) else f"{v:.0%}" + (" (mostly client)" if v > 0.5 else "")),
+        "requests (Locust / service)": [
+            f"{int(a)} / {int(b)}" for a, b in zip(rows["requests"], rows["server_requests"],
+                                                  strict=True)],
+    }).reset_index(drop=True)
+
+
 def warnings_table(points: pd.DataFrame) -> pd.DataFrame:
     """The points whose verdict carries warnings."""
     rows = points[(points["endpoint"] == AGGREGATED) & (points["warnings"] != "")]

@@ -10,6 +10,8 @@ round kept.
 Besides requests/s it reports the server's CPU time per request (from /proc), which other load on
 a shared machine disturbs much less than throughput.
 Target: the service reaches at least 0.65 of the bare app's requests/s for `GET /products/{id}`.
+It also runs the service without its /metrics layer (target_service/metrics.py) side by side:
+the layer may cost at most 5% of the service's throughput (ratio with/without >= 0.95).
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ from _wrk import WrkError, WrkResult, random_path_script, run_wrk
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = Path(__file__).resolve().parent
 TARGET_RATIO = 0.65
+METRICS_TARGET = 0.95
+NO_METRICS = "no /metrics"
 ID_PREFIX = "bench-"
 UVICORN_FLAGS = ["--no-access-log", "--log-level", "warning"]
-APPS = ("service", "bare ASGI")
+APPS = ("service", NO_METRICS, "bare ASGI")
 
 
 @dataclass
@@ -49,7 +53,9 @@ def server_command(app: str, port: int) -> list[str]:
         return [sys.executable, "-m", "target_service", "--host", "127.0.0.1",
                 "--port", str(port), *UVICORN_FLAGS]
     # The same uvicorn settings as target_service/__main__.py.
-    return [sys.executable, "-m", "uvicorn", "_bare_asgi:app", "--app-dir", str(BENCH_DIR),
+    target = ["_service_without_metrics:create_app", "--factory"] if app == NO_METRICS \
+        else ["_bare_asgi:app"]
+    return [sys.executable, "-m", "uvicorn", *target, "--app-dir", str(BENCH_DIR),
             "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
             "--lifespan", "on", "--no-server-header", *UVICORN_FLAGS]
 
@@ -141,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench/service.py: {error}", file=sys.stderr)
         return 2
     report(best, list(endpoints))
+    report_metrics_cost(best, list(endpoints))
     if load > 1.0:
         print(f"note: the machine was busy (load average {load:.1f}); throughput figures are "
               "disturbed, CPU per request much less so")
@@ -172,8 +179,22 @@ def report(best: dict[tuple[str, str], Measurement], endpoints: Iterable[str]) -
           f"cross-check by CPU per request: {_verdict(cpu_ratio)} ({cpu_ratio:.2f})")
 
 
-def _verdict(ratio: float) -> str:
-    return "PASS" if ratio >= TARGET_RATIO else "FAIL"
+def _verdict(ratio: float, target: float = TARGET_RATIO) -> str:
+    return "PASS" if ratio >= target else "FAIL"
+
+
+def report_metrics_cost(best: dict[tuple[str, str], Measurement],
+                        endpoints: Iterable[str]) -> None:
+    print(f"\n{'with / without /metrics':<24} {'req/s':>8} {'by CPU/req':>12}")
+    worst = 1.0
+    for endpoint in endpoints:
+        on, off = best[(endpoint, "service")], best[(endpoint, NO_METRICS)]
+        by_rate = on.wrk.requests_per_s / off.wrk.requests_per_s
+        by_cpu = off.cpu_us_per_request / on.cpu_us_per_request
+        worst = min(worst, by_rate)
+        print(f"{endpoint:<24} {by_rate:>8.3f} {by_cpu:>12.3f}")
+    print(f"target: /metrics costs at most 5% of throughput (ratio >= {METRICS_TARGET}): "
+          f"{_verdict(worst, METRICS_TARGET)} (worst endpoint {worst:.3f})")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ one core and the service to the other. The Locust process's CPU time over the me
 (from every user spawned to the run-time limit) comes from psutil; requests from --json-file.
 Target: scenario / bare requests per CPU-second >= 0.9 for both classes (the geometric mean
 over repeats of the ratio of two back-to-back runs).
+It also runs the scenario with its generator instrumentation switched off
+(``LOADBENCH_INSTRUMENTATION=off``: no event-loop probe) beside the instrumented one (which writes
+its evidence files as in a sweep). Target: instrumented / uninstrumented requests per
+CPU-second >= 0.95 (the instrumentation costs at most 5% of generator throughput per core).
 
     .venv/bin/python bench/user_classes.py [--users 50] [--duration 8] [--repeats 4]
                                            [--concurrent]
@@ -37,6 +41,8 @@ from scenarios._seeding import seed_products  # noqa: E402
 
 LOCUST = [sys.executable, "-m", "locust"]
 TARGET_RATIO = 0.9
+INSTRUMENTATION_TARGET = 0.95
+VARIANTS = ("bare", "scenario", "uninstrumented")
 CLASSES = {  # client: (bare class, scenario class)
     "http": ("BareHttpUser", "HttpProductUser"),
     "fast": ("BareFastUser", "FastProductUser"),
@@ -48,7 +54,7 @@ _STOPPING = re.compile(r"--run-time limit reached")
 @dataclass(frozen=True)
 class Run:
     client: str
-    variant: str  # "bare" or "scenario"
+    variant: str  # "bare", "scenario" or "uninstrumented" (the scenario, instrumentation off)
     requests: int
     failures: int
     seconds: float
@@ -100,9 +106,14 @@ class LocustRun:
         self.client, self.variant, self.duration = client, variant, duration
         self.json_file = work / f"{client}-{variant}.json"
         self.log = work / f"{client}-{variant}.log"
+        env = dict(os.environ)
         if variant == "bare":
             args = ["-f", str(REPO / "bench" / "bare_locustfile.py"), bare_class]
         else:
+            if variant == "uninstrumented":
+                env["LOADBENCH_INSTRUMENTATION"] = "off"
+            else:
+                env["LOADBENCH_EVIDENCE_DIR"] = str(work / f"evidence-{client}-{time.time_ns()}")
             args = ["-f", str(REPO / "scenarios" / "locustfile.py"), scenario_class,
                     "--weights", "get_product=1", "--pacing", "none", "--seed-products", "1000"]
         command = [*_taskset(cpu), *LOCUST, *args, "--headless", "--host", host,
@@ -111,7 +122,7 @@ class LocustRun:
                    "--loglevel", "INFO"]
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                            cwd=REPO)
+                                            cwd=REPO, env=env)
 
     def wait_spawned(self) -> None:
         self.start_wall, self.start_cpu = _wait_for(_SPAWNED, self.log, self.process, timeout=30)
@@ -173,8 +184,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per run")
-    parser.add_argument("--repeats", type=int, default=4,
-                        help="runs of each variant; even, since the order alternates")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each variant; a multiple of 3, since the order rotates")
     parser.add_argument("--clients", default="http,fast")
     parser.add_argument("--concurrent", action="store_true",
                         help="run each bare/scenario pair at the same time on the Locust core "
@@ -196,8 +207,9 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="bench-user-classes-") as tmp:
             for client in args.clients.split(","):
                 for repeat in range(args.repeats):
-                    # Alternate which variant goes first, so that drift hits both alike.
-                    order = ("bare", "scenario") if repeat % 2 == 0 else ("scenario", "bare")
+                    # Rotate which variant goes first, so that drift hits all alike.
+                    shift = repeat % len(VARIANTS)
+                    order = VARIANTS[shift:] + VARIANTS[:shift]
                     for run in run_variants(client, order, args.concurrent, host, args.users,
                                             args.duration, locust_cpu, Path(tmp)):
                         runs.append(run)
@@ -224,6 +236,18 @@ def main() -> int:
         print(f"{client:6} {statistics.median(bare):16.0f} {statistics.median(scenario):20.0f} "
               f"{ratio:6.3f} {' '.join(f'{p:.3f}' for p in pairs):>24}  "
               f"{'PASS' if ratio >= TARGET_RATIO else 'FAIL'}")
+    print(f"\n{'client':6} {'uninstrumented':>15} {'instrumented':>13} {'ratio':>6} "
+          f"{'per-repeat ratios':>24}  target >= {INSTRUMENTATION_TARGET} (req/s per core)")
+    for client in args.clients.split(","):
+        on = [r.rps_per_core for r in runs if r.client == client and r.variant == "scenario"]
+        off = [r.rps_per_core for r in runs
+               if r.client == client and r.variant == "uninstrumented"]
+        pairs = [a / b for a, b in zip(on, off, strict=True)]
+        ratio = statistics.geometric_mean(pairs)
+        ok = ok and ratio >= INSTRUMENTATION_TARGET
+        print(f"{client:6} {statistics.median(off):15.0f} {statistics.median(on):13.0f} "
+              f"{ratio:6.3f} {' '.join(f'{p:.3f}' for p in pairs):>24}  "
+              f"{'PASS' if ratio >= INSTRUMENTATION_TARGET else 'FAIL'}")
     failed = sum(r.failures for r in runs)
     if failed:
         print(f"warning: {failed} failed requests across the runs")

@@ -52,9 +52,46 @@ def _float(row: dict[str, Any] | None, column: str) -> float | None:
         return None
 
 
+MOSTLY = 0.5  # a client-seen mean more than half client overhead is "mostly the client's"
+
+
+def client_overhead(client_mean_ms: float | None, server: dict[str, Any] | None,
+                    calibration: dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:
+    """The run.json ``client_overhead`` block, and a warning when the figure is mostly client."""
+    load = (server or {}).get("load") or {}
+    server_ms = load.get("mean_ms") if (server or {}).get("available") else None
+    floor = (calibration or {}).get("floor_ms")
+    block: dict[str, Any] = {"client_mean_ms": client_mean_ms, "server_mean_ms": server_ms,
+                             "calibrated_floor_ms": floor,
+                             "calibrated_cpu_ms_per_request":
+                                 (calibration or {}).get("cpu_ms_per_request"),
+                             "overhead_ms": None, "overhead_share": None, "mostly_client": None}
+    if not client_mean_ms:
+        return block, None
+    if server_ms is not None:
+        overhead = client_mean_ms - server_ms
+        basis = f"server-side mean {server_ms:.3f} ms"
+    elif floor is not None:
+        overhead = min(client_mean_ms, floor)
+        basis = "no server-side figure"
+    else:
+        return block, None
+    if floor is not None:
+        basis += f", calibrated client floor {floor:.3f} ms"
+    share = overhead / client_mean_ms
+    block.update(overhead_ms=round(overhead, 4), overhead_share=round(share, 3),
+                 mostly_client=share > MOSTLY)
+    if share <= MOSTLY:
+        return block, None
+    return block, (f"client overhead: {overhead:.3f} ms of the {client_mean_ms:.3f} ms "
+                   f"client-seen mean ({share:.0%}) is outside the service ({basis}): the "
+                   f"figure is mostly the client's")
+
+
 def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome,
                  config: SweepConfig, thresholds: Thresholds, objectives: list[Objective],
-                 placement: dict[str, Any], with_service: bool) -> dict[str, Any]:
+                 placement: dict[str, Any], with_service: bool,
+                 calibration: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run.json of one run, with ``final`` false until the runner decides."""
     window_s = outcome.window_s
     row = aggregated_figures(outcome.run_dir, window_s)
@@ -73,6 +110,10 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
                              pacing.get("kind") in ("none", "locust-default"),
                              _float(row, "Requests/s"), _float(row, "Average Response Time")),
                     thresholds)
+    overhead, warning = client_overhead(_float(row, "Average Response Time"),
+                                        outcome.extra.get("server"), calibration)
+    if warning:
+        verdict.warnings.append(warning)
     spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
     host_busy = {f"{role}_cpus": values for role, values in outcome.busy.items()
                  if role == "generator" or with_service}
@@ -105,6 +146,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "p99_ms": _float(row, "99%"), "mean_ms": _float(row, "Average Response Time"),
         },
         "verdict": verdict.to_dict(),
+        "client_overhead": overhead,
         "placement": {"service_cpus": placement.get("service_cpus"),
                       "generator_cpus": placement.get("generator_cpus")},
         "slo": {"objectives": [o.text for o in objectives],

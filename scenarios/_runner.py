@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios._backends import BackendServers
+from scenarios._calibration import calibrate
 from scenarios._local_run import LocalRun
 from scenarios._local_target import TargetError, default_placement, health
 from scenarios._locust_process import LocustForkServer
@@ -142,6 +143,19 @@ class SweepRunner:
             self.servers.close()
             self.servers = None
 
+    # --- client-overhead calibration, once per sweep and user class -----------------------
+    def _calibrate(self) -> dict[str, Any]:
+        host = self.services.spare_url if self.services else self.config.host
+        result: dict[str, Any] = {}
+        for short_name in dict.fromkeys(p.user_class for p in self.points):
+            if self.stop_event.is_set() or host is None or self.fork_server is None:
+                break
+            self.progress.note(f"calibrating the {short_name} client against {host}/health")
+            result[short_name] = calibrate(self.fork_server, host, short_name,
+                                           self.placement.get("generator_cpus"))
+            self.log.info("calibration %s: %s", short_name, result[short_name])
+        return result
+
     # --- one run --------------------------------------------------------------------------------
     def _max_processes(self) -> int:
         cpus = self.placement.get("generator_cpus")
@@ -163,7 +177,8 @@ class SweepRunner:
             self.log.info("%s: start on the master %s", run_id, config.master_host)
             outcome = run_on_master(config, point, run_tag, run_dir, self.stop_event)
             return build_record(point, processes, attempt, outcome, config, self.thresholds,
-                                self.objectives, self.placement, with_service=False)
+                                self.objectives, self.placement, with_service=False,
+                                calibration=self._calibration(point))
         self._prepare_spares()
         backend = (point.store, point.cache)
         service, failure_note = (self.services.take(backend) if self.services
@@ -183,7 +198,8 @@ class SweepRunner:
             self.fork_server.close()
             self.fork_server = None
         record = build_record(point, processes, attempt, outcome, config, self.thresholds,
-                              self.objectives, self.placement, with_service=self.local)
+                              self.objectives, self.placement, with_service=self.local,
+                              calibration=self._calibration(point))
         if service is not None and service.health_info:  # the backend and fast path it ran with
             record["service"] = {key: service.health_info.get(key) for key in
                                  ("version", "store", "cache", "fastReads", "capacity")}
@@ -193,6 +209,10 @@ class SweepRunner:
                                   "seed_products": config.seed_products,
                                   "cpus": self.placement.get("service_cpus")}
         return record
+
+    def _calibration(self, point: Point) -> dict[str, Any] | None:
+        figures = self.manifest.get("calibration", {}).get(point.user_class)
+        return figures if isinstance(figures, dict) and "error" not in figures else None
 
     # --- a point: one run, or more with --processes auto ---------------------------------------
     def _run_point(self, point: Point, index: int, last: bool) -> dict[str, Any]:
@@ -269,6 +289,9 @@ class SweepRunner:
                 raise
             self._open_log()
             self._write_manifest("running", health_info)
+            if not self.config.master_host and "calibration" not in self.manifest:
+                self.manifest["calibration"] = self._calibrate()
+                write_json(self.sweep_dir / "manifest.json", self.manifest)
             if not self.resuming:
                 try:
                     point_latest_symlink(self.sweep_dir.parent, self.sweep_dir)
