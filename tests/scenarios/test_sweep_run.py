@@ -22,6 +22,8 @@ from typing import Any
 import psutil
 import pytest
 
+from analysis.loading import load_sweep
+from analysis.tables import latency_sides_table
 from scenarios._seeding import seed_products
 from scenarios._spares import seed_pipelined
 
@@ -149,6 +151,20 @@ def test_layout_schema_and_evidence(tmp_path: Path) -> None:
         assert {r["role"] for r in rows} == {"generator", "service"}
         assert sum(int(r["in_window"]) for r in rows if r["role"] == "generator") >= 1
     assert "fast-read-heavy-u0002-r1-p1" in done.stderr and "verdict" in done.stderr
+    calibration = manifest["calibration"]
+    for short_name in ("http", "fast"):
+        figures = calibration[short_name]
+        assert figures["requests"] > 0 and figures["endpoint"] == "GET /health"
+        assert 0 < figures["server_mean_ms"] < figures["client_mean_ms"]
+        assert figures["floor_ms"] > 0 and figures["cpu_ms_per_request"] > 0
+    for run in all_runs.values():
+        overhead = run["client_overhead"]
+        assert overhead["calibrated_floor_ms"] == calibration[run["params"]["user_class"]][
+            "floor_ms"]
+        assert overhead["mostly_client"] == any("client overhead" in w
+                                                for w in run["verdict"]["warnings"])
+    sides = latency_sides_table(load_sweep(sweep).points)  # the analysis reads schema 2
+    assert len(sides) == 2 and (sides["server mean ms"] != "").all()
 
 
 def test_remote_host_and_a_missed_slo_exit_1(tmp_path: Path, service_url: str) -> None:
