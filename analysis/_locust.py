@@ -9,7 +9,18 @@ from typing import Any
 import pandas as pd
 
 from analysis._errors import AnalysisError
-from analysis.histograms import Histogram, merge, percentiles, to_histogram
+from analysis.histograms import (
+    PERCENTILES,
+    SOURCE_HDR,
+    SOURCE_LOCUST,
+    Histogram,
+    decode_hdr,
+    hdr_percentile,
+    merge,
+    merge_hdr,
+    percentiles,
+    to_histogram,
+)
 
 AGGREGATED = "Aggregated"
 # The only verdict whose figures describe the service. "unchecked" (plain Locust output loaded
@@ -71,8 +82,36 @@ def read_endpoints(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def read_hdr_evidence(directory: Path) -> dict[tuple[str, str], Any] | None:
+    """The HDR histograms of a run (``evidence/hdr-*.json``), merged per (method, name).
+
+    None when the run has no HDR file (a schema-1 run, or instrumentation off): the caller then
+    falls back to Locust's histograms and says so.
+    """
+    files = sorted(directory.glob("hdr-*.json")) if directory.is_dir() else []
+    if not files:
+        return None
+    found: dict[tuple[str, str], list[Any]] = {}
+    for path in files:
+        document = read_json_file(path)
+        if not isinstance(document, dict) or document.get("format") != "loadbench-hdr":
+            raise AnalysisError(path, "not a loadbench HDR file (format 'loadbench-hdr')")
+        if document.get("version") != 1 or document.get("unit") != "us":
+            raise AnalysisError(path, f"unknown HDR file version {document.get('version')!r} "
+                                      "(this analysis reads version 1, unit us)")
+        try:
+            for entry in document["endpoints"]:
+                key = (str(entry["method"]), str(entry["name"]))
+                found.setdefault(key, []).append(decode_hdr(str(entry["histogram"])))
+        except (KeyError, TypeError, ValueError) as error:
+            raise AnalysisError(path, f"malformed HDR entry ({error!r}); truncated or corrupt?"
+                                ) from None
+    return {key: merge_hdr(histograms) for key, histograms in found.items()}
+
+
 def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """The Aggregated row of a run's endpoints, summed exactly like Locust does."""
+    hdrs = [row.get("hdr") for row in rows]
     starts = [row["start"] for row in rows if row["requests"]]
     lasts = [row["last"] for row in rows if row["requests"]]
     return {
@@ -84,20 +123,35 @@ def aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "start": min(starts, default=float("nan")),
         "last": max(lasts, default=float("nan")),
         "histogram": merge(row["histogram"] for row in rows),
+        "hdr": merge_hdr(hdrs) if rows and all(h is not None for h in hdrs) else None,
     }
 
 
 def figures(row: dict[str, Any], seconds: float) -> dict[str, Any]:
-    """Throughput, mean and percentiles (ms) of one endpoint row over ``seconds``."""
+    """Throughput, mean and percentiles (ms) of one endpoint row over ``seconds``.
+
+    Percentiles come from the row's HDR histogram when it has one (``latency_source`` says
+    which); Locust's own stay as the ``locust_pXX_ms`` cross-check columns.
+    """
     requests = row["requests"]
     histogram: Histogram = row["histogram"]
+    locust = percentiles(histogram)
+    hdr = row.get("hdr")
+    if hdr is not None and hdr.get_total_count():
+        chosen = {name: hdr_percentile(hdr, fraction) for name, fraction in PERCENTILES.items()}
+        source, hdr_requests = SOURCE_HDR, int(hdr.get_total_count())
+    else:
+        chosen, source, hdr_requests = locust, SOURCE_LOCUST, 0
     return {
         "requests": requests,
         "failures": row["failures"],
         "failure_ratio": row["failures"] / requests if requests else float("nan"),
         "rps": requests / seconds if seconds > 0 else float("nan"),
         "mean_ms": row["total_ms"] / requests if requests else float("nan"),
-        **{f"{name}_ms": value for name, value in percentiles(histogram).items()},
+        **{f"{name}_ms": value for name, value in chosen.items()},
+        **{f"locust_{name}_ms": value for name, value in locust.items()},
+        "latency_source": source,
+        "hdr_requests": hdr_requests,
         "max_ms": row["max_ms"] if requests else float("nan"),
     }
 

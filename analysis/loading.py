@@ -16,12 +16,13 @@ from analysis._locust import (
     aggregate,
     figures,
     read_endpoints,
+    read_hdr_evidence,
     read_history_csv,
     read_json_file,
     read_stats_csv,
 )
 
-SCHEMA_VERSIONS = (1, 2)  # 2 adds fields only (results/README.md)
+SCHEMA_VERSIONS = (1, 2)  # results/README.md: 2 adds evidence/ and HDR percentiles
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
 POINT_KEYS = ["backend", "user_class", "mix", "users"]
@@ -173,7 +174,7 @@ def load_locust_csv(prefix: Path | str) -> Sweep:
         seconds = total_row["last"] - total_row["start"]
         for row in [*endpoints, total_row]:
             rows.append({**base, **_endpoint_keys(row), **figures(row, seconds),
-                         "histogram": row["histogram"]})
+                         "histogram": row["histogram"], "hdr": None})
     else:
         for _, line in stats.iterrows():
             name = str(line["Name"])
@@ -185,7 +186,8 @@ def load_locust_csv(prefix: Path | str) -> Sweep:
                          "mean_ms": float(line["Average Response Time"]),
                          "p50_ms": float(line["50%"]), "p90_ms": float(line["90%"]),
                          "p95_ms": float(line["95%"]), "p99_ms": float(line["99%"]),
-                         "max_ms": float(line["Max Response Time"]), "histogram": {}})
+                         "max_ms": float(line["Max Response Time"]), "histogram": {},
+                         "hdr": None, "latency_source": "Locust's stats CSV (no histogram)"})
     manifest = {"schema_version": 1, "sweep_id": prefix.name, "status": "complete",
                 "points": [prefix.name], "source": "locust-csv"}
     return Sweep(stats_path.parent.resolve(), manifest, _frame(rows))
@@ -220,14 +222,18 @@ def _run_rows(manifest: dict[str, Any], run: dict[str, Any], run_dir: Path) -> l
         endpoints = []  # Locust wrote no stats: the point stays, with its verdict, no figures
     else:
         endpoints = read_endpoints(locust_json)
+    hdrs = read_hdr_evidence(run_dir / "evidence")
+    for endpoint in endpoints:
+        endpoint["hdr"] = (hdrs or {}).get((endpoint["method"], endpoint["name"])) if (
+            hdrs is not None) else None
     total = aggregate(endpoints)
     # one throughput everywhere: requests in the measured window / the window's seconds, as
     # run.json's requests.rps (results/README.md)
     seconds = float(base["window_s"])
     if not seconds > 0:
         seconds = total["last"] - total["start"]
-    return [{**base, **_endpoint_keys(row), **figures(row, seconds), "histogram": row["histogram"]}
-            for row in [*endpoints, total]]
+    return [{**base, **_endpoint_keys(row), **figures(row, seconds), "histogram": row["histogram"],
+             "hdr": row.get("hdr")} for row in [*endpoints, total]]
 
 
 def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],

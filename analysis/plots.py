@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from analysis import _panels as panels
+from analysis.histograms import SOURCE_HDR
 
 SIZE = (7.5, 4.2)
 MAX_SERIES = 6  # lines per panel
@@ -89,7 +90,9 @@ def latency_vs_users(summary: pd.DataFrame, names: tuple[str, ...] = ("p50", "p9
         panels.users_axis(axes, in_mix["users"])
         panels.finish(axes, f"mix {mix}")
         axes.set_xlabel("users")
-    axes_list[0].set_ylabel("response time (ms, client-seen)")
+    sources = set(rows["latency_source"]) if "latency_source" in rows else set()
+    resolution = "HDR, µs" if sources == {SOURCE_HDR} else "Locust's ms buckets"
+    axes_list[0].set_ylabel(f"response time (ms, client-seen; {resolution})")
     handles = [panels.series_handle(label, c) for label, c in colour.items()]
     handles += [Line2D([], [], color="#444444", label=name,
                        linestyle=PERCENTILE_STYLES.get(name, "-"))  # type: ignore[arg-type]

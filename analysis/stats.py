@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES, VERDICT_ORDER
-from analysis.histograms import PERCENTILES, pooled_percentiles
+from analysis.histograms import PERCENTILES, merge, percentile, pooled_percentiles
 
 CONFIDENCE = 0.95
 RESAMPLES = 4000
@@ -178,6 +178,10 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
             row[f"pooled_{name}_ms_lo"] = low if requests else math.nan
             row[f"pooled_{name}_ms_hi"] = high if requests else math.nan
         row["latency_source"] = source
+        locust = merge(group["histogram"])
+        for name, fraction in PERCENTILES.items():  # Locust's own figure, as a cross-check
+            row[f"pooled_locust_{name}_ms"] = percentile(locust, fraction) if requests else (
+                math.nan)
         for column in ("gen_cpu_mean", "gen_cpu_max", "service_cpu_mean", "processes", "think_s"):
             row[column] = float(group[column].mean())
         rows.append(row)

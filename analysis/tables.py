@@ -6,20 +6,40 @@ import pandas as pd
 
 from analysis._format import number, with_ci
 from analysis._locust import AGGREGATED
+from analysis.histograms import SOURCE_HDR
 
 BUCKET_LIMIT_MS = 2.0
 BUCKET_NOTE = ("Locust records response times in whole-millisecond buckets below 100 ms, so "
                "percentiles under 2 ms read 0 or 1 ms (and a ratio of a 0 ms percentile is "
                "undefined); 'mean ms (exact)' is Locust's total response time / requests, "
                "not bucketed.")
+HDR_NOTE = ("Percentiles are read off HDR histograms (microsecond resolution, 3 significant "
+            "digits) merged exactly over repeats and processes; the 'Locust' column is "
+            "Locust's own whole-millisecond figure, kept as a cross-check.")
 
 
 def bucketing_note(summary: pd.DataFrame) -> str:
-    """``BUCKET_NOTE`` when any percentile of ``summary`` is under 2 ms, else ""."""
+    """``HDR_NOTE`` when every row's percentiles come from HDR; else ``BUCKET_NOTE`` when a
+    Locust-histogram percentile of ``summary`` is under 2 ms; else ""."""
+    if "latency_source" in summary.columns and len(summary):
+        locust_rows = summary[summary["latency_source"] != SOURCE_HDR]
+        if locust_rows.empty:
+            return HDR_NOTE
+        summary = locust_rows
     columns = [c for c in ("pooled_p50_ms", "pooled_p95_ms", "pooled_p99_ms")
                if c in summary.columns]
     small = (summary[columns] < BUCKET_LIMIT_MS).to_numpy().any() if columns else False
     return BUCKET_NOTE if small else ""
+
+
+def ms(value: object) -> str:
+    """A response time in ms to about 3 significant digits (HDR's precision)."""
+    try:
+        size = abs(float(value))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return number(value)
+    digits = 3 if size < 1 else 2 if size < 10 else 1 if size < 100 else 0
+    return number(value, digits)
 
 
 def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataFrame:
@@ -32,12 +52,18 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
         "rps [95% CI, bootstrap]": [with_ci(m, lo, hi) for m, lo, hi in
                                     zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
         "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
-        "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
-        "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
-        "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
-        "p95 ms [95% CI, bootstrap]": [with_ci(m, lo, hi) for m, lo, hi in
-                                       zip(rows["p95_ms"], rows["p95_ms_lo"],
-                                           rows["p95_ms_hi"], strict=True)],
+        "p50 ms": rows["pooled_p50_ms"].map(ms),
+        "p95 ms": rows["pooled_p95_ms"].map(ms),
+        "p99 ms": rows["pooled_p99_ms"].map(ms),
+        "p95 ms [95% CI, order statistic]": [
+            f"[{ms(lo)}, {ms(hi)}]" for lo, hi in
+            zip(rows["pooled_p95_ms_lo"], rows["pooled_p95_ms_hi"], strict=True)],
+        "p95 ms, mean of repeats [95% CI, bootstrap]": [
+            with_ci(m, lo, hi, 3) for m, lo, hi in
+            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"], strict=True)],
+        "p50 / p95 ms (Locust, cross-check)": [
+            f"{number(a, 0)} / {number(b, 0)}" for a, b in
+            zip(rows["pooled_locust_p50_ms"], rows["pooled_locust_p95_ms"], strict=True)],
         "failures": rows["failures"],
         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
         "service CPU %": rows["service_cpu_mean"].map(lambda v: number(v, 0)),
@@ -60,9 +86,10 @@ def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
         "endpoint": rows["endpoint"], "verdict": rows["statuses"],
         "rps": rows["rps"].map(number),
         "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
-        "p50 ms": rows["pooled_p50_ms"].map(lambda v: number(v, 0)),
-        "p95 ms": rows["pooled_p95_ms"].map(lambda v: number(v, 0)),
-        "p99 ms": rows["pooled_p99_ms"].map(lambda v: number(v, 0)),
+        "p50 ms": rows["pooled_p50_ms"].map(ms),
+        "p95 ms": rows["pooled_p95_ms"].map(ms),
+        "p99 ms": rows["pooled_p99_ms"].map(ms),
+        "p50 ms (Locust)": rows["pooled_locust_p50_ms"].map(lambda v: number(v, 0)),
         "failures": rows["failures"],
     }))
 
@@ -122,7 +149,7 @@ def attempts_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "run": rows["run_id"], "attempt": rows["attempt"], "final": rows["final"],
         "processes": rows["processes"], "verdict": rows["status"],
-        "rps": rows["rps"].map(number), "p95 ms": rows["p95_ms"].map(lambda v: number(v, 0)),
+        "rps": rows["rps"].map(number), "p95 ms": rows["p95_ms"].map(ms),
         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
     }).reset_index(drop=True)
 

@@ -66,6 +66,28 @@ def _from_csv(path: Path) -> dict[str, Any] | None:
 
 
 def aggregated_figures(run_dir: Path, window_s: float | None) -> dict[str, Any] | None:
-    """The run's Aggregated row: from locust.json when present, else locust_stats.csv, else None."""
-    return (_from_json(run_dir / "locust.json", window_s)
-            or _from_csv(run_dir / "locust_stats.csv"))
+    """The run's Aggregated row: from locust.json when present, else locust_stats.csv, else None.
+
+    Percentiles (the ``50%``/``95%``/``99%`` columns and the ``percentile`` function the SLO
+    checks use) come from the run's HDR histograms (``evidence/hdr-*.json``) when there are
+    any; Locust's own stay as ``locust_50%``... (``latency_source`` says which).
+    """
+    row = (_from_json(run_dir / "locust.json", window_s)
+           or _from_csv(run_dir / "locust_stats.csv"))
+    if row is None:
+        return None
+    from scenarios._hdr import percentile_ms, read_evidence  # hdrhistogram: loadgen extra
+
+    merged, files = read_evidence(run_dir / "evidence")
+    for column in _PERCENTILES:
+        row[f"locust_{column}"] = row.get(column)
+    if merged is None or not merged.get_total_count():
+        row["latency_source"] = "locust"
+        return row
+    for column, fraction in _PERCENTILES.items():
+        row[column] = percentile_ms(merged, fraction)
+    row["percentile"] = lambda fraction: percentile_ms(merged, fraction)
+    row["latency_source"] = "hdr"
+    row["hdr_requests"] = merged.get_total_count()
+    row["hdr_files"] = files
+    return row

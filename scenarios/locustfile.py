@@ -22,7 +22,7 @@ from locust.runners import MasterRunner, WorkerRunner
 if __package__ in (None, ""):  # loaded by path (locust -f): make `scenarios` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scenarios import _cpu_report, _distributed, _loop_probe, _pacing, _tasks
+from scenarios import _cpu_report, _distributed, _hdr, _loop_probe, _pacing, _tasks
 from scenarios._options import (
     ScenarioOptionError,
     add_scenario_arguments,
@@ -61,6 +61,7 @@ def _add_arguments(parser: Any) -> None:
 
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs: Any) -> None:
+    _hdr.install(environment, runner, web_ui)
     if runner is not None:
         role = ("worker" if isinstance(runner, WorkerRunner)
                 else "master" if isinstance(runner, MasterRunner) else "local")

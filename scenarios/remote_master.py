@@ -36,6 +36,8 @@ DOWNLOADS: dict[str, str] = {
 NOT_SERVED = {"locust.json": "the master's web UI has no endpoint for the --json-file histograms"}
 SAMPLES_FILE = "remote_samples.json"
 MASTER_CPU_ROUTE = "/scenarios/master-cpu"  # added by scenarios/locustfile.py on a master
+HDR_ROUTE = "/scenarios/hdr"  # the workers' merged HDR histograms (scenarios/_hdr.py)
+HDR_WAIT_S = 10.0
 
 
 class RemoteMasterError(RuntimeError):
@@ -235,8 +237,37 @@ def run_remote_point(master_url: str, expect_workers: int, users: int, spawn_rat
         except RemoteMasterError as error:
             result.missing[name] = str(error)
     result.missing.update(NOT_SERVED)
+    _fetch_hdr(master, expect_workers, out_dir, result)
     _write_atomic(out_dir / SAMPLES_FILE, json.dumps(asdict(result), indent=1).encode())
     return result
+
+
+def _fetch_hdr(master: _Master, expect_workers: int, out_dir: Path,
+               result: RemoteRunResult) -> None:
+    """The workers' HDR histograms, merged by the master, into ``evidence/``.
+
+    Each worker sends its histograms when its test stops, so the driver polls until every
+    expected worker's report has arrived (or ``HDR_WAIT_S``); a partial merge is recorded as
+    missing rather than written (it would understate every count).
+    """
+    deadline = time.monotonic() + HDR_WAIT_S
+    while True:
+        try:
+            document = master.json("GET", HDR_ROUTE)
+        except RemoteMasterError as error:
+            result.missing["evidence/hdr"] = str(error)
+            return
+        if int(document.get("sources") or 0) >= expect_workers:
+            break
+        if time.monotonic() > deadline:
+            result.missing["evidence/hdr"] = (
+                f"{document.get('sources')} of {expect_workers} workers sent HDR histograms")
+            return
+        time.sleep(0.25)
+    name = f"evidence/hdr-master-{document.get('pid') or 0}.json"
+    (out_dir / "evidence").mkdir(parents=True, exist_ok=True)
+    _write_atomic(out_dir / name, json.dumps(document).encode())
+    result.files[name] = str(out_dir / name)
 
 
 def main(argv: list[str] | None = None) -> int:

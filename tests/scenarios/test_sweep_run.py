@@ -145,6 +145,14 @@ def test_layout_schema_and_evidence(tmp_path: Path) -> None:
         # Locust's last 1-second snapshot, so it can only lag behind them
         entries = json.loads((run_dir / "locust.json").read_text())
         assert sum(e["num_requests"] for e in entries) == requests["total"]
+        # one HDR file from the single Locust process; it counted exactly Locust's requests
+        (hdr_file,) = (run_dir / "evidence").glob("hdr-local-*.json")
+        hdr = json.loads(hdr_file.read_text())
+        assert hdr["version"] == 1 and hdr["unit"] == "us" and hdr["significant_figures"] == 3
+        by_name = {(e["method"], e["name"]): e["num_requests"] for e in entries}
+        assert {(e["method"], e["name"]): e["count"] for e in hdr["endpoints"]} == by_name
+        assert requests["latency_source"] == "hdr" and requests["hdr_requests"] == requests["total"]
+        assert 0 < requests["p50_ms"] <= requests["p95_ms"] <= requests["p99_ms"]
         assert int(aggregated["Request Count"]) <= requests["total"]
         with (run_dir / "cpu.csv").open() as handle:
             rows = list(csv.DictReader(handle))
@@ -226,6 +234,14 @@ def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
     assert second["final"] is True and second["attempt"] == 2
     assert second["params"]["processes"] == 2 and second["cpu"]["generator"]["processes"] == 3
     assert second["requests"]["total"] > 100
+    # each worker wrote its own HDR file; merged, they count the window's requests
+    hdr_files = list((sweep / "runs" / "fast-read-heavy-u0002-r1-p2" / "evidence").glob(
+        "hdr-worker-*.json"))
+    assert len(hdr_files) == 2
+    assert second["requests"]["latency_source"] == "hdr"
+    hdr_total = sum(e["count"] for f in hdr_files for e in json.loads(f.read_text())["endpoints"])
+    assert hdr_total == second["requests"]["hdr_requests"]
+    assert abs(hdr_total - second["requests"]["total"]) <= 0.01 * second["requests"]["total"]
     assert (sweep / "runs" / "fast-read-heavy-u0002-r1-p2" / "locust-worker-2.log").is_file()
     assert "rerun with 2 processes" in done.stderr
 
@@ -320,6 +336,12 @@ def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str)
     assert run["requests"]["total"] > 100 and 1.5 <= run["window"]["seconds"] <= 4
     assert "locust-worker-1" in run["verdict"]["evidence"]["generator_cpu"]
     assert run["remote"]["missing_files"]
+    # the worker's HDR histograms came back through the master's /scenarios/hdr route
+    (hdr_file,) = (sweep / "runs" / run["run_id"] / "evidence").glob("hdr-master-*.json")
+    hdr = json.loads(hdr_file.read_text())
+    assert hdr["sources"] == 1 and run["requests"]["latency_source"] == "hdr"
+    assert abs(run["requests"]["hdr_requests"] - run["requests"]["total"]) <= (
+        0.02 * run["requests"]["total"])
     for name in ("locust_stats.csv", "locust.html", "cpu.csv"):
         assert (sweep / "runs" / run["run_id"] / name).is_file()
 
