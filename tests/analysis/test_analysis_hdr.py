@@ -116,7 +116,7 @@ def test_a_corrupt_hdr_file_is_one_clear_error(tmp_path: Path) -> None:
     (tmp_path / "hdr-local-1.json").write_text(json.dumps(
         {"format": "loadbench-hdr", "version": 1, "unit": "us",
          "endpoints": [{"method": "GET", "name": "x", "histogram": "not base64 at all"}]}))
-    with pytest.raises(AnalysisError, match="hdr-local-1.json"):
+    with pytest.raises(AnalysisError, match=r"hdr-local-1\.json"):
         read_hdr_evidence(tmp_path)
     (tmp_path / "hdr-local-1.json").write_text(json.dumps({"format": "loadbench-hdr",
                                                            "version": 9, "unit": "us"}))
