@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import socket
 import subprocess
 import sys
@@ -87,7 +88,8 @@ def test_a_point_runs_on_the_master_and_its_files_come_back(
     assert not result.interrupted
     assert 2.9 < result.window_seconds < 4.5
     assert result.swarm_at <= result.ramp_done_at <= result.window_start < result.window_end
-    assert set(result.files) == set(DOWNLOADS.values())
+    hdr_name = next(name for name in result.files if name.startswith("evidence/hdr-master-"))
+    assert set(result.files) == {*DOWNLOADS.values(), hdr_name}
     for name in DOWNLOADS.values():
         assert (tmp_path / name).stat().st_size > 0
     assert "locust.json" in result.missing
@@ -102,6 +104,11 @@ def test_a_point_runs_on_the_master_and_its_files_come_back(
     # up to 3 s of requests).
     expected = users * per_user_rps * result.window_seconds
     assert 0.85 * expected < count < 1.1 * expected, (count, expected)
+    # The worker's HDR histograms reached the master (custom message) and came back through
+    # its /scenarios/hdr route: the same window, the same requests as Locust's count.
+    hdr = json.loads((tmp_path / hdr_name).read_text())
+    assert hdr["sources"] == 1 and [e["name"] for e in hdr["endpoints"]] == ["GET /products/{id}"]
+    assert abs(hdr["endpoints"][0]["count"] - count) <= 0.02 * count, (hdr, count)
     assert "Timestamp" in (tmp_path / "locust_stats_history.csv").read_text().splitlines()[0]
     assert "<html" in (tmp_path / "locust.html").read_text()[:2000].lower()
     # CPU evidence: per-second worker samples during the window, and the master's own.
