@@ -49,26 +49,59 @@ def enabled() -> bool:
 
 
 class Recorder:
-    """Per-endpoint HDR histograms of one process (or, on a master, of its workers)."""
+    """Per-endpoint HDR histograms of one process (or, on a master, of its workers).
+
+    The hot path only counts each whole-microsecond value in a dict (a fraction of what
+    ``HdrHistogram.record_value`` costs per call); the counts are folded into the HDR histograms
+    with ``record_value(value, count)``, which files each value in exactly the bucket a single
+    record would, whenever a histogram is read and when a dict grows past ``FOLD_AT`` values.
+    """
+
+    FOLD_AT = 20_000
 
     def __init__(self) -> None:
-        self.histograms: dict[tuple[str, str], HdrHistogram] = {}
+        self._histograms: dict[tuple[str, str], HdrHistogram] = {}
+        self._pending: dict[tuple[str, str], dict[int, int]] = {}
         self.sources = 0  # how many documents were added (a master: worker reports)
 
     def record(self, request_type: str, name: str, response_time: float | None,
                **_kwargs: Any) -> None:
-        """The ``request`` event listener: record one response time (ms) in microseconds."""
+        """The ``request`` event listener: count one response time (ms) in microseconds."""
         if response_time is None:
             return
-        histogram = self.histograms.get((request_type, name))
+        key = (request_type, name)
+        counts = self._pending.get(key)
+        if counts is None:
+            counts = self._pending[key] = {}
+        value = int(response_time * 1000.0 + 0.5)
+        counts[value] = counts.get(value, 0) + 1
+        if len(counts) > self.FOLD_AT:
+            self._fold(key)
+
+    def _histogram(self, key: tuple[str, str]) -> HdrHistogram:
+        histogram = self._histograms.get(key)
         if histogram is None:
-            histogram = self.histograms[(request_type, name)] = HdrHistogram(
-                LOWEST_US, HIGHEST_US, DIGITS)
-        histogram.record_value(min(max(int(response_time * 1000.0 + 0.5), LOWEST_US),
-                                   HIGHEST_US))
+            histogram = self._histograms[key] = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
+        return histogram
+
+    def _fold(self, key: tuple[str, str]) -> None:
+        counts = self._pending.pop(key, None)
+        if not counts:
+            return
+        histogram = self._histogram(key)
+        for value, count in counts.items():
+            histogram.record_value(min(max(value, LOWEST_US), HIGHEST_US), count)
+
+    @property
+    def histograms(self) -> dict[tuple[str, str], HdrHistogram]:
+        """Every endpoint's histogram, with all counts recorded so far."""
+        for key in list(self._pending):
+            self._fold(key)
+        return self._histograms
 
     def reset(self) -> None:
-        self.histograms = {}
+        self._histograms = {}
+        self._pending = {}
         self.sources = 0
 
     def document(self, role: str) -> dict[str, Any]:
@@ -87,11 +120,8 @@ class Recorder:
     def add_document(self, document: dict[str, Any]) -> None:
         """Merge another process's histograms into these (exact: counts add)."""
         for entry in document.get("endpoints", []):
-            key = (str(entry["method"]), str(entry["name"]))
-            histogram = self.histograms.get(key)
-            if histogram is None:
-                histogram = self.histograms[key] = HdrHistogram(LOWEST_US, HIGHEST_US, DIGITS)
-            histogram.decode_and_add(entry["histogram"])
+            self._histogram((str(entry["method"]), str(entry["name"]))).decode_and_add(
+                entry["histogram"])
         self.sources += 1
 
 

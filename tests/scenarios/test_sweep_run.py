@@ -85,7 +85,7 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 
 def test_layout_schema_and_evidence(tmp_path: Path) -> None:
     done = run_sweep(tmp_path, "--user-classes", "http,fast", "--users", "2",
-                     "--slo", "p95<60s,errors<50%")
+                     "--slo", "p95<60s,errors<50%,p90<60s,p99.9<60s")
     assert done.returncode in (0, 1), done.stderr
     sweep = the_sweep(tmp_path)
     assert (tmp_path / "latest").is_symlink() and sweep.parent == tmp_path.resolve()
