@@ -241,7 +241,12 @@ def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
     assert second["requests"]["latency_source"] == "hdr"
     hdr_total = sum(e["count"] for f in hdr_files for e in json.loads(f.read_text())["endpoints"])
     assert hdr_total == second["requests"]["hdr_requests"]
-    assert abs(hdr_total - second["requests"]["total"]) <= 0.01 * second["requests"]["total"]
+    # Each worker's file is exact for that worker. The master's count can only be short: when
+    # the master quits at its run-time limit it does not wait for the workers' final reports
+    # (seen: Locust 1,945 against HDR 2,299 in a 2.5 s window), at most one report interval
+    # (3 s) of requests.
+    total = second["requests"]["total"]
+    assert total <= hdr_total <= total + 3.5 * hdr_total / second["window"]["seconds"]
     assert (sweep / "runs" / "fast-read-heavy-u0002-r1-p2" / "locust-worker-2.log").is_file()
     assert "rerun with 2 processes" in done.stderr
 
