@@ -110,7 +110,9 @@ def _locust(url: str, out: Path) -> dict[str, tuple[float, float]]:
     figures = {}
     for entry in json.loads((out / "locust.json").read_text()):
         histogram = histograms[(entry["method"], entry["name"])]
-        assert histogram.get_total_count() == entry["num_requests"] > 300
+        count = histogram.get_total_count()
+        assert count == entry["num_requests"], (entry["name"], count, entry["num_requests"])
+        assert count > 100, (entry["name"], count)  # enough for a p50 on a busy machine
         figures[entry["name"]] = (hdr_percentile(histogram, 0.5),
                                   percentile(to_histogram(entry["response_times"]), 0.5))
     return figures
@@ -122,7 +124,7 @@ def _wrk_pair(url: str) -> tuple[float, float]:
     results = (run_wrk(f"{url}/health", seconds=WRK_SECONDS, connections=1, cpus=client_cpus),
                run_wrk(f"{url}/products/", seconds=WRK_SECONDS, connections=1, cpus=client_cpus,
                        lua=seeded_ids_script(SEEDS)))
-    assert all(result.non_2xx == 0 and result.requests > 300 for result in results)
+    assert all(result.non_2xx == 0 and result.requests > 100 for result in results), results
     return results[0].p50_ms, results[1].p50_ms
 
 
