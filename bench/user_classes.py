@@ -8,8 +8,9 @@ one core and the service to the other. The Locust process's CPU time over the me
 Target: scenario / bare requests per CPU-second >= 0.9 for both classes (the geometric mean
 over repeats of the ratio of two back-to-back runs).
 It also runs the scenario with its generator instrumentation switched off
-(``LOADBENCH_INSTRUMENTATION=off``: no event-loop probe, no HDR recording of response times) beside
-the instrumented one (which writes its evidence files as in a sweep). Target: instrumented / uninstrumented requests per
+(``LOADBENCH_INSTRUMENTATION=off``: no event-loop probe, no HDR recording of response times)
+beside the instrumented one (which writes its evidence files as in a sweep). Target:
+instrumented / uninstrumented requests per
 CPU-second >= 0.95 (the instrumentation costs at most 5% of generator throughput per core).
 
     .venv/bin/python bench/user_classes.py [--users 50] [--duration 8] [--repeats 4]
