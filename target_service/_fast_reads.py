@@ -29,6 +29,11 @@ class FastReads:
         self.first_page_size = first_page_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if await self.hot(scope, send) is None:
+            await self.app(scope, receive, send)
+
+    async def hot(self, scope: Scope, send: Send) -> int | None:
+        """Answer a hot read and return its status; None (nothing sent) for anything else."""
         if scope["type"] == "http" and scope["method"] == "GET":
             path: str = scope["path"]
             status = 200
@@ -47,5 +52,5 @@ class FastReads:
                 await send({"type": "http.response.start", "status": status, "headers": [
                     (b"content-length", str(len(body)).encode()), _CONTENT_TYPE]})
                 await send({"type": "http.response.body", "body": body})
-                return
-        await self.app(scope, receive, send)
+                return status
+        return None

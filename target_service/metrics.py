@@ -20,6 +20,8 @@ from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from target_service._fast_reads import FastReads
+
 METRIC = "loadbench_server_request_duration_seconds"
 # Upper bounds in seconds: 50 µs steps to 0.5 ms, then finer than 2 per decade up to 10 s.
 BUCKETS = (0.00005, 0.0001, 0.00015, 0.0002, 0.00025, 0.0003, 0.0004, 0.0005, 0.00075, 0.001,
@@ -46,7 +48,7 @@ class _Times:
 
 
 class _Collector(Collector):
-    def __init__(self, times: dict[tuple[str, str, str], _Times]) -> None:
+    def __init__(self, times: dict[tuple[str, str, int], _Times]) -> None:
         self.times = times
 
     def collect(self) -> Iterator[HistogramMetricFamily]:
@@ -58,7 +60,7 @@ class _Collector(Collector):
             for bound, count in zip((*map(str, BUCKETS), "+Inf"), times.counts, strict=True):
                 running += count
                 buckets.append((bound, running))
-            family.add_metric([route, method, status], buckets, times.total)
+            family.add_metric([route, method, str(status)], buckets, times.total)
         yield family
 
 
@@ -67,7 +69,10 @@ class Metrics:
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.times: dict[tuple[str, str, str], _Times] = {}
+        # Hot reads answered by FastReads report their status directly: no send wrapper
+        self.hot = app.hot if isinstance(app, FastReads) else None
+        self.rest = app.app if isinstance(app, FastReads) else app  # what FastReads passes on
+        self.times: dict[tuple[str, str, int], _Times] = {}
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(_Collector(self.times))
 
@@ -81,6 +86,8 @@ class Metrics:
         if path == "/metrics" and method == "GET":
             await self._serve(send)
             status = 200
+        elif self.hot is not None and (hot := await self.hot(scope, send)) is not None:
+            status = hot
         else:
             status = 500  # unless the app starts a response
 
@@ -90,9 +97,9 @@ class Metrics:
                     status = message["status"]
                 await send(message)
 
-            await self.app(scope, receive, timed_send)
+            await self.rest(scope, receive, timed_send)
         elapsed = time.perf_counter() - started
-        key = (route_of(path), method, str(status))
+        key = (route_of(path), method, status)
         times = self.times.get(key)
         if times is None:
             times = self.times[key] = _Times()
