@@ -1,7 +1,8 @@
 """Small multiples: one panel per mix, one colour per series, one palette for every figure.
 
 A series is a user class, plus the storage backend (``backend``: memory, postgres,
-postgres+cache) when a sweep has more than the default in-memory store. Its colour comes from
+postgres+cache) when a sweep has more than the default in-memory store, plus the service's CPU
+envelope (``service_cpu``: "0.25 vCPU") when it has one. Its colour comes from
 its position among the sweep's series, so it is the same in every figure of a report. Trusted
 points are filled markers joined by a line; untrusted points are hollow crosses in the series'
 colour, never joined; one legend entry explains the cross.
@@ -25,8 +26,9 @@ from analysis._locust import AGGREGATED
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
 CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
-DIMENSIONS = ("backend",)  # matrix dimensions beyond class, mix and users
-DEFAULTS = {"backend": "memory"}  # a dimension left at its default is not named in labels
+DIMENSIONS = ("backend", "service_cpu")  # matrix dimensions beyond class, mix and users
+# a dimension left at its default is not named in labels
+DEFAULTS = {"backend": "memory", "service_cpu": "none"}
 WIDTH, PANEL_H = 9.4, 2.9  # inches: the report's figure column (about 900 px), a panel's height
 MAX_COLUMNS = 3
 UNTRUSTED = {"marker": "X", "markersize": 8, "linestyle": "none", "markerfacecolor": "none",

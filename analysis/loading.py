@@ -25,7 +25,7 @@ from analysis._locust import (
 SCHEMA_VERSIONS = (1, 2)  # results/README.md: 2 adds evidence/ and HDR percentiles
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
-POINT_KEYS = ["backend", "user_class", "mix", "users"]
+POINT_KEYS = ["service_cpu", "backend", "user_class", "mix", "users"]
 NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
 
 
@@ -253,6 +253,9 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "user_class": str(params["user_class"]), "mix": str(params["mix"]),
         # memory, postgres or postgres+cache (runs older than the backends were memory)
         "backend": str(params.get("backend") or "memory"),
+        # the service's CPU envelope: none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"
+        "service_cpu": envelope_label(params.get("service_cpu"), params.get("service_vcpu")),
+        **_throttling(run.get("cpu_limit")),
         "users": int(params["users"]), "repeat": int(params["repeat"]),
         "processes": int(params.get("processes", 1)),
         "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),
@@ -315,12 +318,30 @@ def _epoch(value: Any) -> float:
         return math.nan
 
 
+def envelope_label(name: Any, vcpu: Any) -> str:
+    """The CPU envelope as the report names it (runs older than the envelope: none)."""
+    if name is None or str(name) == "none" or vcpu is None:
+        return "none"
+    cores = f"{float(vcpu):g} vCPU"
+    return cores if str(name)[:1].isdigit() else f"{name} ({cores})"
+
+
+def _throttling(limit: Any) -> dict[str, float]:
+    """The quota's period and the share of periods the kernel throttled in the window."""
+    limit = limit if isinstance(limit, dict) else {}
+    counted = limit.get("throttling") if isinstance(limit.get("throttling"), dict) else {}
+    period = limit.get("period_us")
+    ratio = counted.get("throttled_ratio")
+    return {"cpu_period_ms": float(period) / 1000 if period and limit.get("vcpu") else math.nan,
+            "throttled_ratio": float(ratio) if ratio is not None else math.nan}
+
+
 def _number(value: Any) -> float:
     return math.nan if value is None else float(value)
 
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    order = ["backend", "user_class", "mix", "users", "repeat", "attempt"]
+    order = ["service_cpu", "backend", "user_class", "mix", "users", "repeat", "attempt"]
     frame = frame.sort_values([*order, "endpoint"], kind="stable").reset_index(drop=True)
     return frame

@@ -179,7 +179,9 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
 
 def _backend_suffix(fit: Mapping[Any, Any]) -> str:
     backend = str(fit.get("backend") or "memory")
-    return "" if backend == "memory" else f" / {backend}"
+    envelope = str(fit.get("service_cpu") or "none")
+    return ("" if backend == "memory" else f" / {backend}") + (
+        "" if envelope == "none" else f" / {envelope}")
 
 
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from scenarios._cpu_limit import join_active
 from scenarios._seeding import seed_product_id
 
 PG_USER = "postgres"
@@ -64,6 +65,7 @@ def _as_user(cpus: list[int] | None, user: str | None) -> Callable[[], None]:
     def setup() -> None:
         if cpus:
             os.sched_setaffinity(0, cpus)
+        join_active()  # the service's CPU envelope (before dropping root)
         if entry is not None:
             os.setgroups([])
             os.setgid(entry.pw_gid)

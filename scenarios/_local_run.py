@@ -7,10 +7,11 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenarios._cpu_limit import CpuEnvelope, throttling
 from scenarios._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
 from scenarios._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_lateness
 from scenarios._local_target import LocalService
@@ -35,6 +36,8 @@ class LocalRun:
     stop_event: threading.Event
     on_tick: Callable[[], None]  # about once a second (the progress bar)
     on_load_over: Callable[[], None]  # the window has ended: start the next point's service
+    envelope: CpuEnvelope | None = None  # the service's CPU envelope: cpu.stat at the edges
+    edges: list[dict[str, Any]] = field(default_factory=list)  # cpu.stat at start, end
 
     def run(self, point: Point, processes: int, run_dir: Path, run_tag: str,
             fork_server: LocustForkServer, service: LocalService | None,
@@ -101,12 +104,25 @@ class LocalRun:
                           generator_cpu_count=len(generator_cpus),
                           lateness=read_lateness(run_dir, {p.pid: n for n, p in run.processes}),
                           sampler_errors=errors,
-                          extra={"server": window_view(scrapes.get("start"), scrapes.get("end"))})
+                          extra={"server": window_view(scrapes.get("start"), scrapes.get("end")),
+                                 **self._cpu_limit(point)})
+
+    def _cpu_limit(self, point: Point) -> dict[str, Any]:
+        """run.json's cpu_limit block: the point's quota and the throttling in its window."""
+        if self.envelope is None:
+            return {}
+        vcpu = point.service_vcpu
+        return {"cpu_limit": {
+            "service_cpu": point.service_cpu, "vcpu": vcpu,
+            "period_us": self.envelope.period_us, "quota_us": self.envelope.quota_us(vcpu),
+            "cgroup": self.envelope.version,
+            "throttling": throttling(*self.edges) if len(self.edges) == 2 else None}}
 
     def _watch(self, run: LocustRun, run_time: float, more_to_come: bool) -> None:
         deadline = time.monotonic() + run_time + DEADLINE_GRACE_S
         last_tick = 0.0
         while run.poll() is None:
+            self._read_edges(run)
             if self.stop_event.is_set() and run.window_end is None:
                 run.stop()  # a window that already ended is kept: Locust is only writing files
                 return
@@ -115,6 +131,7 @@ class LocalRun:
                 run.interrupted = False
                 return
             if more_to_come and run.window_end is not None:
+                self._read_edges(run)  # before the next service starts in the envelope
                 self.on_load_over()  # overlap the next start-up with Locust writing its reports
                 more_to_come = False
             if time.monotonic() - last_tick >= 1.0:
@@ -122,3 +139,13 @@ class LocalRun:
                 last_tick = time.monotonic()
             self.stop_event.wait(0.05)
         run.wait(30)
+        self._read_edges(run)
+
+    def _read_edges(self, run: LocustRun) -> None:
+        """cpu.stat once the window has started and once it has ended (polled every 50 ms)."""
+        if self.envelope is None:
+            return
+        if run.window_start is not None and not self.edges:
+            self.edges.append(self.envelope.counters())
+        if run.window_end is not None and len(self.edges) == 1:
+            self.edges.append(self.envelope.counters())

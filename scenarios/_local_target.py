@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from scenarios._cpu_limit import join_active
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _PR_SET_PDEATHSIG = 1
 
@@ -39,6 +41,7 @@ def child_setup(cpus: list[int] | None) -> Callable[[], None]:
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if cpus:
             os.sched_setaffinity(0, cpus)
+        join_active()  # the service's CPU envelope, when the sweep has one
     return setup
 
 

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from scenarios._cpu_limit import DEFAULT_PERIOD_MS, parse_service_cpu
 from scenarios.mixes import MixError, resolve_mix
 from scenarios.pacing import PacingError, parse_pacing
 from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
@@ -32,6 +33,8 @@ class SweepConfig:
     mixes: list[str] = field(default_factory=lambda: ["read-heavy"])
     stores: list[str] = field(default_factory=lambda: ["memory"])
     caches: list[str] = field(default_factory=lambda: ["off"])
+    service_cpu: list[str] = field(default_factory=lambda: ["none"])  # the CPU envelope (vCPUs)
+    cpu_period_ms: float = DEFAULT_PERIOD_MS
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
     ramp_s: float = 2.0
@@ -65,7 +68,7 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class Point:
-    """One cell of the matrix: backend x user class x mix x users x repeat."""
+    """One cell of the matrix: CPU envelope x backend x user class x mix x users x repeat."""
 
     user_class: str
     mix: str
@@ -74,6 +77,11 @@ class Point:
     repeat: int
     store: str = "memory"
     cache: str = "off"
+    service_cpu: str = "none"  # vCPUs of the service's envelope, a Fargate size, or none
+
+    @property
+    def service_vcpu(self) -> float | None:
+        return parse_service_cpu(self.service_cpu)
 
     @property
     def backend(self) -> str:
@@ -84,6 +92,8 @@ class Point:
     def point_id(self) -> str:
         # memory points keep the ids they always had; the others name their backend
         tag = {"memory": "", "postgres": "pg-", "postgres+cache": "pgcache-"}[self.backend]
+        if self.service_cpu != "none":  # so do the points with a CPU envelope
+            tag += f"cpu{self.service_cpu}-"
         return f"{self.user_class}-{self.mix}-{tag}u{self.users:04d}-r{self.repeat}"
 
     def run_id(self, processes: int) -> str:
@@ -93,7 +103,7 @@ class Point:
 _FIELD_NAMES = {f.name for f in fields(SweepConfig)}
 # TOML keys (and flags) that name a field differently.
 _ALIASES = {"ramp": "ramp_s", "duration": "duration_s", "config": "config_file",
-            "store": "stores", "cache": "caches"}
+            "store": "stores", "cache": "caches", "cpu_period": "cpu_period_ms"}
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
 
 
@@ -172,6 +182,23 @@ def _normalise(key: str, value: Any, what: str) -> Any:
                 raise ConfigError(f"{what}: unknown {key[:-1]} {name!r}: choose from "
                                   f"{', '.join(allowed)}")
         return list(dict.fromkeys(chosen))
+    if key == "service_cpu":
+        labels = []
+        for item in _as_list(value, what):
+            label = str(item).strip().lower()
+            try:
+                parse_service_cpu(label)
+            except ValueError as exc:
+                raise ConfigError(f"{what}: {exc}") from None
+            labels.append(label)
+        return list(dict.fromkeys(labels))
+    if key == "cpu_period_ms":
+        text = str(value).strip()
+        milliseconds = parse_duration(text if text[-1:].isalpha() else f"{text}ms", what)
+        milliseconds *= 1000
+        if not 1 <= milliseconds <= 1000:
+            raise ConfigError(f"{what}: the kernel accepts a period from 1ms to 1s")
+        return milliseconds
     if key == "users":
         return [_as_int(v, what, 1) for v in _as_list(value, what)]
     if key in ("service_cpus", "generator_cpus"):
@@ -300,12 +327,14 @@ def expand(config: SweepConfig) -> list[Point]:
     """Every point of the matrix in run order.
 
     Repeats are the outer loop, so that drift on a shared machine spreads over all points
-    instead of landing on one; within a repeat: backend, user class, mix, then users (ascending).
+    instead of landing on one; within a repeat: CPU envelope, backend, user class, mix, then
+    users (ascending).
     """
     weights = mix_weights(config)
     return [
-        Point(user_class, mix, weights[mix], users, repeat, store, cache)
+        Point(user_class, mix, weights[mix], users, repeat, store, cache, service_cpu)
         for repeat in range(1, config.repeats + 1)
+        for service_cpu in config.service_cpu
         for store, cache in backends(config)
         for user_class in config.user_classes
         for mix in weights

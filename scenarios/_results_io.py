@@ -121,6 +121,8 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "pacing": pacing_params(config), "processes": config.processes,
             "stores": config.stores, "caches": config.caches,
             "backends": [s + ("+cache" if c == "on" else "") for s, c in backends(config)],
+            "service_cpu": config.service_cpu,  # the CPU envelope (vCPUs, a Fargate size, none)
+            "cpu_period_ms": config.cpu_period_ms,
         },
         "points": points,
         "target": {

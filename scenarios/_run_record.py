@@ -126,6 +126,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "spawn_rate": spawn_rate, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
             "pacing": pacing, "host": outcome.host,
             "store": point.store, "cache": point.cache, "backend": point.backend,
+            "service_cpu": point.service_cpu, "service_vcpu": point.service_vcpu,
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
         "window": {

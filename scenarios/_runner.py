@@ -12,6 +12,7 @@ from typing import Any
 
 from scenarios._backends import BackendServers
 from scenarios._calibration import calibrate
+from scenarios._cpu_limit import CpuEnvelope, CpuLimitError
 from scenarios._local_run import LocalRun
 from scenarios._local_target import TargetError, default_placement, health
 from scenarios._locust_process import LocustForkServer
@@ -55,6 +56,7 @@ class SweepRunner:
         self.placement: dict[str, Any] = {}
         self.services: ServicePool | None = None
         self.servers: BackendServers | None = None
+        self.envelope: CpuEnvelope | None = None  # the service's CPU quota (--service-cpu)
         # (store, cache) of the next service to start, and of the point after the current one
         self.next_backend = (points[0].store, points[0].cache) if points else ("memory", "off")
         self.following_backend = self.next_backend
@@ -103,6 +105,8 @@ class SweepRunner:
             self.manifest["target"]["backend_servers"] = (self.servers.describe()
                                                          if self.servers else None)
             self.manifest["target"]["health"] = health_info
+            self.manifest["target"]["cpu_limit"] = (self.envelope.describe()
+                                                    if self.envelope else None)
         self.manifest["status"] = status
         if status == "running" and self.resuming:
             self.manifest["finished_at"] = None
@@ -113,6 +117,13 @@ class SweepRunner:
 
     # --- spares: the next point's service, started while this one winds down ---------------
     def _prepare_spares(self) -> None:
+        if (self.local and self.envelope is None
+                and any(p.service_vcpu is not None for p in self.points)):
+            try:
+                self.envelope = CpuEnvelope(self.config.cpu_period_ms)
+            except CpuLimitError as exc:
+                raise TargetError(str(exc)) from None
+            self.envelope.activate()  # the service, database and cache start inside it
         if self.local and self.servers is None and any(p.store != "memory" for p in self.points):
             # the database and cache share the service's CPUs: the generators' stay clean
             self.servers = BackendServers(True, any(p.cache == "on" for p in self.points),
@@ -126,6 +137,12 @@ class SweepRunner:
             self.services.prepare()
         if self.fork_server is None and not self.config.master_host:
             self.fork_server = LocustForkServer()
+
+    def _load_over(self) -> None:
+        """The current point's load is over: lift its CPU quota, start the following service."""
+        if self.envelope is not None:
+            self.envelope.set_limit(None)
+        self._prepare_following()
 
     def _prepare_following(self) -> None:
         """The current point's load is over: start the following point's service."""
@@ -142,6 +159,9 @@ class SweepRunner:
         if self.servers is not None:
             self.servers.close()
             self.servers = None
+        if self.envelope is not None:
+            self.envelope.close()
+            self.envelope = None
 
     # --- client-overhead calibration, once per sweep and user class -----------------------
     def _calibrate(self) -> dict[str, Any]:
@@ -189,9 +209,15 @@ class SweepRunner:
                       point.users, processes, attempt, service.url if service else config.host)
         assert self.fork_server is not None
         local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
-                         self._prepare_following)
-        outcome = local.run(point, processes, run_dir, run_tag, self.fork_server, service,
-                            failure_note, more_to_come)
+                         self._load_over, self.envelope)
+        if self.envelope is not None:  # the point's envelope, for its load only
+            self.envelope.set_limit(point.service_vcpu)
+        try:
+            outcome = local.run(point, processes, run_dir, run_tag, self.fork_server, service,
+                                failure_note, more_to_come)
+        finally:
+            if self.envelope is not None:
+                self.envelope.set_limit(None)
         if service is not None and self.services is not None:
             self.services.retire(service, run_dir)
         if not self.fork_server.alive:  # it died: the next point gets a new one

@@ -52,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
              "started by the sweep and reset before every point")
     add("--cache", dest="caches", metavar="LIST",
         help="off, on: a Redis cache in front of postgres (default off)")
+    add("--service-cpu", dest="service_cpu", metavar="LIST",
+        help="the local service's CPU envelope, a sweep dimension: vCPUs (any fraction, e.g. "
+             "0.1,0.25,1), Fargate sizes (fargate-256 = 0.25 vCPU, fargate-512, fargate-1024, "
+             "...) or none (default); a cgroup CPU quota on the service, its database and cache")
+    add("--cpu-period", dest="cpu_period_ms", metavar="DURATION",
+        help="the CPU quota's period (default 20ms; the kernel's default is 100ms)")
     add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",
@@ -118,6 +124,10 @@ def main(argv: list[str] | None = None) -> int:
             sweep_dir: Path | None = Path(resume)
         else:
             config, manifest, sweep_dir = resolve_config(flags), {}, None
+        if config.target != "local" and config.service_cpu != ["none"]:
+            print(f"{parser.prog}: note: --service-cpu is a local emulation; skipped for the "
+                  f"remote target {config.host}", file=sys.stderr)
+            config.service_cpu = ["none"]
         objectives = parse_slo(config.slo) if config.slo else []
         points = expand(config)
         if not (Path(__file__).resolve().parent.parent / config.locustfile).is_file() \

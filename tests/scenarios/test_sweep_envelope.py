@@ -1,0 +1,132 @@
+"""The service's CPU envelope for real (about 60 s): `--service-cpu` puts the local service in a
+cgroup CPU quota that the kernel enforces (throttling counted, less throughput than unlimited),
+and, with the service saturating first, wrk and a Locust point agree on its capacity."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from analysis.loading import load_sweep
+from bench._wrk import run_wrk, seeded_ids_script
+from scenarios._cpu_limit import CpuEnvelope, CpuLimitError, throttling
+from scenarios._local_target import start_service
+from scenarios._spares import seed_pipelined
+
+pytestmark = pytest.mark.load
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SEED = 1000
+
+
+def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "scenarios.sweep", "--out", str(out), *args],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "--user-classes", "fast", "--users", "10", "--mixes", "read-only",
+                   "--ramp", "1s", "--duration", "4s", "--service-cpu", "0.1,none",
+                   "--min-requests", "10")
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    sweep_dir = (tmp_path / "latest").resolve()
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert manifest["points"] == ["fast-read-only-cpu0.1-u0010-r1", "fast-read-only-u0010-r1"]
+    limit = manifest["target"]["cpu_limit"]
+    assert limit["cgroup"] in ("v1", "v2") and limit["period_us"] == 20_000
+    assert manifest["matrix"]["service_cpu"] == ["0.1", "none"]
+    assert not Path(limit["path"]).exists()  # removed when the sweep ended
+    runs = {point: json.loads((sweep_dir / "runs" / f"{point}-p1" / "run.json").read_text())
+            for point in manifest["points"]}
+    limited, free = runs["fast-read-only-cpu0.1-u0010-r1"], runs["fast-read-only-u0010-r1"]
+    assert limited["params"]["service_cpu"] == "0.1" and limited["params"]["service_vcpu"] == 0.1
+    assert limited["cpu_limit"]["quota_us"] == 2_000
+    counted = limited["cpu_limit"]["throttling"]
+    # a 4 s window holds about 200 periods of 20 ms; a saturated service is throttled in most
+    assert counted["nr_periods"] > 50 and counted["nr_throttled"] > 0
+    assert counted["throttled_ms"] > 0
+    assert free["cpu_limit"]["quota_us"] is None and free["cpu_limit"]["throttling"][
+        "nr_throttled"] == 0
+    assert limited["requests"]["failures"] == 0 and free["requests"]["failures"] == 0
+    assert limited["requests"]["rps"] < free["requests"]["rps"], (limited["requests"],
+                                                                  free["requests"])
+    rows = load_sweep(sweep_dir).aggregated
+    assert sorted(rows["service_cpu"]) == ["0.1 vCPU", "none"]
+    assert rows["throttled_ratio"].max() > 0
+
+
+def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "--host", "http://127.0.0.1:9", "--service-cpu", "fargate-256",
+                   "--users", "1", timeout=60)
+    assert result.returncode == 2  # no service there: the preflight fails, after the note
+    assert "--service-cpu is a local emulation; skipped" in result.stderr
+
+
+@pytest.mark.parametrize(("args", "named"), [
+    (("--service-cpu", "lots"), "--service-cpu"),
+    (("--service-cpu", "0"), "--service-cpu"),
+    (("--service-cpu", "0.25", "--cpu-period", "2s"), "--cpu-period"),
+])
+def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
+                                                       named: str) -> None:
+    result = sweep(tmp_path, "--users", "1", *args, timeout=60)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], result.stderr
+
+
+def _locust_point(out: Path, url: str, users: int) -> dict[str, object]:
+    result = sweep(out, "--host", url, "--user-classes", "fast", "--weights", "get_product=1",
+                   "--users", str(users), "--ramp", "1s", "--duration", "5s")
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    run_json = next((out / "latest" / "runs").glob("*/run.json"))
+    return json.loads(run_json.read_text())  # type: ignore[no-any-return]
+
+
+def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) -> None:
+    """0.1 vCPU for the service: both generators are far from their own limits, so both must
+    see the same capacity (within 10%) at the same concurrency on the same service."""
+    try:
+        envelope = CpuEnvelope()
+    except CpuLimitError as exc:
+        pytest.fail(str(exc))
+    envelope.activate()
+    cpus = sorted(os.sched_getaffinity(0))
+    service = start_service(tmp_path / "service.log", 1, cpus[:1])
+    users = 50
+    try:
+        service.wait_healthy()
+        seed_pipelined(service.url, SEED)
+        envelope.set_limit(0.1)
+        script = seeded_ids_script(SEED)
+        wrk_rps = []
+        locust: dict[str, object] = {}
+        for attempt in range(2):  # the Locust point is judged at default thresholds
+            before = envelope.counters()
+            wrk_rps.append(run_wrk(f"{service.url}/", seconds=4, connections=users,
+                                   cpus=cpus[1:] or cpus, lua=script).requests_per_s)
+            locust = _locust_point(tmp_path / f"locust-{attempt}", service.url, users)
+            wrk_rps.append(run_wrk(f"{service.url}/", seconds=4, connections=users,
+                                   cpus=cpus[1:] or cpus, lua=script).requests_per_s)
+            counted = throttling(before, envelope.counters())
+            assert counted is not None and counted["nr_throttled"] > 0  # the service saturated
+            if locust["verdict"]["status"] == "valid":  # type: ignore[index]
+                break
+    finally:
+        service.stop()
+        envelope.close()
+    verdict = locust["verdict"]
+    if verdict["status"] != "valid":  # type: ignore[index]
+        pytest.skip(f"the Locust point was {verdict['status']} twice "  # type: ignore[index]
+                    f"({'; '.join(verdict['reasons'])}): agreement is claimed for valid points")
+    wrk_mean = sum(wrk_rps[-2:]) / 2
+    locust_rps = float(locust["requests"]["rps"])  # type: ignore[index]
+    print(f"0.1 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s, wrk "
+          f"{', '.join(f'{r:.0f}' for r in wrk_rps)} (before, after)")
+    assert abs(locust_rps / wrk_mean - 1) <= 0.10, (locust_rps, wrk_rps)
