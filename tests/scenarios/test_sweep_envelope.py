@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import load_sweep
-from bench._wrk import run_wrk, seeded_ids_script
+from bench._wrk import run_wrk
 from scenarios._cpu_limit import CpuEnvelope, CpuLimitError, throttling
 from scenarios._local_target import start_service
 from scenarios._spares import seed_pipelined
@@ -82,7 +82,7 @@ def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tup
 
 
 def _locust_point(out: Path, url: str, users: int) -> dict[str, object]:
-    result = sweep(out, "--host", url, "--user-classes", "fast", "--weights", "get_product=1",
+    result = sweep(out, "--host", url, "--user-classes", "fast", "--weights", "list_products=1",
                    "--users", str(users), "--ramp", "1s", "--duration", "5s")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     run_json = next((out / "latest" / "runs").glob("*/run.json"))
@@ -90,8 +90,10 @@ def _locust_point(out: Path, url: str, users: int) -> dict[str, object]:
 
 
 def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) -> None:
-    """0.1 vCPU for the service: both generators are far from their own limits, so both must
-    see the same capacity (within 10%) at the same concurrency on the same service."""
+    """0.05 vCPU for the service (about 1k requests/s here): both generators are far from their
+    own limits, so both must see the same capacity (within 10%) at the same concurrency on the
+    same service. 50 users: far more than the ~20 requests the service answers in one 1 ms quota
+    slice, so its queue never empties during a burst (scenarios/README.md)."""
     try:
         envelope = CpuEnvelope()
     except CpuLimitError as exc:
@@ -103,17 +105,16 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     try:
         service.wait_healthy()
         seed_pipelined(service.url, SEED)
-        envelope.set_limit(0.1)
-        script = seeded_ids_script(SEED)
+        envelope.set_limit(0.05)
         wrk_rps = []
         locust: dict[str, object] = {}
         for attempt in range(2):  # the Locust point is judged at default thresholds
             before = envelope.counters()
-            wrk_rps.append(run_wrk(f"{service.url}/", seconds=4, connections=users,
-                                   cpus=cpus[1:] or cpus, lua=script).requests_per_s)
+            wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
+                                   cpus=cpus[1:] or cpus).requests_per_s)
             locust = _locust_point(tmp_path / f"locust-{attempt}", service.url, users)
-            wrk_rps.append(run_wrk(f"{service.url}/", seconds=4, connections=users,
-                                   cpus=cpus[1:] or cpus, lua=script).requests_per_s)
+            wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
+                                   cpus=cpus[1:] or cpus).requests_per_s)
             counted = throttling(before, envelope.counters())
             assert counted is not None and counted["nr_throttled"] > 0  # the service saturated
             if locust["verdict"]["status"] == "valid":  # type: ignore[index]
@@ -127,6 +128,6 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
                     f"({'; '.join(verdict['reasons'])}): agreement is claimed for valid points")
     wrk_mean = sum(wrk_rps[-2:]) / 2
     locust_rps = float(locust["requests"]["rps"])  # type: ignore[index]
-    print(f"0.1 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s, wrk "
+    print(f"0.05 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s, wrk "
           f"{', '.join(f'{r:.0f}' for r in wrk_rps)} (before, after)")
     assert abs(locust_rps / wrk_mean - 1) <= 0.10, (locust_rps, wrk_rps)
