@@ -23,6 +23,10 @@ FARGATE = {"fargate-256": 0.25, "fargate-512": 0.5, "fargate-1024": 1.0, "fargat
 NONE = "none"
 DEFAULT_PERIOD_MS = 20.0  # chosen from the measurement in scenarios/README.md
 MIN_QUOTA_US = 1000  # the kernel refuses a quota below 1 ms
+# While a quota is set, the cgroup's CPU weight is raised so that on a busy machine the service
+# still gets its quota within each period (a task's vCPUs are reserved for it); the quota keeps
+# it from taking more. Without a quota the weight is the kernel's default.
+WEIGHTS = {"v1": ("cpu.shares", "262144", "1024"), "v2": ("cpu.weight", "10000", "100")}
 
 _active_procs: Path | None = None  # the cgroup.procs file that new service-side processes join
 
@@ -111,7 +115,10 @@ class CpuEnvelope:
     def set_limit(self, vcpu: float | None) -> None:
         """Limit the cgroup to ``vcpu`` cores per period, or lift the limit (None)."""
         quota = self.quota_us(vcpu)
+        weight_file, high, default = WEIGHTS[self.version]
         try:
+            with contextlib.suppress(OSError):  # the quota still applies without it
+                _write(self.path / weight_file, default if quota is None else high)
             if self.version == "v1":
                 _write(self.path / "cpu.cfs_quota_us", "-1")  # a period below the quota: EINVAL
                 _write(self.path / "cpu.cfs_period_us", str(self.period_us))
@@ -140,7 +147,9 @@ class CpuEnvelope:
                 "nr_throttled": int(values.get("nr_throttled", 0)), "throttled_ms": throttled_ms}
 
     def describe(self) -> dict[str, Any]:
-        return {"cgroup": self.version, "path": str(self.path), "period_us": self.period_us}
+        weight_file, high, _ = WEIGHTS[self.version]
+        return {"cgroup": self.version, "path": str(self.path), "period_us": self.period_us,
+                "weight_while_limited": f"{weight_file}={high}"}
 
     def close(self) -> None:
         """Lift the limit, move any process left to the parent, remove the cgroup."""

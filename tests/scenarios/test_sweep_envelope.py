@@ -81,8 +81,9 @@ def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tup
     assert len(lines) == 1 and named in lines[0], result.stderr
 
 
-def _locust_point(out: Path, url: str, users: int) -> dict[str, object]:
-    result = sweep(out, "--host", url, "--user-classes", "fast", "--weights", "list_products=1",
+def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, object]:
+    result = sweep(out, "--host", url, "--generator-cpus", ",".join(map(str, cpus)),
+                   "--user-classes", "fast", "--weights", "list_products=1",
                    "--users", str(users), "--ramp", "1s", "--duration", "5s")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     run_json = next((out / "latest" / "runs").glob("*/run.json"))
@@ -112,7 +113,8 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
             before = envelope.counters()
             wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
                                    cpus=cpus[1:] or cpus).requests_per_s)
-            locust = _locust_point(tmp_path / f"locust-{attempt}", service.url, users)
+            locust = _locust_point(tmp_path / f"locust-{attempt}", service.url, users,
+                                   cpus[1:] or cpus)
             wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
                                    cpus=cpus[1:] or cpus).requests_per_s)
             counted = throttling(before, envelope.counters())
