@@ -136,7 +136,7 @@ def _print_compare(before: str, after: str, table: pd.DataFrame, verdicts: pd.Da
                  zip(table["flagged"], table["regression"], strict=True)],
     ).drop(columns=["regression"])
     with pd.option_context("display.width", 200, "display.max_rows", None):
-        print(shown.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+        print(shown.to_string(index=False, float_format=lambda v: f"{v:,.4g}"))
 
 
 def _jsonable(value: object) -> object:

@@ -225,7 +225,7 @@ def compare_sweeps(before: pd.DataFrame, after: pd.DataFrame, threshold: float =
                 "before": float(xa.mean()), "after": float(xb.mean()), "change": change,
                 "n_before": xa.size, "n_after": xb.size, "noise": noise,
                 "flagged": flagged,
-                "direction": "regression" if worse else "improvement",
+                "direction": "regression" if worse else "improvement" if change else "none",
                 "regression": flagged and worse,
             })
     return pd.DataFrame(rows, columns=[*keys, "metric", "before", "after", "change", "n_before",
