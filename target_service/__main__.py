@@ -90,6 +90,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--allow-split-memory", action="store_true", default=None,
                         help="accept --workers > 1 with --store memory: each worker then has "
                              "its own data (ALLOW_SPLIT_MEMORY=true)")
+    parser.add_argument("--timeout-keep-alive", dest="keep_alive", type=_typed("keep_alive"),
+                        metavar="SECONDS",
+                        help="close an idle keep-alive connection after this long; behind a load "
+                             "balancer, longer than its idle timeout (TIMEOUT_KEEP_ALIVE, "
+                             f"default {defaults.keep_alive})")
     parser.add_argument("--version", action="version", version=f"target_service {__version__}")
     return parser
 
@@ -139,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        timeout_keep_alive=settings.keep_alive,
     )
     sys.exit(0)
 

@@ -11,6 +11,7 @@ STORES = ("memory", "postgres")
 DEFAULT_CAPACITY = 200_000
 DEFAULT_POOL_SIZE = 10
 MAX_WORKERS = 64
+DEFAULT_KEEP_ALIVE = 5  # uvicorn's; behind a load balancer, set it above the LB's idle timeout
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class Settings:
     db_pool_size: int = DEFAULT_POOL_SIZE
     fast_reads: bool = True
     allow_split_memory: bool = False
+    keep_alive: int = DEFAULT_KEEP_ALIVE
 
 
 # flag destination -> environment variable
@@ -43,6 +45,7 @@ ENV_VARS = {
     "db_pool_size": "DB_POOL_SIZE",
     "fast_reads": "FAST_READS",
     "allow_split_memory": "ALLOW_SPLIT_MEMORY",
+    "keep_alive": "TIMEOUT_KEEP_ALIVE",
 }
 
 
@@ -85,6 +88,8 @@ def parse_cache_url(text: str) -> str:
 
 def parse_pool_size(text: str) -> int:
     return _int_in_range(text, 1, 200)
+def parse_keep_alive(text: str) -> int:
+    return _int_in_range(text, 1, 4000)
 
 
 def parse_log_level(text: str) -> str:
@@ -116,6 +121,7 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "db_pool_size": parse_pool_size,
     "fast_reads": parse_bool,
     "allow_split_memory": parse_bool,
+    "keep_alive": parse_keep_alive,
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
@@ -44,7 +45,8 @@ def test_help_names_every_option_and_variable() -> None:
                  "--no-access-log", "--capacity", "HOST", "PORT", "WORKERS", "LOG_LEVEL",
                  "ACCESS_LOG", "STORE_CAPACITY", "--store", "STORE", "--database-url",
                  "DATABASE_URL", "--cache-url", "CACHE_URL", "--db-pool-size", "DB_POOL_SIZE",
-                 "--fast-reads", "FAST_READS", "--allow-split-memory", "ALLOW_SPLIT_MEMORY"):
+                 "--fast-reads", "FAST_READS", "--allow-split-memory", "ALLOW_SPLIT_MEMORY",
+                 "--timeout-keep-alive", "TIMEOUT_KEEP_ALIVE"):
         assert text in result.stdout
 
 
@@ -66,6 +68,8 @@ def test_help_names_every_option_and_variable() -> None:
     ((), {"WORKERS": "3"}, "--allow-split-memory"),
     ((), {"STORE": "postgres", "DATABASE_URL": "postgresql://u@h/db", "DB_POOL_SIZE": "0"},
      "DB_POOL_SIZE"),
+    (("--timeout-keep-alive", "0"), {}, "--timeout-keep-alive"),
+    ((), {"TIMEOUT_KEEP_ALIVE": "soon"}, "TIMEOUT_KEEP_ALIVE"),
 ])
 def test_bad_settings_are_one_line_and_exit_2(args: tuple[str, ...], env: dict[str, str],
                                               named: str) -> None:
@@ -93,6 +97,34 @@ def test_environment_alone_configures_the_service(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)  # Ctrl-C: also a clean exit, no traceback
         assert process.wait(timeout=15) == 0
     assert "Traceback" not in (tmp_path / "service.log").read_text()
+
+
+def test_keep_alive_outlasts_uvicorns_default(tmp_path: Path) -> None:
+    """TIMEOUT_KEEP_ALIVE=8: a connection idle for 6 s (past uvicorn's 5 s) still serves."""
+    from tests.conftest import free_port, wait_until_healthy
+
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "TIMEOUT_KEEP_ALIVE": "8",
+           "LOG_LEVEL": "warning", "ACCESS_LOG": "false"}
+    with (tmp_path / "service.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "target_service"], cwd=REPO_ROOT,
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", process)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        connection.request("GET", "/health")
+        assert connection.getresponse().read()
+        assert connection.sock is not None
+        local_address = connection.sock.getsockname()
+        time.sleep(6)  # uvicorn's default would close the idle connection after 5 s
+        connection.request("GET", "/health")
+        response = connection.getresponse()
+        assert response.status == 200 and response.read()
+        assert connection.sock.getsockname() == local_address, "the connection was reopened"
+        connection.close()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=15) == 0
 
 
 def test_logs_are_json_lines_with_access_log(service_factory: ServiceFactory) -> None:
