@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
 .PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
-        study deploy destroy clean
+        study deploy destroy remote-sweep remote-fetch clean
 
 help:
 	@echo "make demo    start the service on loopback, run the quick sweep, write the report"
@@ -145,6 +145,8 @@ tf-check: tools
 	$(TOOLS_VENV)/bin/checkov --config-file .checkov.yaml --compact --quiet -f Dockerfile --framework dockerfile
 
 # Needs AWS credentials, the AWS CLI, buildah, and terraform/terraform.tfvars (allowed_ingress_cidrs).
+# The images are built for the tasks' architecture (output image_platform, from
+# task_cpu_architecture), whatever the build machine's is.
 deploy:
 	@test -f terraform/terraform.tfvars || { echo "deploy: write terraform/terraform.tfvars first (allowed_ingress_cidrs at least; see terraform/README.md)" >&2; exit 1; }
 	$(TF_INIT)
@@ -152,19 +154,33 @@ deploy:
 	set -e; export STORAGE_DRIVER=$${STORAGE_DRIVER:-vfs}; \
 	  service_repo=$$($(TF) output -raw ecr_repository_url); \
 	  loadgen_repo=$$($(TF) output -raw ecr_loadgen_repository_url); \
+	  platform=$$($(TF) output -raw image_platform); \
 	  registry=$${service_repo%%/*}; region=$$(echo $$registry | cut -d. -f4); \
 	  password=$$(aws ecr get-login-password --region $$region); \
 	  echo "$$password" | buildah login --username AWS --password-stdin $$registry; \
-	  deploy/build_image.sh service $$service_repo:$(IMAGE_TAG); \
-	  deploy/build_image.sh loadgen $$loadgen_repo:$(IMAGE_TAG); \
+	  IMAGE_PLATFORM=$$platform deploy/build_image.sh service $$service_repo:$(IMAGE_TAG); \
+	  IMAGE_PLATFORM=$$platform deploy/build_image.sh loadgen $$loadgen_repo:$(IMAGE_TAG); \
 	  buildah push $$service_repo:$(IMAGE_TAG); \
 	  buildah push $$loadgen_repo:$(IMAGE_TAG)
 	$(TF) apply -input=false -var image_tag=$(IMAGE_TAG)
 	$(TF) output
 
+# Needs no terraform.tfvars: destroy reads what to delete from the state, and the two required
+# variables only have to be valid (a tfvars file, when there is one, still applies).
 destroy:
 	$(TF_INIT) >/dev/null
-	$(TF) destroy -input=false -var image_tag=unused
+	$(TF) destroy -input=false -var image_tag=destroy \
+	  $(if $(wildcard terraform/terraform.tfvars),,-var 'allowed_ingress_cidrs=["127.0.0.1/32"]')
+
+# A headless sweep inside the VPC: an ECS task runs python -m scenarios.sweep ARGS against the
+# Locust master and the internal load balancer and uploads the results to S3 (terraform/README.md).
+#   make remote-sweep ARGS="--preset quick"      then      make remote-fetch SWEEP=<sweep id>
+remote-sweep: venv
+	$(PY) -m scenarios.remote_results launch -- $(ARGS)
+
+remote-fetch: venv
+	@test -n "$(SWEEP)" || { $(PY) -m scenarios.remote_results list; echo "remote-fetch: give SWEEP=<sweep id> (listed above)" >&2; exit 2; }
+	$(PY) -m scenarios.remote_results fetch $(SWEEP)
 
 # --- container images (deploy/README.md): buildah, no Docker engine needed -----------------------
 LOCAL_BASE := localhost/loadbench-base:bookworm

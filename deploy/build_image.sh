@@ -4,6 +4,9 @@
 #   deploy/build_image.sh service [TAG]    # default tag localhost/loadbench-service:latest
 #   deploy/build_image.sh loadgen [TAG]    # default tag localhost/loadbench-loadgen:latest
 #
+# IMAGE_PLATFORM (e.g. linux/amd64, what `make deploy` passes from the Terraform output
+# image_platform) builds for the tasks' architecture instead of the build machine's; building for
+# another architecture than the machine's needs qemu-user-static (binfmt) installed.
 # BASE_IMAGE swaps the base (default: the Dockerfile's, python:3.11-slim); on machines without
 # Docker Hub use the local one from deploy/build_base_image.sh:
 #   BASE_IMAGE=localhost/loadbench-base:bookworm deploy/build_image.sh service
@@ -23,6 +26,7 @@ repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 command -v buildah >/dev/null || { echo "build_image: buildah is not installed (make system-deps)" >&2; exit 1; }
 
 build_args=()
+if [ -n "${IMAGE_PLATFORM:-}" ]; then build_args+=(--platform "$IMAGE_PLATFORM"); fi
 if [ -n "${BASE_IMAGE:-}" ]; then build_args+=(--build-arg "BASE_IMAGE=$BASE_IMAGE"); fi
 
 # Where the host's pip trusts an extra certificate authority (PIP_CERT, or `cert =` in

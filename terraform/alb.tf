@@ -4,7 +4,6 @@
 # ------------------------------------------------------------------------------------------------
 
 resource "aws_lb" "this" {
-  #checkov:skip=CKV_AWS_91:Access logs need an S3 bucket and bill per request, which under a load test is every request; Container Insights and the Locust statistics cover the measurements.
   #checkov:skip=CKV_AWS_150:A benchmark stack is meant to be destroyed with `make destroy`; deletion protection would block that.
   #checkov:skip=CKV2_AWS_28:A WAF in front would be part of the system under test and bill per request; ingress is limited to allowed_ingress_cidrs instead.
 
@@ -14,7 +13,18 @@ resource "aws_lb" "this" {
   subnets                    = aws_subnet.public[*].id
   security_groups            = [aws_security_group.alb.id]
   drop_invalid_header_fields = true
-  idle_timeout               = 60
+  idle_timeout               = var.alb_idle_timeout
+
+  dynamic "access_logs" {
+    for_each = aws_s3_bucket.access_logs
+    content {
+      bucket  = access_logs.value.id
+      prefix  = "public"
+      enabled = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_lb_target_group" "service" {
@@ -113,7 +123,6 @@ resource "aws_lb_listener" "locust_ui" {
 # ------------------------------------------------------------------------------------------------
 
 resource "aws_lb" "internal" {
-  #checkov:skip=CKV_AWS_91:Access logs would bill per request of the generated load; Locust's statistics record it.
   #checkov:skip=CKV_AWS_150:A benchmark stack is meant to be destroyed with `make destroy`.
   #checkov:skip=CKV2_AWS_20:Internal, reachable only from the Locust tasks; TLS here would load the generator, not protect data.
   count = var.enable_locust ? 1 : 0
@@ -124,6 +133,18 @@ resource "aws_lb" "internal" {
   subnets                    = aws_subnet.public[*].id
   security_groups            = [aws_security_group.internal_alb[0].id]
   drop_invalid_header_fields = true
+  idle_timeout               = var.alb_idle_timeout
+
+  dynamic "access_logs" {
+    for_each = aws_s3_bucket.access_logs
+    content {
+      bucket  = access_logs.value.id
+      prefix  = "internal"
+      enabled = true
+    }
+  }
+
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 resource "aws_lb_target_group" "internal_service" {

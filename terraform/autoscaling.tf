@@ -8,7 +8,7 @@ resource "aws_appautoscaling_target" "service" {
   count = var.enable_autoscaling ? 1 : 0
 
   service_namespace  = "ecs"
-  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.service.name}"
+  resource_id        = "service/${aws_ecs_cluster.this.name}/${aws_ecs_service.autoscaled[0].name}"
   scalable_dimension = "ecs:service:DesiredCount"
   min_capacity       = var.autoscaling_min_capacity
   max_capacity       = var.autoscaling_max_capacity

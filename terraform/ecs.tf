@@ -19,11 +19,32 @@ locals {
       { name = "WORKERS", value = tostring(local.service_workers) },
       { name = "LOG_LEVEL", value = var.service_log_level },
       { name = "ACCESS_LOG", value = var.service_access_log ? "true" : "false" },
+      { name = "STORE", value = var.store },
     ],
+    local.postgres ? [
+      # No password in the URL: asyncpg reads it from PGPASSWORD, which ECS sets from Secrets
+      # Manager (below). RDS PostgreSQL 15+ refuses unencrypted connections: TLS is required.
+      { name = "DATABASE_URL", value = "postgresql://${local.database_user}@${aws_db_instance.this[0].address}:${aws_db_instance.this[0].port}/${local.database_name}" },
+      { name = "PGSSLMODE", value = "require" },
+      { name = "DB_POOL_SIZE", value = tostring(var.db_pool_size) },
+    ] : [],
+    var.enable_cache ? [
+      { name = "CACHE_URL", value = "rediss://${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379/0" },
+    ] : [],
     var.service_store_capacity == null ? [] : [
       { name = "STORE_CAPACITY", value = tostring(var.service_store_capacity) },
     ],
   )
+
+  # The `password` field of the secret RDS generated, read by ECS with the execution role and
+  # handed to the container as PGPASSWORD (libpq's variable, which asyncpg reads too).
+  service_secrets = local.postgres ? [
+    { name = "PGPASSWORD", valueFrom = "${local.database_secret_arn}:password::" },
+  ] : []
+
+  # Keep-alive past the load balancers' idle timeout: otherwise uvicorn may close a connection
+  # just as the load balancer sends the next request on it, which the client sees as a 502.
+  service_command = ["python", "-m", "target_service", "--timeout-keep-alive", tostring(var.service_keep_alive_seconds)]
 
   # The image needs no curl: the same urllib one-liner as the Dockerfile's HEALTHCHECK.
   service_health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}/health', timeout=2)"
@@ -39,7 +60,7 @@ resource "aws_ecs_task_definition" "service" {
 
   runtime_platform {
     operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    cpu_architecture        = var.task_cpu_architecture
   }
 
   # The root filesystem is read-only; /tmp is a task-local scratch volume.
@@ -54,7 +75,9 @@ resource "aws_ecs_task_definition" "service" {
       essential              = true
       readonlyRootFilesystem = true
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      command                = local.service_command
       environment            = local.service_environment
+      secrets                = local.service_secrets
       portMappings           = [{ containerPort = var.container_port, protocol = "tcp" }]
       healthCheck = {
         command     = ["CMD", "python", "-c", local.service_health_command]
@@ -75,8 +98,13 @@ resource "aws_ecs_task_definition" "service" {
   ])
 }
 
+# Two versions of one ECS service, exactly one of which exists: with autoscaling, Terraform sets the
+# task count at creation only and then leaves it to autoscaling (an apply during a sweep must not
+# reset it); without, the count is service_desired_count. Terraform's ignore_changes cannot depend
+# on a variable, hence the pair. Keep their bodies identical apart from the lifecycle block.
 resource "aws_ecs_service" "service" {
-  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the load balancers.
+  # Public IP as for "autoscaled" below (checkov scans that variant: checkov.tfvars autoscales).
+  count = var.enable_autoscaling ? 0 : 1
 
   name                              = "${var.name}-service"
   cluster                           = aws_ecs_cluster.this.id
@@ -86,6 +114,7 @@ resource "aws_ecs_service" "service" {
   health_check_grace_period_seconds = 30
   propagate_tags                    = "SERVICE"
   enable_ecs_managed_tags           = true
+  wait_for_steady_state             = var.wait_for_steady_state
 
   network_configuration {
     subnets          = aws_subnet.public[*].id
@@ -115,4 +144,55 @@ resource "aws_ecs_service" "service" {
   }
 
   depends_on = [aws_lb_listener.http, aws_lb_listener.internal_http, aws_iam_role_policy.execution]
+}
+
+resource "aws_ecs_service" "autoscaled" {
+  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the load balancers.
+  count = var.enable_autoscaling ? 1 : 0
+
+  name                              = "${var.name}-service"
+  cluster                           = aws_ecs_cluster.this.id
+  task_definition                   = aws_ecs_task_definition.service.arn
+  desired_count                     = var.service_desired_count
+  launch_type                       = "FARGATE"
+  health_check_grace_period_seconds = 30
+  propagate_tags                    = "SERVICE"
+  enable_ecs_managed_tags           = true
+  wait_for_steady_state             = var.wait_for_steady_state
+
+  network_configuration {
+    subnets          = aws_subnet.public[*].id
+    security_groups  = [aws_security_group.service.id]
+    assign_public_ip = true
+  }
+
+  load_balancer {
+    target_group_arn = aws_lb_target_group.service.arn
+    container_name   = "service"
+    container_port   = var.container_port
+  }
+
+  dynamic "load_balancer" {
+    for_each = aws_lb_target_group.internal_service
+    content {
+      target_group_arn = load_balancer.value.arn
+      container_name   = "service"
+      container_port   = var.container_port
+    }
+  }
+
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+
+  lifecycle {
+    ignore_changes = [desired_count]
+  }
+
+  depends_on = [aws_lb_listener.http, aws_lb_listener.internal_http, aws_iam_role_policy.execution]
+}
+
+locals {
+  service = one(concat(aws_ecs_service.service, aws_ecs_service.autoscaled))
 }

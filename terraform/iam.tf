@@ -1,7 +1,8 @@
 # ------------------------------------------------------------------------------------------------
-# Logs, and the execution role ECS uses to start the tasks: pull from this stack's repositories and
-# write to this stack's log group, nothing else. The containers themselves call no AWS API, so the
-# tasks get no task role at all.
+# Logs, and the execution role ECS uses to start the tasks: pull from this stack's repositories,
+# write to this stack's log group and (store = "postgres") read the database's secret, nothing else.
+# The service and Locust containers call no AWS API, so they get no task role; the sweep task's role
+# (sweep.tf) may only put objects under its prefix of the results bucket.
 # ------------------------------------------------------------------------------------------------
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -12,12 +13,20 @@ resource "aws_cloudwatch_log_group" "this" {
   retention_in_days = var.log_retention_days
 }
 
+data "aws_caller_identity" "current" {}
+
+# Only ECS tasks of this account may assume the roles (no confused deputy).
 data "aws_iam_policy_document" "ecs_tasks_assume" {
   statement {
     actions = ["sts:AssumeRole"]
     principals {
       type        = "Service"
       identifiers = ["ecs-tasks.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [data.aws_caller_identity.current.account_id]
     }
   }
 }
@@ -44,6 +53,15 @@ data "aws_iam_policy_document" "execution" {
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
     resources = ["${aws_cloudwatch_log_group.this.arn}:*"]
   }
+
+  dynamic "statement" {
+    for_each = local.postgres ? [local.database_secret_arn] : []
+    content {
+      sid       = "ReadDatabaseSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
 }
 
 resource "aws_iam_role" "execution" {
@@ -53,7 +71,7 @@ resource "aws_iam_role" "execution" {
 }
 
 resource "aws_iam_role_policy" "execution" {
-  name   = "pull-images-write-logs"
+  name   = local.postgres ? "pull-images-write-logs-read-db-secret" : "pull-images-write-logs"
   role   = aws_iam_role.execution.id
   policy = data.aws_iam_policy_document.execution.json
 }

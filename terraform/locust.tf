@@ -29,6 +29,16 @@ resource "aws_service_discovery_service" "locust_master" {
 }
 
 locals {
+  # The master's and workers' arguments (the image's entrypoint is `locust`), from one file that the
+  # tests also start their Locust processes from.
+  locust_commands = jsondecode(templatefile("${path.module}/locust_commands.json.tftpl", {
+    locustfile  = var.locust_file
+    web_port    = local.locust_ui_port
+    master_port = local.locust_port
+    master_host = local.locust_master
+    csv_prefix  = "/tmp/locust"
+  }))
+
   loadgen_image        = "${aws_ecr_repository.this["loadgen"].repository_url}:${var.image_tag}"
   service_internal_url = var.enable_locust ? "http://${aws_lb.internal[0].dns_name}" : null
 
@@ -54,7 +64,7 @@ resource "aws_ecs_task_definition" "locust_master" {
 
   runtime_platform {
     operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    cpu_architecture        = var.task_cpu_architecture
   }
 
   # The root filesystem is read-only; /tmp is a task-local scratch volume.
@@ -70,12 +80,8 @@ resource "aws_ecs_task_definition" "locust_master" {
       essential              = true
       readonlyRootFilesystem = true
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-      command = [
-        "-f", var.locust_file, "--master",
-        "--web-port", tostring(local.locust_ui_port),
-        "--master-bind-port", tostring(local.locust_port),
-      ]
-      environment = [{ name = "LOCUST_HOST", value = local.service_internal_url }]
+      command                = local.locust_commands.master
+      environment            = [{ name = "LOCUST_HOST", value = local.service_internal_url }]
       portMappings = [
         { containerPort = local.locust_ui_port, protocol = "tcp" },
         { containerPort = local.locust_port, protocol = "tcp" },
@@ -104,7 +110,7 @@ resource "aws_ecs_task_definition" "locust_worker" {
 
   runtime_platform {
     operating_system_family = "LINUX"
-    cpu_architecture        = "X86_64"
+    cpu_architecture        = var.task_cpu_architecture
   }
 
   # The root filesystem is read-only; /tmp is a task-local scratch volume.
@@ -119,18 +125,13 @@ resource "aws_ecs_task_definition" "locust_worker" {
       essential              = true
       readonlyRootFilesystem = true
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-      command = [
-        "-f", var.locust_file, "--worker",
-        "--master-host", local.locust_master,
-        "--master-port", tostring(local.locust_port),
-      ]
-      logConfiguration = local.locust_log_configuration
+      command                = local.locust_commands.worker
+      logConfiguration       = local.locust_log_configuration
     },
   ])
 }
 
 resource "aws_ecs_service" "locust_master" {
-  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the load balancer and the workers.
   count = var.enable_locust ? 1 : 0
 
   name                              = "${var.name}-locust-master"
@@ -139,6 +140,7 @@ resource "aws_ecs_service" "locust_master" {
   desired_count                     = 1
   launch_type                       = "FARGATE"
   health_check_grace_period_seconds = 30
+  wait_for_steady_state             = var.wait_for_steady_state
   propagate_tags                    = "SERVICE"
   enable_ecs_managed_tags           = true
 
@@ -146,10 +148,11 @@ resource "aws_ecs_service" "locust_master" {
   deployment_minimum_healthy_percent = 0
   deployment_maximum_percent         = 100
 
+  # Private subnets: images and logs through the VPC endpoints, load only to the internal ALB.
   network_configuration {
-    subnets          = aws_subnet.public[*].id
+    subnets          = aws_subnet.private[*].id
     security_groups  = [aws_security_group.locust[0].id]
-    assign_public_ip = true
+    assign_public_ip = false
   }
 
   service_registries {
@@ -162,11 +165,10 @@ resource "aws_ecs_service" "locust_master" {
     container_port   = local.locust_ui_port
   }
 
-  depends_on = [aws_lb_listener.locust_ui, aws_iam_role_policy.execution]
+  depends_on = [aws_lb_listener.locust_ui, aws_iam_role_policy.execution, aws_vpc_endpoint.interface, aws_vpc_endpoint.s3]
 }
 
 resource "aws_ecs_service" "locust_worker" {
-  #checkov:skip=CKV_AWS_333:No NAT gateway (hourly cost): tasks need a public IP to pull images; their security group admits only the master port.
   count = var.enable_locust ? 1 : 0
 
   name                    = "${var.name}-locust-worker"
@@ -174,14 +176,16 @@ resource "aws_ecs_service" "locust_worker" {
   task_definition         = aws_ecs_task_definition.locust_worker[0].arn
   desired_count           = var.locust_workers
   launch_type             = "FARGATE"
+  wait_for_steady_state   = var.wait_for_steady_state
   propagate_tags          = "SERVICE"
   enable_ecs_managed_tags = true
 
+  # Private subnets: images and logs through the VPC endpoints, load only to the internal ALB.
   network_configuration {
-    subnets          = aws_subnet.public[*].id
+    subnets          = aws_subnet.private[*].id
     security_groups  = [aws_security_group.locust[0].id]
-    assign_public_ip = true
+    assign_public_ip = false
   }
 
-  depends_on = [aws_ecs_service.locust_master]
+  depends_on = [aws_ecs_service.locust_master, aws_vpc_endpoint.interface, aws_vpc_endpoint.s3]
 }

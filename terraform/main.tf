@@ -1,11 +1,15 @@
 # Values shared by the files of this stack, which are split by concern:
-#   network.tf      VPC, two public subnets, internet gateway, routes, security groups
+#   network.tf      VPC, public and private subnets, routes, VPC endpoints, security groups
 #   ecr.tf          image repositories and their lifecycle policy
 #   iam.tf          the tasks' execution role (least privilege) and the log group
 #   ecs.tf          cluster, the service's task definition and ECS service
 #   alb.tf          load balancer, target groups, listeners
 #   autoscaling.tf  target tracking on CPU and on requests per target
 #   locust.tf       Locust master and workers on ECS, Cloud Map namespace
+#   database.tf     store = "postgres": RDS PostgreSQL, optional ElastiCache Redis
+#   monitoring.tf   CloudWatch dashboard and alarms
+#   s3.tf           results bucket of the remote sweeps, optional load balancer access logs
+#   sweep.tf        the task that runs `python -m scenarios.sweep` inside the VPC, and its role
 
 data "aws_availability_zones" "available" {
   #checkov:skip=CKV_AWS_394:Only the first two zones are used (local.availability_zones), so a zone AWS adds later changes nothing; availability_zones pins them by name.
@@ -29,9 +33,17 @@ locals {
     "16384" = range(32768, 122881, 8192)
   }
 
+  postgres      = var.store == "postgres"
+  database_name = "loadbench"
+  database_user = "loadbench"
+  # RDS keeps the generated password in this secret (a JSON object with username and password).
+  database_secret_arn = local.postgres ? aws_db_instance.this[0].master_user_secret[0].secret_arn : null
+
+  image_platform = var.task_cpu_architecture == "ARM64" ? "linux/arm64" : "linux/amd64"
+
   https            = var.certificate_arn != null
   service_url      = "${local.https ? "https" : "http"}://${aws_lb.this.dns_name}"
-  service_workers  = coalesce(var.service_workers, max(1, floor(var.service_cpu / 1024)))
+  service_workers  = coalesce(var.service_workers, local.postgres ? max(1, floor(var.service_cpu / 1024)) : 1)
   locust_ui_port   = 8089
   locust_port      = 5557
   locust_namespace = "${var.name}.local"

@@ -1,6 +1,9 @@
 # ------------------------------------------------------------------------------------------------
-# VPC with two public subnets in two zones. No NAT gateway (it bills by the hour): tasks get public
-# IPs to pull images and ship logs, and security groups admit traffic only from the load balancer.
+# VPC with two public and two private subnets in two zones. No NAT gateway (it bills by the hour):
+# the service tasks sit in the public subnets with public IPs to pull images and ship logs; the
+# database, the cache and (with Locust) the Locust and sweep tasks sit in the private subnets, which
+# have no route out of the VPC: the Locust side reaches ECR, CloudWatch Logs and S3 through VPC
+# endpoints, so its security group can limit its egress to the service and those endpoints.
 # ------------------------------------------------------------------------------------------------
 
 resource "aws_vpc" "this" {
@@ -34,6 +37,17 @@ resource "aws_subnet" "public" {
   tags = { Name = "${var.name}-public-${local.availability_zones[count.index]}" }
 }
 
+# The private subnets follow the public ones: blocks 2 and 3 of the same size.
+resource "aws_subnet" "private" {
+  count = 2
+
+  vpc_id            = aws_vpc.this.id
+  availability_zone = local.availability_zones[count.index]
+  cidr_block        = cidrsubnet(var.vpc_cidr, 24 - tonumber(split("/", var.vpc_cidr)[1]), count.index + 2)
+
+  tags = { Name = "${var.name}-private-${local.availability_zones[count.index]}" }
+}
+
 resource "aws_route_table" "public" {
   vpc_id = aws_vpc.this.id
 
@@ -52,9 +66,70 @@ resource "aws_route_table_association" "public" {
   route_table_id = aws_route_table.public.id
 }
 
+# No route out of the VPC: only the local route, and the S3 gateway endpoint's when Locust runs.
+resource "aws_route_table" "private" {
+  vpc_id = aws_vpc.this.id
+  tags   = { Name = "${var.name}-private" }
+}
+
+resource "aws_route_table_association" "private" {
+  count = 2
+
+  subnet_id      = aws_subnet.private[count.index].id
+  route_table_id = aws_route_table.private.id
+}
+
+# ------------------------------------------------------------------------------------------------
+# VPC endpoints for the tasks in the private subnets (enable_locust): ECR (API and registry), the
+# image layers on S3 (a free gateway endpoint, which also carries the results uploads) and
+# CloudWatch Logs. Interface endpoints bill per hour and zone, far less than a NAT gateway.
+# ------------------------------------------------------------------------------------------------
+
+resource "aws_vpc_endpoint" "s3" {
+  count = var.enable_locust ? 1 : 0
+
+  vpc_id            = aws_vpc.this.id
+  service_name      = "com.amazonaws.${var.aws_region}.s3"
+  vpc_endpoint_type = "Gateway"
+  route_table_ids   = [aws_route_table.private.id]
+
+  tags = { Name = "${var.name}-s3" }
+}
+
+resource "aws_vpc_endpoint" "interface" {
+  for_each = var.enable_locust ? toset(["ecr.api", "ecr.dkr", "logs"]) : toset([])
+
+  vpc_id              = aws_vpc.this.id
+  service_name        = "com.amazonaws.${var.aws_region}.${each.key}"
+  vpc_endpoint_type   = "Interface"
+  subnet_ids          = aws_subnet.private[*].id
+  security_group_ids  = [aws_security_group.endpoints[0].id]
+  private_dns_enabled = true
+
+  tags = { Name = "${var.name}-${each.key}" }
+}
+
 # ------------------------------------------------------------------------------------------------
 # Security groups
 # ------------------------------------------------------------------------------------------------
+
+resource "aws_security_group" "endpoints" {
+  count = var.enable_locust ? 1 : 0
+
+  name        = "${var.name}-endpoints"
+  description = "VPC interface endpoints: HTTPS from inside the VPC"
+  vpc_id      = aws_vpc.this.id
+
+  ingress {
+    description = "HTTPS from the tasks of the VPC (private DNS sends their ECR and Logs calls here)"
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = [var.vpc_cidr]
+  }
+
+  tags = { Name = "${var.name}-endpoints" }
+}
 
 resource "aws_security_group" "alb" {
   name        = "${var.name}-alb"
@@ -142,62 +217,139 @@ resource "aws_security_group" "service" {
   }
 
   egress {
-    description = "HTTPS to ECR and CloudWatch Logs (no NAT gateway, so through the internet gateway)"
+    description = "HTTPS to ECR, CloudWatch Logs and Secrets Manager (no NAT gateway, so through the internet gateway)"
     from_port   = 443
     to_port     = 443
     protocol    = "tcp"
     cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  dynamic "egress" {
+    for_each = merge(local.postgres ? { PostgreSQL = 5432 } : {}, var.enable_cache ? { Redis = 6379 } : {})
+    content {
+      description = "${egress.key} inside the VPC"
+      from_port   = egress.value
+      to_port     = egress.value
+      protocol    = "tcp"
+      cidr_blocks = [var.vpc_cidr]
+    }
   }
 
   tags = { Name = "${var.name}-service" }
 }
 
+# The Locust master, workers and sweep task. Their egress is limited to each other, the service's
+# internal load balancer and the VPC endpoints: the swarm form's host field cannot aim the workers
+# anywhere else. Rules are resources of their own, because the internal load balancer's group
+# refers to this one.
 resource "aws_security_group" "locust" {
   count = var.enable_locust ? 1 : 0
 
   name        = "${var.name}-locust"
-  description = "Locust master and workers: web UI from the load balancer, master port between them"
+  description = "Locust master, workers and sweep task: egress to the service and VPC endpoints only"
+  vpc_id      = aws_vpc.this.id
+
+  tags = { Name = "${var.name}-locust" }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "locust_ui_from_alb" {
+  count = var.enable_locust ? 1 : 0
+
+  security_group_id            = aws_security_group.locust[0].id
+  description                  = "Locust web UI from the public load balancer"
+  ip_protocol                  = "tcp"
+  from_port                    = local.locust_ui_port
+  to_port                      = local.locust_ui_port
+  referenced_security_group_id = aws_security_group.alb.id
+}
+
+resource "aws_vpc_security_group_ingress_rule" "locust_between_tasks" {
+  for_each = var.enable_locust ? { master = local.locust_port, web-ui = local.locust_ui_port } : {}
+
+  security_group_id            = aws_security_group.locust[0].id
+  description                  = "Locust ${each.key} port between the Locust tasks (workers, sweep task)"
+  ip_protocol                  = "tcp"
+  from_port                    = each.value
+  to_port                      = each.value
+  referenced_security_group_id = aws_security_group.locust[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "locust_between_tasks" {
+  for_each = var.enable_locust ? { master = local.locust_port, web-ui = local.locust_ui_port } : {}
+
+  security_group_id            = aws_security_group.locust[0].id
+  description                  = "Locust ${each.key} port between the Locust tasks (workers, sweep task)"
+  ip_protocol                  = "tcp"
+  from_port                    = each.value
+  to_port                      = each.value
+  referenced_security_group_id = aws_security_group.locust[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "locust_to_service" {
+  count = var.enable_locust ? 1 : 0
+
+  security_group_id            = aws_security_group.locust[0].id
+  description                  = "Load to the service through the internal load balancer, nowhere else"
+  ip_protocol                  = "tcp"
+  from_port                    = 80
+  to_port                      = 80
+  referenced_security_group_id = aws_security_group.internal_alb[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "locust_to_endpoints" {
+  count = var.enable_locust ? 1 : 0
+
+  security_group_id            = aws_security_group.locust[0].id
+  description                  = "HTTPS to the ECR and CloudWatch Logs endpoints"
+  ip_protocol                  = "tcp"
+  from_port                    = 443
+  to_port                      = 443
+  referenced_security_group_id = aws_security_group.endpoints[0].id
+}
+
+resource "aws_vpc_security_group_egress_rule" "locust_to_s3" {
+  count = var.enable_locust ? 1 : 0
+
+  security_group_id = aws_security_group.locust[0].id
+  description       = "HTTPS to S3 through the gateway endpoint (image layers, sweep results)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = aws_vpc_endpoint.s3[0].prefix_list_id
+}
+
+resource "aws_security_group" "database" {
+  count = local.postgres ? 1 : 0
+
+  name        = "${var.name}-database"
+  description = "PostgreSQL: from the service tasks only"
   vpc_id      = aws_vpc.this.id
 
   ingress {
-    description     = "Locust web UI from the public load balancer"
-    from_port       = local.locust_ui_port
-    to_port         = local.locust_ui_port
+    description     = "PostgreSQL from the service tasks"
+    from_port       = 5432
+    to_port         = 5432
     protocol        = "tcp"
-    security_groups = [aws_security_group.alb.id]
+    security_groups = [aws_security_group.service.id]
   }
+
+  tags = { Name = "${var.name}-database" }
+}
+
+resource "aws_security_group" "cache" {
+  count = var.enable_cache ? 1 : 0
+
+  name        = "${var.name}-cache"
+  description = "Redis: from the service tasks only"
+  vpc_id      = aws_vpc.this.id
 
   ingress {
-    description = "Workers to the master"
-    from_port   = local.locust_port
-    to_port     = local.locust_port
-    protocol    = "tcp"
-    self        = true
+    description     = "Redis (TLS) from the service tasks"
+    from_port       = 6379
+    to_port         = 6379
+    protocol        = "tcp"
+    security_groups = [aws_security_group.service.id]
   }
 
-  egress {
-    description = "Workers to the master"
-    from_port   = local.locust_port
-    to_port     = local.locust_port
-    protocol    = "tcp"
-    self        = true
-  }
-
-  egress {
-    description = "Load to the service through the internal load balancer"
-    from_port   = 80
-    to_port     = 80
-    protocol    = "tcp"
-    cidr_blocks = [var.vpc_cidr]
-  }
-
-  egress {
-    description = "HTTPS to ECR and CloudWatch Logs (no NAT gateway, so through the internet gateway)"
-    from_port   = 443
-    to_port     = 443
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-
-  tags = { Name = "${var.name}-locust" }
+  tags = { Name = "${var.name}-cache" }
 }

@@ -68,12 +68,19 @@ variable "availability_zones" {
 }
 
 variable "allowed_ingress_cidrs" {
-  description = "CIDR blocks allowed to reach the load balancer (the service, and the Locust web UI, which has no login). Use your own address, e.g. [\"203.0.113.7/32\"]."
+  description = "CIDR blocks allowed to reach the public load balancer (the service, and with enable_locust the Locust web UI, which has no login). Use your own address, e.g. [\"203.0.113.7/32\"]."
   type        = list(string)
 
   validation {
     condition     = length(var.allowed_ingress_cidrs) > 0 && alltrue([for cidr in var.allowed_ingress_cidrs : can(cidrhost(cidr, 0))])
     error_message = "allowed_ingress_cidrs must be a non-empty list of CIDR blocks such as \"203.0.113.7/32\"."
+  }
+
+  # The Locust web UI has no login and its swarm form aims the workers at any host: only a few
+  # known addresses may reach it.
+  validation {
+    condition     = !var.enable_locust || alltrue([for cidr in var.allowed_ingress_cidrs : !can(cidrhost(cidr, 0)) || try(tonumber(split("/", cidr)[1]) >= (strcontains(cidr, ":") ? 56 : 24), false)])
+    error_message = "allowed_ingress_cidrs: with enable_locust the Locust web UI (no login) is reachable from these blocks, so each must be an IPv4 /24 or narrower (IPv6 /56 or narrower); 0.0.0.0/0 and other wide blocks are refused. Give your own address, e.g. [\"203.0.113.7/32\"]."
   }
 }
 
@@ -174,7 +181,7 @@ variable "service_memory" {
 }
 
 variable "service_workers" {
-  description = "Uvicorn worker processes per service task (WORKERS); null gives one per vCPU."
+  description = "Uvicorn worker processes per service task (WORKERS); null gives one per vCPU with store = \"postgres\" and 1 with store = \"memory\"."
   type        = number
   default     = null
 
@@ -182,16 +189,65 @@ variable "service_workers" {
     condition     = var.service_workers == null || try(var.service_workers >= 1 && var.service_workers <= 64 && floor(var.service_workers) == var.service_workers, false)
     error_message = "service_workers must be null or a whole number from 1 to 64."
   }
+
+  validation {
+    condition     = var.store != "memory" || var.service_workers == null || var.service_workers == 1
+    error_message = "service_workers must be null or 1 with store = \"memory\": each uvicorn worker would keep its own products. Use store = \"postgres\" for more."
+  }
 }
 
 variable "service_desired_count" {
-  description = "Service tasks to run. With autoscaling on, each apply resets the count to this and autoscaling moves it within its bounds."
+  description = "Service tasks to run. With autoscaling on, this is the count at creation only: later applies leave the task count to autoscaling."
   type        = number
   default     = 2
 
   validation {
     condition     = var.service_desired_count >= 1 && var.service_desired_count <= 100 && floor(var.service_desired_count) == var.service_desired_count
     error_message = "service_desired_count must be a whole number from 1 to 100."
+  }
+
+  validation {
+    condition     = var.store != "memory" || var.service_desired_count == 1
+    error_message = "service_desired_count must be 1 with store = \"memory\": each task keeps its own products in memory, so a product created through one task would be a 404 on the others. Use store = \"postgres\" for more tasks."
+  }
+}
+
+variable "service_keep_alive_seconds" {
+  description = "Seconds uvicorn keeps an idle client connection open (--timeout-keep-alive). It must outlast the load balancers' idle timeout, or the ALB reuses a connection the task is closing and answers 502."
+  type        = number
+  default     = 75
+
+  validation {
+    condition     = var.service_keep_alive_seconds > var.alb_idle_timeout && var.service_keep_alive_seconds <= 4000 && floor(var.service_keep_alive_seconds) == var.service_keep_alive_seconds
+    error_message = "service_keep_alive_seconds must be a whole number of seconds greater than alb_idle_timeout (and at most 4000), or the load balancer answers sporadic 502s."
+  }
+}
+
+variable "alb_idle_timeout" {
+  description = "Seconds the load balancers keep an idle connection open."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.alb_idle_timeout >= 1 && var.alb_idle_timeout <= 3600 && floor(var.alb_idle_timeout) == var.alb_idle_timeout
+    error_message = "alb_idle_timeout must be a whole number from 1 to 3600."
+  }
+}
+
+variable "wait_for_steady_state" {
+  description = "Let apply wait until the ECS services are stable (tasks healthy behind the load balancer), so that a failed rollout fails the apply instead of passing unnoticed. Off only for the moto test run, whose tasks never start."
+  type        = bool
+  default     = true
+}
+
+variable "task_cpu_architecture" {
+  description = "CPU architecture of every task (X86_64 or ARM64); `make deploy` builds the images for it (output image_platform)."
+  type        = string
+  default     = "X86_64"
+
+  validation {
+    condition     = contains(["X86_64", "ARM64"], var.task_cpu_architecture)
+    error_message = "task_cpu_architecture must be X86_64 or ARM64."
   }
 }
 
@@ -224,6 +280,130 @@ variable "service_store_capacity" {
 }
 
 # ------------------------------------------------------------------------------------------------
+# Storage of the service: in memory (one task) or PostgreSQL on RDS, with an optional Redis cache
+# ------------------------------------------------------------------------------------------------
+
+variable "store" {
+  description = "Where the service keeps its products (STORE): \"memory\" (one task, one worker, lost on restart) or \"postgres\" (an RDS PostgreSQL instance shared by every task and worker)."
+  type        = string
+  default     = "postgres"
+
+  validation {
+    condition     = contains(["memory", "postgres"], var.store)
+    error_message = "store must be \"memory\" or \"postgres\"."
+  }
+}
+
+variable "db_instance_class" {
+  description = "RDS instance class of the PostgreSQL database (store = \"postgres\"). Burstable classes (db.t4g.*) run on CPU credits: for long sweeps use a fixed-performance class such as db.m7g.large."
+  type        = string
+  default     = "db.t4g.small"
+
+  validation {
+    condition     = can(regex("^db\\.[a-z0-9]+\\.[a-z0-9]+$", var.db_instance_class))
+    error_message = "db_instance_class must be an RDS instance class such as db.t4g.small or db.m7g.large."
+  }
+}
+
+variable "db_engine_version" {
+  description = "PostgreSQL major (or major.minor) version of the RDS instance."
+  type        = string
+  default     = "16"
+
+  validation {
+    condition     = can(regex("^1[4-9](\\.[0-9]+)?$", var.db_engine_version))
+    error_message = "db_engine_version must be a PostgreSQL version from 14 on, such as \"16\" or \"16.4\"."
+  }
+}
+
+variable "db_allocated_storage" {
+  description = "Storage (GiB, gp3, encrypted) of the RDS instance."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.db_allocated_storage >= 20 && var.db_allocated_storage <= 1000 && floor(var.db_allocated_storage) == var.db_allocated_storage
+    error_message = "db_allocated_storage must be a whole number of GiB from 20 to 1000."
+  }
+}
+
+variable "db_pool_size" {
+  description = "Database connections per uvicorn worker (DB_POOL_SIZE). Tasks x workers x this must stay below the instance's max_connections."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.db_pool_size >= 1 && var.db_pool_size <= 200 && floor(var.db_pool_size) == var.db_pool_size
+    error_message = "db_pool_size must be a whole number from 1 to 200."
+  }
+}
+
+variable "enable_cache" {
+  description = "Put an ElastiCache Redis cache (CACHE_URL, TLS) in front of the database; needs store = \"postgres\"."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.enable_cache || var.store == "postgres"
+    error_message = "enable_cache needs store = \"postgres\": the cache sits in front of the database."
+  }
+}
+
+variable "cache_node_type" {
+  description = "ElastiCache node type of the Redis cache (enable_cache)."
+  type        = string
+  default     = "cache.t4g.micro"
+
+  validation {
+    condition     = can(regex("^cache\\.[a-z0-9]+\\.[a-z0-9]+$", var.cache_node_type))
+    error_message = "cache_node_type must be an ElastiCache node type such as cache.t4g.micro."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Observability: dashboard, alarms, optional load balancer access logs
+# ------------------------------------------------------------------------------------------------
+
+variable "alarm_actions" {
+  description = "ARNs (e.g. SNS topics) notified when an alarm fires or clears; empty leaves the alarms visible in the console only."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.alarm_actions : can(regex("^arn:aws[a-z-]*:", arn))])
+    error_message = "alarm_actions must be a list of ARNs (arn:aws:sns:...)."
+  }
+}
+
+variable "alarm_5xx_percent" {
+  description = "Alarm when more than this percentage of the service's requests answer 5xx (target or load balancer) over a minute."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.alarm_5xx_percent > 0 && var.alarm_5xx_percent <= 100
+    error_message = "alarm_5xx_percent must be above 0 and at most 100."
+  }
+}
+
+variable "enable_alb_access_logs" {
+  description = "Write the load balancers' access logs to an S3 bucket of this stack. One line per request: under load they bill for S3 storage."
+  type        = bool
+  default     = false
+}
+
+variable "access_logs_retention_days" {
+  description = "Days the access-log bucket keeps a log object (enable_alb_access_logs)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.access_logs_retention_days >= 1 && var.access_logs_retention_days <= 3650 && floor(var.access_logs_retention_days) == var.access_logs_retention_days
+    error_message = "access_logs_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
 # Autoscaling (moves the system under test: turn it off for sweeps that need a fixed task count)
 # ------------------------------------------------------------------------------------------------
 
@@ -231,6 +411,11 @@ variable "enable_autoscaling" {
   description = "Create target-tracking autoscaling of the service on CPU and on ALB requests per target. Off for the moto test run, which lacks the Application Auto Scaling tagging API."
   type        = bool
   default     = true
+
+  validation {
+    condition     = var.store != "memory" || !var.enable_autoscaling
+    error_message = "enable_autoscaling must be false with store = \"memory\": every task would keep its own products. Use store = \"postgres\" to autoscale."
+  }
 }
 
 variable "autoscaling_min_capacity" {
@@ -328,5 +513,48 @@ variable "locust_file" {
   validation {
     condition     = endswith(var.locust_file, ".py")
     error_message = "locust_file must be a path to a .py file."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Headless sweeps inside AWS (`make remote-sweep`): the results bucket and the sweep task
+# ------------------------------------------------------------------------------------------------
+
+variable "results_retention_days" {
+  description = "Days the results bucket keeps a sweep's files (enable_locust); a replaced or deleted version goes a week after that. Fetch what you keep with `python -m scenarios.remote_results fetch`."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.results_retention_days >= 1 && var.results_retention_days <= 3650 && floor(var.results_retention_days) == var.results_retention_days
+    error_message = "results_retention_days must be a whole number from 1 to 3650."
+  }
+}
+
+variable "results_force_destroy" {
+  description = "Let destroy delete the results bucket while it still holds sweeps (fetch them first)."
+  type        = bool
+  default     = true
+}
+
+variable "sweep_cpu" {
+  description = "CPU units of the task that runs `python -m scenarios.sweep` inside the VPC (it only drives the master)."
+  type        = number
+  default     = 512
+
+  validation {
+    condition     = contains(keys(local.fargate_memory_by_cpu), tostring(var.sweep_cpu))
+    error_message = "sweep_cpu must be a Fargate CPU size: 256, 512, 1024, 2048, 4096, 8192 or 16384."
+  }
+}
+
+variable "sweep_memory" {
+  description = "Memory (MiB) of the sweep task; must be allowed by Fargate for sweep_cpu."
+  type        = number
+  default     = 1024
+
+  validation {
+    condition     = contains(lookup(local.fargate_memory_by_cpu, tostring(var.sweep_cpu), []), var.sweep_memory)
+    error_message = "sweep_memory is not a Fargate memory size for sweep_cpu: 256 takes 512-2048, 512 takes 1024-4096, 1024 takes 2048-8192 (steps of 1024)."
   }
 }

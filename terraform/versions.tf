@@ -18,6 +18,7 @@ provider "aws" {
   skip_credentials_validation = local.emulated
   skip_requesting_account_id  = local.emulated
   skip_metadata_api_check     = local.emulated
+  s3_use_path_style           = local.emulated # bucket names as paths: no per-bucket DNS on loopback
 
   dynamic "endpoints" {
     for_each = local.emulated ? [var.aws_endpoint_url] : []
@@ -27,9 +28,13 @@ provider "aws" {
       ec2                    = endpoints.value
       ecr                    = endpoints.value
       ecs                    = endpoints.value
+      elasticache            = endpoints.value
       elbv2                  = endpoints.value
       iam                    = endpoints.value
       logs                   = endpoints.value
+      rds                    = endpoints.value
+      s3                     = endpoints.value
+      secretsmanager         = endpoints.value
       servicediscovery       = endpoints.value
       sts                    = endpoints.value
     }

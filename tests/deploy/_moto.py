@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -40,6 +41,10 @@ class MotoServer:
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
 
+    def env(self) -> dict[str, str]:
+        """Environment for a boto3 process that talks to this server."""
+        return {"AWS_ENDPOINT_URL": self.url, **CREDENTIALS}
+
     def stop(self, timeout: float = 10.0) -> None:
         if self.process.poll() is None:
             self.process.terminate()
@@ -48,6 +53,11 @@ class MotoServer:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+
+# IAM's AWS-managed policies exist only when loaded; every ECS service reports one running task,
+# so that terraform's wait_for_steady_state sees the services stable (moto starts no container).
+MOTO_ENV = {"MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "MOTO_ECS_SERVICE_RUNNING": "1"}
 
 
 def start_moto(log_dir: Path, timeout: float = 30.0) -> MotoServer:
@@ -60,6 +70,7 @@ def start_moto(log_dir: Path, timeout: float = 30.0) -> MotoServer:
             [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **MOTO_ENV},
         )
     server = MotoServer(f"http://127.0.0.1:{port}", process, log_path)
     deadline = time.monotonic() + timeout

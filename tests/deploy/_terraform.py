@@ -65,8 +65,11 @@ class Terraform:
 
 def prepare(workdir: Path) -> Terraform:
     """Copy terraform/ into workdir, write a CLI config that uses the mirror, and init."""
-    # Only the stack and moto.tfvars: a developer's terraform.tfvars or *.auto.tfvars stays out.
-    for source in [*TERRAFORM_DIR.glob("*.tf"), TERRAFORM_DIR / "moto.tfvars"]:
+    # Only the stack, its templates, the lock file and moto.tfvars: a developer's
+    # terraform.tfvars or *.auto.tfvars stays out.
+    sources = [*TERRAFORM_DIR.glob("*.tf"), *TERRAFORM_DIR.glob("*.tftpl"),
+               TERRAFORM_DIR / ".terraform.lock.hcl", TERRAFORM_DIR / "moto.tfvars"]
+    for source in sources:
         shutil.copy2(source, workdir / source.name)
     mirror = provider_mirror()
     cli_config = workdir / "cli.tfrc"
@@ -84,7 +87,7 @@ def prepare(workdir: Path) -> Terraform:
         {
             "AWS_DEFAULT_REGION": REGION,
             "AWS_EC2_METADATA_DISABLED": "true",
-        "CHECKPOINT_DISABLE": "1",  # no version check over the network
+            "CHECKPOINT_DISABLE": "1",  # no version check over the network
             "TF_CLI_CONFIG_FILE": str(cli_config),
             "TF_DATA_DIR": str(workdir / ".terraform"),
             "TF_IN_AUTOMATION": "1",
