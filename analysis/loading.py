@@ -176,21 +176,33 @@ def load_locust_csv(prefix: Path | str) -> Sweep:
             rows.append({**base, **_endpoint_keys(row), **figures(row, seconds),
                          "histogram": row["histogram"], "hdr": None})
     else:
-        for _, line in stats.iterrows():
-            name = str(line["Name"])
-            rows.append({**base, "method": str(line["Type"]), "name": name,
-                         "endpoint": name, "requests": int(line["Request Count"]),
-                         "failures": int(line["Failure Count"]),
-                         "failure_ratio": line["Failure Count"] / max(line["Request Count"], 1),
-                         "rps": float(line["Requests/s"]),
-                         "mean_ms": float(line["Average Response Time"]),
-                         "p50_ms": float(line["50%"]), "p90_ms": float(line["90%"]),
-                         "p95_ms": float(line["95%"]), "p99_ms": float(line["99%"]),
-                         "max_ms": float(line["Max Response Time"]), "histogram": {},
-                         "hdr": None, "latency_source": "Locust's stats CSV (no histogram)"})
+        rows = _stats_csv_rows(base, stats)
     manifest = {"schema_version": 1, "sweep_id": prefix.name, "status": "complete",
                 "points": [prefix.name], "source": "locust-csv"}
     return Sweep(stats_path.parent.resolve(), manifest, _frame(rows))
+
+
+def _stats_csv_rows(base: dict[str, Any], stats: pd.DataFrame,
+                    seconds: float | None = None) -> list[dict[str, Any]]:
+    """Rows from a Locust ``_stats.csv``: its percentiles, no histogram.
+
+    With ``seconds`` (the measured window), the rate is requests / seconds; otherwise Locust's
+    own ``Requests/s`` column.
+    """
+    rows = []
+    for _, line in stats.iterrows():
+        keys = _endpoint_keys({"name": str(line["Name"]), "method": str(line["Type"])})
+        requests = int(line["Request Count"])
+        rps = requests / seconds if seconds and seconds > 0 else float(line["Requests/s"])
+        rows.append({**base, **keys, "requests": requests,
+                     "failures": int(line["Failure Count"]),
+                     "failure_ratio": line["Failure Count"] / max(requests, 1),
+                     "rps": rps, "mean_ms": float(line["Average Response Time"]),
+                     "p50_ms": float(line["50%"]), "p90_ms": float(line["90%"]),
+                     "p95_ms": float(line["95%"]), "p99_ms": float(line["99%"]),
+                     "max_ms": float(line["Max Response Time"]), "histogram": {},
+                     "hdr": None, "latency_source": "Locust's stats CSV (no histogram)"})
+    return rows
 
 
 def load_history(path: Path | str) -> pd.DataFrame:
@@ -220,6 +232,11 @@ def _run_rows(manifest: dict[str, Any], run: dict[str, Any], run_dir: Path) -> l
     locust_json = run_dir / "locust.json"
     if not locust_json.exists() and base["status"] in NO_STATS_STATUSES:
         endpoints = []  # Locust wrote no stats: the point stays, with its verdict, no figures
+    elif not locust_json.exists() and run.get("remote") is not None:
+        # A remote master that does not serve its --json-file statistics: its stats CSV
+        # (Locust's percentiles, no histogram), over the measured window.
+        stats = read_stats_csv(run_dir / "locust_stats.csv")
+        return _stats_csv_rows(base, stats, float(base["window_s"]))
     else:
         endpoints = read_endpoints(locust_json)
     hdrs = read_hdr_evidence(run_dir / "evidence")

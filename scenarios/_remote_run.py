@@ -12,21 +12,31 @@ from scenarios._matrix import USER_CLASSES, Point, SweepConfig
 from scenarios._results_io import write_atomic
 from scenarios._run_record import RunOutcome
 from scenarios._verdict import CpuSample
-from scenarios.remote_master import RemoteMasterError, run_remote_point, wait_for_workers
+from scenarios.remote_master import (
+    RemoteMasterError,
+    master_config,
+    run_remote_point,
+    wait_for_workers,
+)
 
 
-def check_master(config: SweepConfig, timeout_s: float = 30.0) -> int:
-    """Preflight: the master answers and has its workers; RemoteMasterError otherwise."""
+def check_master(config: SweepConfig, timeout_s: float = 30.0) -> dict[str, Any]:
+    """Preflight: the master answers, has its workers and can label points (its options).
+
+    Returns the master's configuration; RemoteMasterError with a clear message otherwise.
+    """
     assert config.master_host is not None
     deadline = time.monotonic() + timeout_s
     while True:  # a master that is still starting refuses connections for a moment
         try:
-            return wait_for_workers(config.master_host, config.expect_workers,
-                                    max(1.0, deadline - time.monotonic()))
+            wait_for_workers(config.master_host, config.expect_workers,
+                             max(1.0, deadline - time.monotonic()))
+            break
         except RemoteMasterError:
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.5)
+    return master_config(config.master_host)
 
 
 def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path,
@@ -35,7 +45,7 @@ def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path
     assert config.master_host is not None and config.host is not None
     options: dict[str, Any] = ({"weights": config.weights} if point.mix == "custom"
                                else {"mix": point.mix})
-    # user_classes is honoured by a master started with --class-picker; others run their own
+    # user_classes is honoured by a master started with --class-picker (checked by check_master)
     options.update(pacing=config.pacing, seed_products=config.seed_products, run_tag=run_tag,
                    user_classes=USER_CLASSES[point.user_class])
     spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)

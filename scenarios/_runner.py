@@ -70,7 +70,7 @@ class SweepRunner:
         """The target answers GET /health, or TargetError (exit 2, one line)."""
         if self.config.master_host:
             try:
-                check_master(self.config)
+                self.placement["remote_master"] = check_master(self.config)
             except RemoteMasterError as exc:
                 raise TargetError(f"preflight: {exc}") from None
             return {}

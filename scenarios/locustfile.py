@@ -22,7 +22,7 @@ from locust.runners import MasterRunner, WorkerRunner
 if __package__ in (None, ""):  # loaded by path (locust -f): make `scenarios` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scenarios import _cpu_report, _distributed, _hdr, _loop_probe, _pacing, _tasks
+from scenarios import _cpu_report, _distributed, _hdr, _loop_probe, _master_info, _pacing, _tasks
 from scenarios._options import (
     ScenarioOptionError,
     add_scenario_arguments,
@@ -73,6 +73,7 @@ def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs
         _distributed.install_on_master(environment, runner)
         if web_ui is not None:
             _cpu_report.add_master_cpu_route(web_ui)
+            _master_info.add_master_routes(web_ui, environment)
 
 
 def _stop_test(environment: Any, message: str) -> None:

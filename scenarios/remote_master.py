@@ -24,6 +24,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scenarios._master_info import CONFIG_ROUTE, STATS_ROUTE
+
 # What the master serves, and the names results/README.md gives those files in a run directory.
 DOWNLOADS: dict[str, str] = {
     "/stats/requests/csv": "locust_stats.csv",
@@ -32,8 +34,10 @@ DOWNLOADS: dict[str, str] = {
     # served only when the master was started with --csv PREFIX --csv-full-history
     "/stats/requests_full_history/csv": "locust_stats_history.csv",
     "/stats/report?download=1": "locust.html",
+    # the merged --json-file statistics (histograms), served by scenarios/locustfile.py
+    STATS_ROUTE: "locust.json",
 }
-NOT_SERVED = {"locust.json": "the master's web UI has no endpoint for the --json-file histograms"}
+HISTORY_FILE = "locust_stats_history.csv"
 SAMPLES_FILE = "remote_samples.json"
 MASTER_CPU_ROUTE = "/scenarios/master-cpu"  # added by scenarios/locustfile.py on a master
 HDR_ROUTE = "/scenarios/hdr"  # the workers' merged HDR histograms (scenarios/_hdr.py)
@@ -42,6 +46,32 @@ HDR_WAIT_S = 10.0
 
 class RemoteMasterError(RuntimeError):
     """The master could not be driven: unreachable, too few workers, or it refused the swarm."""
+
+
+def master_config(master_url: str) -> dict[str, Any]:
+    """The master's options that labelling depends on; RemoteMasterError when it cannot label.
+
+    A master must run scenarios/locustfile.py (which serves them), with ``--class-picker`` (or
+    Locust ignores the swarm's user class and runs every class at every point) and with
+    ``--csv PREFIX --csv-full-history`` (the per-second history of each run).
+    """
+    master = _Master(master_url, timeout=10.0)
+    try:
+        config = master.json("GET", CONFIG_ROUTE)
+    except RemoteMasterError as error:
+        raise RemoteMasterError(
+            f"{master_url} does not serve {CONFIG_ROUTE} ({error}): start the master with "
+            "-f scenarios/locustfile.py as terraform/locust_commands.json.tftpl does") from None
+    needs = []
+    if not config.get("class_picker"):
+        needs.append("--class-picker (without it Locust ignores each point's user class, so "
+                     "every point would run every class)")
+    if not (config.get("csv_prefix") and config.get("csv_full_history")):
+        needs.append("--csv PREFIX --csv-full-history (the per-second history of each run)")
+    if needs:
+        raise RemoteMasterError(f"{master_url}: the master cannot label points correctly; "
+                                f"restart it with {' and '.join(needs)}")
+    return dict(config)
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,16 @@ def wait_for_workers(master_url: str, expect_workers: int, timeout_s: float = 60
         f"{master_url}: {seen} of {expect_workers} workers connected after {timeout_s:g} s")
 
 
+def _rows_since(history: bytes, since: float) -> bytes:
+    """The header and the rows of a Locust history CSV from ``since`` (epoch seconds) on."""
+    lines = history.decode().splitlines(keepends=True)
+    if not lines:
+        return history
+    kept = [line for line in lines[1:]
+            if not line.split(",", 1)[0].isdigit() or int(line.split(",", 1)[0]) >= int(since)]
+    return "".join([lines[0], *kept]).encode()
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     partial = path.with_name(path.name + ".partial")
     partial.write_bytes(data)
@@ -232,11 +272,13 @@ def run_remote_point(master_url: str, expect_workers: int, users: int, spawn_rat
         result.stopped_at = time.time()
     for path, name in DOWNLOADS.items():
         try:
-            _write_atomic(out_dir / name, master.request("GET", path))
+            body = master.request("GET", path)
+            if name == HISTORY_FILE:  # the master's file covers every run since it started
+                body = _rows_since(body, result.swarm_at)
+            _write_atomic(out_dir / name, body)
             result.files[name] = str(out_dir / name)
         except RemoteMasterError as error:
             result.missing[name] = str(error)
-    result.missing.update(NOT_SERVED)
     _fetch_hdr(master, expect_workers, out_dir, result)
     _write_atomic(out_dir / SAMPLES_FILE, json.dumps(asdict(result), indent=1).encode())
     return result

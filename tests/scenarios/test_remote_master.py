@@ -18,6 +18,7 @@ from scenarios.remote_master import (
     DOWNLOADS,
     SAMPLES_FILE,
     RemoteMasterError,
+    master_config,
     run_remote_point,
     wait_for_workers,
 )
@@ -92,7 +93,7 @@ def test_a_point_runs_on_the_master_and_its_files_come_back(
     assert set(result.files) == {*DOWNLOADS.values(), hdr_name}
     for name in DOWNLOADS.values():
         assert (tmp_path / name).stat().st_size > 0
-    assert "locust.json" in result.missing
+    assert result.missing == {}
     assert (tmp_path / SAMPLES_FILE).exists()
     # The options reached the worker: only reads, at the asked rate, none failed.
     rows = _stats_rows(tmp_path / "locust_stats.csv")
@@ -109,6 +110,12 @@ def test_a_point_runs_on_the_master_and_its_files_come_back(
     hdr = json.loads((tmp_path / hdr_name).read_text())
     assert hdr["sources"] == 1 and [e["name"] for e in hdr["endpoints"]] == ["GET /products/{id}"]
     assert abs(hdr["endpoints"][0]["count"] - count) <= 0.02 * count, (hdr, count)
+    # locust.json: the master's merged --json-file statistics, the same requests as the CSV,
+    # with each endpoint's histogram complete.
+    entries = json.loads((tmp_path / "locust.json").read_text())
+    assert sum(entry["num_requests"] for entry in entries) == count
+    for entry in entries:
+        assert sum(entry["response_times"].values()) == entry["num_requests"]
     assert "Timestamp" in (tmp_path / "locust_stats_history.csv").read_text().splitlines()[0]
     assert "<html" in (tmp_path / "locust.html").read_text()[:2000].lower()
     # CPU evidence: per-second worker samples during the window, and the master's own.
@@ -118,6 +125,11 @@ def test_a_point_runs_on_the_master_and_its_files_come_back(
     assert any(row["name"] == "locust-master" for row in in_window)
     assert all(sample.user_count == users for sample in result.worker_samples
                if result.window_start <= sample.t <= result.window_end)
+
+
+def test_a_master_without_the_class_picker_cannot_label_points(master_url: str) -> None:
+    with pytest.raises(RemoteMasterError, match="restart it with --class-picker"):
+        master_config(master_url)
 
 
 def test_a_stop_event_ends_the_window_early(master_url: str, service_url: str,

@@ -313,7 +313,8 @@ def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str)
     logs = (tmp_path / "master.log").open("wb"), (tmp_path / "worker.log").open("wb")
     master = subprocess.Popen([*locust, "--master", "--web-host", "127.0.0.1", "--web-port",
                                str(web), "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                               str(bind), "--class-picker"], cwd=REPO_ROOT, stdout=logs[0],
+                               str(bind), "--class-picker", "--csv", str(tmp_path / "master"),
+                               "--csv-full-history"], cwd=REPO_ROOT, stdout=logs[0],
                               stderr=subprocess.STDOUT)
     worker = subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1", "--master-port",
                                str(bind)], cwd=REPO_ROOT, stdout=logs[1], stderr=subprocess.STDOUT)
@@ -340,14 +341,15 @@ def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str)
     assert run["exit_code"] is None and run["cpu"]["service"] is None
     assert run["requests"]["total"] > 100 and 1.5 <= run["window"]["seconds"] <= 4
     assert "locust-worker-1" in run["verdict"]["evidence"]["generator_cpu"]
-    assert run["remote"]["missing_files"]
+    assert run["remote"]["missing_files"] == {}
     # the worker's HDR histograms came back through the master's /scenarios/hdr route
     (hdr_file,) = (sweep / "runs" / run["run_id"] / "evidence").glob("hdr-master-*.json")
     hdr = json.loads(hdr_file.read_text())
     assert hdr["sources"] == 1 and run["requests"]["latency_source"] == "hdr"
     assert abs(run["requests"]["hdr_requests"] - run["requests"]["total"]) <= (
         0.02 * run["requests"]["total"])
-    for name in ("locust_stats.csv", "locust.html", "cpu.csv"):
+    for name in ("locust_stats.csv", "locust.html", "cpu.csv", "locust.json",
+                 "locust_stats_history.csv"):
         assert (sweep / "runs" / run["run_id"] / name).is_file()
 
 
