@@ -1,0 +1,108 @@
+"""The results bucket of terraform/s3.tf on moto: a real sweep uploaded, listed and fetched back.
+
+terraform applies only the bucket's resources (and the sweep task's role) to a moto server; the
+upload is scenarios/_remote_sweep.py with a real boto3 client, list and fetch are the real
+command line. The fetched sweep must be byte for byte the uploaded one, and load in the analysis.
+The bucket policy (deny without TLS) is left out here: moto ignores policy conditions, so its
+Deny would refuse every object call; test_terraform_apply.py applies it with the whole stack.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from _moto import MotoServer, start_moto
+from _terraform import REPO_ROOT, Terraform, prepare
+
+from analysis.loading import load_sweep
+from scenarios._remote_sweep import upload_sweep
+
+pytestmark = [
+    pytest.mark.terraform,
+    pytest.mark.skipif(shutil.which("terraform") is None,
+                       reason="!!! terraform is not on PATH: the S3 round trip did NOT run !!!"),
+]
+
+SWEEP = REPO_ROOT / "tests" / "data" / "sweep"
+BUCKET_RESOURCES = ("aws_s3_bucket_public_access_block.results",
+                    "aws_s3_bucket_lifecycle_configuration.results",
+                    "aws_s3_bucket_server_side_encryption_configuration.results",
+                    "aws_s3_bucket_ownership_controls.results", "aws_iam_role_policy.sweep")
+
+
+@pytest.fixture(scope="module")
+def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotoServer, str]]:
+    workdir = tmp_path_factory.mktemp("terraform-s3")
+    server = start_moto(workdir)
+    terraform: Terraform | None = None
+    variables = ["-var-file=moto.tfvars", f"-var=aws_endpoint_url={server.url}",
+                 *(f"-target={address}" for address in BUCKET_RESOURCES)]
+    try:
+        (workdir / "work").mkdir()
+        terraform = prepare(workdir / "work")
+        terraform.run("apply", "-input=false", "-auto-approve", *variables, timeout=300)
+        yield server, str(terraform.outputs()["results_bucket"])
+        terraform.run("destroy", "-input=false", "-auto-approve", *variables, timeout=300)
+    finally:
+        server.stop()
+
+
+def _cli(server: MotoServer, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **server.env(), "PYTHONPATH": str(REPO_ROOT)}
+    return subprocess.run([sys.executable, "-m", "scenarios.remote_results", *args],
+                          cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120,
+                          check=False)
+
+
+def test_a_sweep_goes_up_and_comes_back_whole(bucket: tuple[MotoServer, str],
+                                              tmp_path: Path) -> None:
+    server, name = bucket
+    s3 = server.client("s3")
+    keys = upload_sweep(s3, name, "sweeps", SWEEP)
+    assert keys[-1] == f"sweeps/{SWEEP.name}/manifest.json"  # the manifest goes last
+    head = s3.head_object(Bucket=name, Key=keys[0])
+    assert head["ServerSideEncryption"] == "aws:kms"  # the bucket's default, from terraform
+    assert head.get("VersionId") not in (None, "null")  # versioning is on
+
+    listed = _cli(server, "list", "--bucket", name, "--region", "us-east-1")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{SWEEP.name}\tcomplete" in listed.stdout
+
+    fetched = _cli(server, "fetch", SWEEP.name, "--bucket", name, "--region", "us-east-1",
+                   "--out", str(tmp_path))
+    assert fetched.returncode == 0, fetched.stderr
+    target = tmp_path / SWEEP.name
+    originals = sorted(p.relative_to(SWEEP) for p in SWEEP.rglob("*") if p.is_file())
+    copies = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+    assert copies == originals
+    assert all(filecmp.cmp(SWEEP / p, target / p, shallow=False) for p in originals)
+    assert len(load_sweep(target).points) == len(load_sweep(SWEEP).points) > 0
+
+    again = _cli(server, "fetch", SWEEP.name, "--bucket", name, "--region", "us-east-1",
+                 "--out", str(tmp_path))
+    assert again.returncode == 2 and "already exists" in again.stderr
+    assert "Traceback" not in again.stderr
+
+
+def test_an_unfinished_or_missing_sweep_is_refused_in_one_line(
+        bucket: tuple[MotoServer, str], tmp_path: Path) -> None:
+    server, name = bucket
+    s3 = server.client("s3")
+    s3.put_object(Bucket=name, Key="sweeps/half-done/runs/x/run.json", Body=b"{}")
+    for sweep_id, message in (("half-done", "no manifest.json yet"),
+                              ("never-was", "no such sweep")):
+        result = _cli(server, "fetch", sweep_id, "--bucket", name, "--region", "us-east-1",
+                      "--out", str(tmp_path))
+        assert result.returncode == 2
+        (line,) = result.stderr.strip().splitlines()
+        assert message in line and f"s3://{name}/sweeps/{sweep_id}/" in line
+    assert not list(tmp_path.iterdir())
+    listed = _cli(server, "list", "--bucket", name, "--region", "us-east-1")
+    assert "half-done\tuploading or incomplete" in listed.stdout
