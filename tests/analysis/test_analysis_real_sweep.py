@@ -83,3 +83,22 @@ def test_one_throughput_definition_in_run_json_and_the_analysis(sweep_dir: Path)
         run = json.loads((sweep.run_dir(row.run_id) / "run.json").read_text())
         assert math.isclose(row.rps, row.requests / run["window"]["seconds"])
         assert math.isclose(row.rps, run["requests"]["rps"], rel_tol=1e-3), row.run_id
+
+
+def test_a_remote_run_without_locust_json_is_read_from_its_stats_csv(sweep_copy: Path) -> None:
+    """A remote master that serves no --json-file stats: the run loads from locust_stats.csv."""
+    run_dir = final_run_dirs(sweep_copy)[0]
+    run = json.loads((run_dir / "run.json").read_text())
+    run["remote"] = {"master_host": "http://127.0.0.1:8089", "expect_workers": 1,
+                     "missing_files": {"locust.json": "not served"}}
+    (run_dir / "run.json").write_text(json.dumps(run))
+    (run_dir / "locust.json").unlink()
+    frame = pd.read_csv(run_dir / "locust_stats.csv")
+    csv_total = frame[frame["Name"] == "Aggregated"].iloc[0]
+    points = load(sweep_copy).points
+    row = points[(points["run_id"] == run_dir.name) & (points["endpoint"] == "Aggregated")].iloc[0]
+    assert row["requests"] == csv_total["Request Count"]
+    assert row["p95_ms"] == csv_total["95%"]
+    assert math.isclose(row["rps"], row["requests"] / run["window"]["seconds"])
+    endpoints = set(points[points["run_id"] == run_dir.name]["endpoint"])
+    assert "GET /products/{id}" in endpoints
