@@ -112,20 +112,25 @@ def deployment(ecs: Any, ecr: Any, outputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def run_task(ecs: Any, outputs: dict[str, Any], sweep_args: list[str],
-             deployment_info: dict[str, Any]) -> str:
-    """Start the sweep task with these sweep flags; return the task's ARN."""
-    answer = ecs.run_task(
-        cluster=outputs["cluster"], taskDefinition=outputs["task_definition"], count=1,
-        launchType="FARGATE", startedBy="loadbench-remote-sweep",
-        networkConfiguration={"awsvpcConfiguration": {
+def run_task_request(outputs: dict[str, Any], sweep_args: list[str],
+                     deployment_info: dict[str, Any]) -> dict[str, Any]:
+    """The ``ecs run-task`` parameters that start the sweep task with these sweep flags."""
+    return {
+        "cluster": outputs["cluster"], "taskDefinition": outputs["task_definition"], "count": 1,
+        "launchType": "FARGATE", "startedBy": "loadbench-remote-sweep",
+        "networkConfiguration": {"awsvpcConfiguration": {
             "subnets": outputs["subnets"], "securityGroups": outputs["security_groups"],
             "assignPublicIp": "DISABLED"}},
-        overrides={"containerOverrides": [{
+        "overrides": {"containerOverrides": [{
             "name": outputs["container"], "command": sweep_args,
             "environment": [{"name": "DEPLOYMENT_JSON", "value": json.dumps(deployment_info)}],
         }]},
-    )
+    }
+
+
+def run_task(ecs: Any, request: dict[str, Any]) -> str:
+    """Start the sweep task; return its ARN."""
+    answer = ecs.run_task(**request)
     if answer.get("failures") or not answer.get("tasks"):
         raise RemoteResultsError(f"run-task refused: {answer.get('failures')}")
     return str(answer["tasks"][0]["taskArn"])

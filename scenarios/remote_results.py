@@ -24,6 +24,7 @@ from scenarios._remote_sweep import (
     fetch_sweep,
     list_sweeps,
     run_task,
+    run_task_request,
     upload_sweep,
 )
 
@@ -80,7 +81,8 @@ def run(args: list[str]) -> int:
     out = Path(argv[argv.index("--out") + 1])
     before = set(out.iterdir()) if out.is_dir() else set()
     status = sweep.main(argv)
-    created = sorted(set(out.iterdir()) - before) if out.is_dir() else []
+    created = sorted(p for p in set(out.iterdir()) - before if not p.is_symlink()) \
+        if out.is_dir() else []
     if not created:
         print(f"remote sweep: the sweep wrote nothing under {out} (exit {status})",
               file=sys.stderr)
@@ -107,11 +109,14 @@ def record_deployment(manifest_path: Path, deployment_json: str | None) -> None:
     os.replace(partial, manifest_path)
 
 
-def launch(outputs: dict[str, Any], args: list[str]) -> str:
-    """Record the deployment and start the sweep task; return its ARN."""
+def launch(outputs: dict[str, Any], args: list[str], dry_run: bool = False) -> str:
+    """Record the deployment and start the sweep task; its ARN (with dry_run: the request)."""
     region = outputs.get("region")
     info = deployment(_client("ecs", region), _client("ecr", region), outputs)
-    return run_task(_client("ecs", region), outputs, args, info)
+    request = run_task_request(outputs, args, info)
+    if dry_run:
+        return json.dumps(request, indent=2)
+    return run_task(_client("ecs", region), request)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -125,6 +130,9 @@ def _parser() -> argparse.ArgumentParser:
         if name == "launch":
             command.add_argument("--outputs", type=Path,
                                  help="a `terraform output -json` file (default: run terraform)")
+            command.add_argument("--dry-run", action="store_true",
+                                 help="print the run-task request (deployment included), start "
+                                      "nothing")
     for name in ("list", "fetch"):
         command = commands.add_parser(name, help=f"{name} sweeps in the results bucket")
         if name == "fetch":
@@ -149,7 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         outputs = terraform_outputs(args.outputs) if args.command == "launch" or not (
             args.bucket) else {}
         if args.command == "launch":
-            task = launch(outputs, sweep_args)
+            task = launch(outputs, sweep_args, args.dry_run)
+            if args.dry_run:
+                print(task)
+                return 0
             print(f"remote sweep: started {task}; logs: aws logs tail {outputs['log_group']} "
                   "--follow --log-stream-name-prefix sweep; then: python -m "
                   "scenarios.remote_results list")

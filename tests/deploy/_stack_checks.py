@@ -286,7 +286,9 @@ def check_everything_is_gone(moto: MotoServer) -> None:
 
 
 def check_launch(moto: MotoServer, outputs: dict[str, Any], tmp_path: Any) -> None:
-    """`remote_results launch` on the applied stack: the deployment read back, the task started."""
+    """`remote_results launch --dry-run` on the applied stack: the deployment read back from
+    the ECS and ECR APIs, and the run-task request it would send (moto 5.2's RunTask fails on
+    awsvpc tasks, so the request is not sent here)."""
     import os
     import subprocess
     import sys
@@ -297,22 +299,23 @@ def check_launch(moto: MotoServer, outputs: dict[str, Any], tmp_path: Any) -> No
     outputs_file.write_text(json.dumps({k: {"value": v} for k, v in outputs.items()}))
     env = {**os.environ, **moto.env(), "PYTHONPATH": str(REPO_ROOT)}
     result = subprocess.run(
-        [sys.executable, "-m", "scenarios.remote_results", "launch", "--outputs",
+        [sys.executable, "-m", "scenarios.remote_results", "launch", "--dry-run", "--outputs",
          str(outputs_file), "--", "--preset", "quick", "--users", "10"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
-    ecs = moto.client("ecs")
-    (task_arn,) = ecs.list_tasks(cluster="loadbench", startedBy="loadbench-remote-sweep")[
-        "taskArns"]
-    assert task_arn in result.stdout
-    (task,) = ecs.describe_tasks(cluster="loadbench", tasks=[task_arn])["tasks"]
-    assert task["taskDefinitionArn"] == outputs["remote_sweep"]["task_definition"]
-    (override,) = task["overrides"]["containerOverrides"]
+    request = json.loads(result.stdout)
+    sweep = outputs["remote_sweep"]
+    assert request["taskDefinition"] == sweep["task_definition"]
+    network = request["networkConfiguration"]["awsvpcConfiguration"]
+    assert (network["subnets"], network["securityGroups"]) == (
+        sweep["subnets"], sweep["security_groups"])
+    (override,) = request["overrides"]["containerOverrides"]
     assert override["command"] == ["--preset", "quick", "--users", "10"]
     (variable,) = override["environment"]
     deployed = json.loads(variable["value"])
     assert variable["name"] == "DEPLOYMENT_JSON"
     assert deployed["service"] == "loadbench-service" and deployed["store"] == "postgres"
     assert (deployed["cpu"], deployed["memory"], deployed["desired_count"]) == ("2048", "4096", 1)
+    assert deployed["running_count"] == 1  # as moto reports it (MOTO_ECS_SERVICE_RUNNING)
     assert deployed["image_tag"] == "moto-test" and deployed["workers_per_task"] == "2"
     assert deployed["task_definition"].endswith(":task-definition/loadbench-service:1")

@@ -10,6 +10,7 @@ Deny would refuse every object call; test_terraform_apply.py applies it with the
 from __future__ import annotations
 
 import filecmp
+import json
 import os
 import shutil
 import subprocess
@@ -19,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from _moto import MotoServer, start_moto
-from _terraform import REPO_ROOT, Terraform, prepare
+from _terraform import REPO_ROOT, prepare
 
 from analysis.loading import load_sweep
 from scenarios._remote_sweep import upload_sweep
@@ -41,7 +42,6 @@ BUCKET_RESOURCES = ("aws_s3_bucket_public_access_block.results",
 def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotoServer, str]]:
     workdir = tmp_path_factory.mktemp("terraform-s3")
     server = start_moto(workdir)
-    terraform: Terraform | None = None
     variables = ["-var-file=moto.tfvars", f"-var=aws_endpoint_url={server.url}",
                  *(f"-target={address}" for address in BUCKET_RESOURCES)]
     try:
@@ -49,7 +49,7 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotoServe
         terraform = prepare(workdir / "work")
         terraform.run("apply", "-input=false", "-auto-approve", *variables, timeout=300)
         yield server, str(terraform.outputs()["results_bucket"])
-        terraform.run("destroy", "-input=false", "-auto-approve", *variables, timeout=300)
+        # no destroy: test_terraform_apply.py destroys the buckets; this moto server just stops
     finally:
         server.stop()
 
@@ -106,3 +106,28 @@ def test_an_unfinished_or_missing_sweep_is_refused_in_one_line(
     assert not list(tmp_path.iterdir())
     listed = _cli(server, "list", "--bucket", name, "--region", "us-east-1")
     assert "half-done\tuploading or incomplete" in listed.stdout
+
+
+def test_the_sweep_task_entrypoint_sweeps_records_the_deployment_and_uploads(
+        bucket: tuple[MotoServer, str], tmp_path: Path, service_url: str) -> None:
+    """`remote_results run` as the ECS task runs it (here against the service on loopback)."""
+    server, name = bucket
+    deployed = {"service": "loadbench-service", "image_tag": "t1", "desired_count": 1}
+    env = {**os.environ, **server.env(), "PYTHONPATH": str(REPO_ROOT), "RESULTS_BUCKET": name,
+           "RESULTS_PREFIX": "sweeps", "AWS_REGION": "us-east-1",
+           "DEPLOYMENT_JSON": json.dumps(deployed)}
+    sweep = subprocess.run(
+        [sys.executable, "-m", "scenarios.remote_results", "run", "--", "--host", service_url,
+         "--user-classes", "fast", "--users", "2", "--mixes", "read-heavy", "--ramp", "1s",
+         "--duration", "2s", "--seed-products", "50", "--out", str(tmp_path / "task")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
+    assert sweep.returncode in (0, 1), sweep.stderr
+    (sweep_dir,) = [p for p in (tmp_path / "task").iterdir() if not p.is_symlink()]
+    assert f"s3://{name}/sweeps/{sweep_dir.name}/" in sweep.stdout
+    fetched = _cli(server, "fetch", sweep_dir.name, "--bucket", name, "--region", "us-east-1",
+                   "--out", str(tmp_path / "results"))
+    assert fetched.returncode == 0, fetched.stderr
+    manifest = json.loads((tmp_path / "results" / sweep_dir.name / "manifest.json").read_text())
+    assert manifest["deployment"] == deployed
+    assert manifest["status"] in ("complete", "finished", "done") or manifest["finished_at"]
+    assert len(load_sweep(tmp_path / "results" / sweep_dir.name).points) > 0
