@@ -38,20 +38,21 @@ class LocalRun:
     on_load_over: Callable[[], None]  # the window has ended: start the next point's service
     envelope: CpuEnvelope | None = None  # the service's CPU envelope: cpu.stat at the edges
     edges: list[dict[str, Any]] = field(default_factory=list)  # cpu.stat at start, end
+    via: str | None = None  # the delaying proxy's URL (--rtt-delay): Locust's host
 
     def run(self, point: Point, processes: int, run_dir: Path, run_tag: str,
             fork_server: LocustForkServer, service: LocalService | None,
             failure_note: str | None, more_to_come: bool) -> RunOutcome:
         """Run Locust for one point against ``service`` (or --host); never raises for a bad run."""
         config = self.config
-        host = service.url if service else str(config.host)
+        host = service.url if service else str(config.host)  # metrics: straight to the service
         names = (["locust"] if processes == 1
                  else ["locust-master", *(f"locust-worker-{i}" for i in range(1, processes + 1))])
         run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"],
                         env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR)})
         run_time = math.ceil(config.ramp_s + config.duration_s)
         options = LocustOptions(
-            config.locustfile, host, USER_CLASSES[point.user_class], point.users,
+            config.locustfile, self.via or host, USER_CLASSES[point.user_class], point.users,
             point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
             ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
             config.pacing, config.seed_products, run_tag)

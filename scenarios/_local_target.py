@@ -34,14 +34,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def child_setup(cpus: list[int] | None) -> Callable[[], None]:
-    """A preexec_fn: die with the runner (even on SIGKILL), and run on the given CPUs."""
+def child_setup(cpus: list[int] | None, envelope: bool = True) -> Callable[[], None]:
+    """A preexec_fn: die with the runner (even on SIGKILL), run on the given CPUs, and join the
+    service's CPU envelope (when the sweep has one and ``envelope``)."""
     def setup() -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
         if cpus:
             os.sched_setaffinity(0, cpus)
-        join_active()  # the service's CPU envelope, when the sweep has one
+        if envelope:
+            join_active()
     return setup
 
 

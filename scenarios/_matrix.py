@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from scenarios._cpu_limit import DEFAULT_PERIOD_MS, parse_service_cpu
+from scenarios._delay_proxy import parse_rtt_delay
 from scenarios.mixes import MixError, resolve_mix
 from scenarios.pacing import PacingError, parse_pacing
 from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
@@ -35,6 +36,7 @@ class SweepConfig:
     caches: list[str] = field(default_factory=lambda: ["off"])
     service_cpu: list[str] = field(default_factory=lambda: ["none"])  # the CPU envelope (vCPUs)
     cpu_period_ms: float = DEFAULT_PERIOD_MS
+    rtt_delay: str = "none"  # MS[:JITTER_MS] added per request by a delaying proxy
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
     ramp_s: float = 2.0
@@ -192,6 +194,12 @@ def _normalise(key: str, value: Any, what: str) -> Any:
                 raise ConfigError(f"{what}: {exc}") from None
             labels.append(label)
         return list(dict.fromkeys(labels))
+    if key == "rtt_delay":
+        try:
+            parse_rtt_delay(str(value))
+        except ValueError as exc:
+            raise ConfigError(f"{what}: {exc}") from None
+        return str(value).strip().lower()
     if key == "cpu_period_ms":
         text = str(value).strip()
         milliseconds = parse_duration(text if text[-1:].isalpha() else f"{text}ms", what)

@@ -13,6 +13,8 @@ from typing import Any
 from scenarios._backends import BackendServers
 from scenarios._calibration import calibrate
 from scenarios._cpu_limit import CpuEnvelope, CpuLimitError
+from scenarios._delay_proxy import parse_rtt_delay
+from scenarios._delay_run import DelayProxy, describe, start_proxy
 from scenarios._local_run import LocalRun
 from scenarios._local_target import TargetError, default_placement, health
 from scenarios._locust_process import LocustForkServer
@@ -210,6 +212,14 @@ class SweepRunner:
         assert self.fork_server is not None
         local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
                          self._load_over, self.envelope)
+        rtt = parse_rtt_delay(config.rtt_delay)
+        proxy: DelayProxy | None = None
+        if rtt is not None and service is not None and failure_note is None:
+            try:
+                proxy = start_proxy(service.url, *rtt, self.placement.get("service_cpus"))
+                local.via = proxy.url
+            except (TargetError, OSError) as exc:
+                failure_note = str(exc)
         if self.envelope is not None:  # the point's envelope, for its load only
             self.envelope.set_limit(point.service_vcpu)
         try:
@@ -218,8 +228,13 @@ class SweepRunner:
         finally:
             if self.envelope is not None:
                 self.envelope.set_limit(None)
+            if proxy is not None:
+                proxy.stop()
         if service is not None and self.services is not None:
             self.services.retire(service, run_dir)
+        if rtt is not None:
+            outcome.extra["rtt_delay"] = {**describe(*rtt, self.placement.get("service_cpus")),
+                                          "proxy_url": proxy.url if proxy else None}
         if not self.fork_server.alive:  # it died: the next point gets a new one
             self.fork_server.close()
             self.fork_server = None

@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
              "...) or none (default); a cgroup CPU quota on the service, its database and cache")
     add("--cpu-period", dest="cpu_period_ms", metavar="DURATION",
         help="the CPU quota's period (default 20ms; the kernel's default is 100ms)")
+    add("--rtt-delay", dest="rtt_delay", metavar="MS[:JITTER_MS]",
+        help="add this round-trip delay (uniform jitter) to every request: a delaying TCP proxy "
+             "on the service's CPUs (default none)")
     add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",
@@ -124,10 +127,11 @@ def main(argv: list[str] | None = None) -> int:
             sweep_dir: Path | None = Path(resume)
         else:
             config, manifest, sweep_dir = resolve_config(flags), {}, None
-        if config.target != "local" and config.service_cpu != ["none"]:
-            print(f"{parser.prog}: note: --service-cpu is a local emulation; skipped for the "
-                  f"remote target {config.host}", file=sys.stderr)
-            config.service_cpu = ["none"]
+        if config.target != "local" and (config.service_cpu != ["none"]
+                                          or config.rtt_delay != "none"):
+            print(f"{parser.prog}: note: --service-cpu and --rtt-delay are a local emulation; "
+                  f"skipped for the remote target {config.host}", file=sys.stderr)
+            config.service_cpu, config.rtt_delay = ["none"], "none"
         objectives = parse_slo(config.slo) if config.slo else []
         points = expand(config)
         if not (Path(__file__).resolve().parent.parent / config.locustfile).is_file() \

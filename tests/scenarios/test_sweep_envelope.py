@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -65,13 +66,15 @@ def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--host", "http://127.0.0.1:9", "--service-cpu", "fargate-256",
                    "--users", "1", timeout=60)
     assert result.returncode == 2  # no service there: the preflight fails, after the note
-    assert "--service-cpu is a local emulation; skipped" in result.stderr
+    assert "--service-cpu and --rtt-delay are a local emulation; skipped" in result.stderr
 
 
 @pytest.mark.parametrize(("args", "named"), [
     (("--service-cpu", "lots"), "--service-cpu"),
     (("--service-cpu", "0"), "--service-cpu"),
     (("--service-cpu", "0.25", "--cpu-period", "2s"), "--cpu-period"),
+    (("--rtt-delay", "5:10"), "--rtt-delay"),
+    (("--rtt-delay", "soon"), "--rtt-delay"),
 ])
 def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
                                                        named: str) -> None:
@@ -79,6 +82,24 @@ def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tup
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0], result.stderr
+
+
+def test_rtt_delay_adds_its_delay_to_every_request(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "--user-classes", "fast", "--users", "4", "--mixes", "read-only",
+                   "--ramp", "1s", "--duration", "3s", "--rtt-delay", "20:5",
+                   "--min-requests", "10")
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    run = json.loads(next((tmp_path / "latest" / "runs").glob("*/run.json")).read_text())
+    assert run["params"]["rtt_delay"] == "20:5"
+    block = run["rtt_delay"]
+    assert block["delay_ms"] == 20 and block["jitter_ms"] == 5
+    assert block["cpus"] == run["placement"]["service_cpus"]
+    requests = run["requests"]
+    assert requests["failures"] == 0 and requests["total"] > 0
+    # every request waits 15-25 ms in the proxy (20 on average) on top of its loopback time
+    assert requests["p50_ms"] >= 15 and requests["mean_ms"] >= 18, requests
+    with pytest.raises(OSError):  # the proxy was stopped with its point
+        urllib.request.urlopen(block["proxy_url"] + "/health", timeout=2)
 
 
 def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, object]:
