@@ -318,9 +318,12 @@ def test_loadgen_image_runs_locust(loadgen_image: str, loadgen: Container) -> No
         users = loadgen.run("locust", *locustfile, "--list").stdout
         assert "HttpProductUser" in users and "FastProductUser" in users
     probe = ("import importlib.util as u; "
-             "print(*(n for n in ('locust', 'psutil', 'scenarios', 'uvicorn', 'starlette', "
-             "'target_service', 'pandas') if u.find_spec(n)))")
-    assert loadgen.run("python", "-c", probe).stdout.split() == ["locust", "psutil", "scenarios"]
+             "print(*(n for n in ('locust', 'psutil', 'scenarios', 'boto3', 'uvicorn', "
+             "'starlette', 'target_service', 'pandas') if u.find_spec(n)))")
+    assert loadgen.run("python", "-c", probe).stdout.split() == [
+        "locust", "psutil", "scenarios", "boto3"]
+    # the sweep task's entrypoint (terraform/sweep.tf) runs from this image
+    assert "fetch" in loadgen.run("python", "-m", "scenarios.remote_results", "--help").stdout
 
 
 def test_loadgen_master_and_worker_drive_the_service_container(
