@@ -8,24 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis._format import number
-from analysis.checks import EXPLANATIONS
 from analysis.compare import HIGHER, LOWER, SAME
-
-
-def untrusted_parts(bad: pd.DataFrame) -> list[str]:
-    """One phrase per (verdict, cause), naming its points, from each point's own reasons."""
-    parts = []
-    for (status, cause), group in bad.groupby(["status", "cause"], sort=False):
-        points = ", ".join(group["point_id"].astype(str))
-        why = EXPLANATIONS.get(str(cause), str(status))
-        if cause == "contention":
-            cpu = group["gen_cpu_mean"].dropna()
-            if len(cpu):
-                low, high = f"{cpu.min():.0f}%", f"{cpu.max():.0f}%"
-                level = low if low == high else f"{low} to {high}"
-                why += f" (Locust itself at {level} of a core)"
-        parts.append(f"{len(group)} {status}, because {why}: {points}")
-    return parts
 
 
 def slo_answer(fit: dict[Any, Any], label: str) -> str:

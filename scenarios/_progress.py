@@ -68,10 +68,10 @@ def _number(value: Any, digits: int = 0) -> str:
 
 
 def summary_table(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width table: run, rps, p50/p95 (ms, Locust's stats csv), failures, verdict."""
+    """A fixed-width table: run, rps, p50/p95 (ms, from the HDR histograms), failures, verdict."""
     header = ("run", "rps", "p50 ms", "p95 ms", "failures", "verdict")
-    lines = [[str(r["run_id"]), _number(r.get("rps"), 1), _number(r.get("p50")),
-              _number(r.get("p95")), _number(r.get("failures")), str(r["verdict"])]
+    lines = [[str(r["run_id"]), _number(r.get("rps"), 1), _number(r.get("p50"), 2),
+              _number(r.get("p95"), 2), _number(r.get("failures")), str(r["verdict"])]
              for r in rows]
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) if lines else len(header[i])
               for i in range(len(header))]

@@ -6,9 +6,12 @@ import json
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _analysis_helpers import edit_json, final_run_dirs, run_cli
+
+from analysis.histograms import decode_hdr, encode_hdr, new_hdr
 
 
 def _one_clean_error_line(result: object, names: str) -> str:
@@ -68,11 +71,12 @@ def test_report_is_self_contained_and_prints_its_path_last(sweep_copy: Path) -> 
 
 
 def test_compare_a_sweep_with_itself_changes_nothing(sweep_copy: Path) -> None:
-    # the fixture has no configuration whose every repeat is valid: nothing to compare (3)
+    # no configuration whose every repeat is valid: nothing to compare (3)
+    _all_status(sweep_copy, "generator-bound")
     result = run_cli("compare", sweep_copy, sweep_copy)
     assert result.returncode == 3, result.stdout + result.stderr
     assert "nothing comparable" in result.stdout
-    _all_valid(sweep_copy)
+    _all_status(sweep_copy, "valid")
     result = run_cli("compare", sweep_copy, sweep_copy)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -119,9 +123,13 @@ def test_compare_with_no_common_cell_exits_3(sweep_copy: Path, tmp_path: Path) -
     assert all(code in help_text for code in ("0 fine", "1 compare", "3 compare"))
 
 
-def _all_valid(sweep: Path) -> None:
+def _all_status(sweep: Path, status: str) -> None:
     for run_json in sweep.glob("runs/*/run.json"):
-        edit_json(run_json, lambda run: run["verdict"].update(status="valid", reasons=[]))
+        edit_json(run_json, lambda run: run["verdict"].update(status=status, reasons=[]))
+
+
+def _all_valid(sweep: Path) -> None:
+    _all_status(sweep, "valid")
 
 
 def _slower_by(sweep: Path, milliseconds: int) -> None:
@@ -132,8 +140,19 @@ def _slower_by(sweep: Path, milliseconds: int) -> None:
             entry["response_times"] = {str(int(k) + milliseconds): v for k, v in times.items()}
             entry["total_response_time"] = (float(entry["total_response_time"])  # type: ignore
                                              + milliseconds * int(entry["num_requests"]))  # type: ignore
+    def shift_hdr(document: dict[str, Any]) -> None:
+        for entry in document["endpoints"]:
+            slower = new_hdr()
+            for step in decode_hdr(entry["histogram"]).get_recorded_iterator():
+                slower.record_value(step.value_iterated_to + milliseconds * 1000,
+                                    step.count_added_in_this_iter_step)
+            entry["histogram"] = encode_hdr(slower)
     for locust_json in sweep.glob("runs/*/locust.json"):
         edit_json(locust_json, shift)
+    hdr_files = list(sweep.glob("runs/*/evidence/hdr-*.json"))
+    assert hdr_files, "the fixture has HDR evidence (schema 2)"
+    for hdr_json in hdr_files:
+        edit_json(hdr_json, shift_hdr)
 
 
 def test_compare_flags_a_latency_regression_beyond_threshold_and_noise(

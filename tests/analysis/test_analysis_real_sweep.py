@@ -7,10 +7,12 @@ import math
 from pathlib import Path
 
 import pandas as pd
-from _analysis_helpers import final_run_dirs
+from _analysis_helpers import SWEEP, edit_json, final_run_dirs
 
 from analysis import littles_law, load, summarise
-from analysis.histograms import merge, percentile
+from analysis.histograms import hdr_percentile, merge, merge_hdr, percentile
+
+SCHEMA1 = SWEEP.parent / "sweep-schema1"
 
 
 def test_one_row_per_final_point_and_endpoint_with_parameters_and_verdicts(
@@ -41,8 +43,20 @@ def test_counts_agree_with_the_runners_record_of_locusts_aggregated_row(sweep_di
         assert row["status"] == run["verdict"]["status"]
 
 
-def test_pooled_percentiles_are_read_off_the_merged_histograms(sweep_dir: Path) -> None:
+def test_pooled_percentiles_are_read_off_the_merged_hdr_histograms(sweep_dir: Path) -> None:
     sweep = load(sweep_dir)
+    summary = summarise(sweep.points)
+    row = summary[(summary["endpoint"] == "Aggregated")].iloc[0]
+    repeats = sweep.aggregated[(sweep.aggregated["user_class"] == row["user_class"])
+                               & (sweep.aggregated["users"] == row["users"])]
+    merged = merge_hdr(repeats["hdr"])
+    assert row["pooled_p95_ms"] == hdr_percentile(merged, 0.95)
+    assert row["pooled_p95_ms_lo"] <= row["pooled_p95_ms"] <= row["pooled_p95_ms_hi"]
+    assert row["requests"] == merged.get_total_count() == repeats["requests"].sum()
+
+
+def test_schema1_pooled_percentiles_are_read_off_merged_locust_histograms() -> None:
+    sweep = load(SCHEMA1)
     summary = summarise(sweep.points)
     row = summary[(summary["endpoint"] == "Aggregated")].iloc[0]
     repeats = sweep.aggregated[(sweep.aggregated["user_class"] == row["user_class"])
@@ -53,10 +67,13 @@ def test_pooled_percentiles_are_read_off_the_merged_histograms(sweep_dir: Path) 
     assert row["requests"] == sum(merged.values()) == repeats["requests"].sum()
 
 
-def test_a_configuration_is_trusted_only_when_every_repeat_is(sweep_dir: Path) -> None:
-    # the fixture's http u1 and u10 have one valid repeat of two: they used to be published
-    # as valid points with n=1
-    sweep = load(sweep_dir)
+def test_a_configuration_is_trusted_only_when_every_repeat_is(sweep_copy: Path) -> None:
+    # one valid repeat of two used to be published as a valid point with n=1
+    for run_json in sweep_copy.glob("runs/*/run.json"):
+        status = ("generator-bound" if run_json.parent.name.startswith("http-read-heavy-u0010-r2")
+                  else "valid")
+        edit_json(run_json, lambda run, s=status: run["verdict"].update(status=s))
+    sweep = load(sweep_copy)
     summary = summarise(sweep.points)
     for row in summary.itertuples():
         statuses = {part.rsplit(" ", 1)[0] for part in str(row.statuses).split(", ")}
@@ -66,6 +83,9 @@ def test_a_configuration_is_trusted_only_when_every_repeat_is(sweep_dir: Path) -
                    & (summary["endpoint"] == "Aggregated")].iloc[0]
     assert half["statuses"] == "valid 1/2, generator-bound 1/2" and not half["trusted"]
     assert half["n"] == 2 and half["valid_repeats"] == 1
+    whole = summary[(summary["user_class"] == "http") & (summary["users"] == 1)
+                    & (summary["endpoint"] == "Aggregated")].iloc[0]
+    assert whole["trusted"] and whole["valid_repeats"] == whole["n"] == 2
 
 
 def test_littles_law_is_computed_for_every_point(sweep_dir: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from _analysis_helpers import edit_json, final_run_dirs
+from _analysis_helpers import SWEEP, edit_json, final_run_dirs
 
 from analysis import class_ratio, load, summarise
 from analysis._overview import comparison, untrusted_groups
@@ -22,7 +22,7 @@ from analysis.compare import HIGHER, LOWER, SAME, UNKNOWN, difference
 from analysis.plots import latency_vs_users, ratio_vs_users, throughput_vs_users
 from analysis.report import build, headline, write
 from analysis.stats import noise_margin
-from analysis.tables import BUCKET_NOTE, summary_table
+from analysis.tables import BUCKET_NOTE, HDR_NOTE, summary_table
 
 OWN = ("generator process locust at 97% of a core on average (threshold 90%), at or above it "
        "for 9 of 9 samples")
@@ -185,9 +185,18 @@ def test_tables_show_the_exact_mean_and_explain_the_bucketing(sweep_copy: Path,
         count = sum(e["num_requests"] for entry in entries for e in entry)
         assert row[8] == f"{total / count:,.2f}"
     assert table.columns[7] == "mean ms (exact)"
-    small = (summary[summary["endpoint"] == "Aggregated"]["pooled_p50_ms"] < 2).any()
     page = write(build(sweep), tmp_path / "report").with_name("report.md").read_text()
-    assert (BUCKET_NOTE in page) == bool(small)
+    # schema 2: every percentile is read off HDR histograms, and the page says so
+    assert HDR_NOTE in page and BUCKET_NOTE not in page
+
+
+def test_schema1_tables_explain_the_bucketing(tmp_path: Path) -> None:
+    sweep = load(SWEEP.parent / "sweep-schema1")
+    summary = summarise(sweep.points)
+    small = (summary[summary["endpoint"] == "Aggregated"]["pooled_p50_ms"] < 2).any()
+    assert small  # loopback: Locust's whole-millisecond p50s
+    page = write(build(sweep), tmp_path / "report").with_name("report.md").read_text()
+    assert BUCKET_NOTE in page and HDR_NOTE not in page
 
 
 def test_no_bucketing_note_when_every_percentile_is_2_ms_or_more(sweep_copy: Path,
