@@ -10,6 +10,7 @@ The kernel's throttling counters (``cpu.stat``) are read at the edges of the mea
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from pathlib import Path
@@ -114,24 +115,34 @@ class CpuEnvelope:
 
     def set_limit(self, vcpu: float | None) -> None:
         """Limit the cgroup to ``vcpu`` cores per period, or lift the limit (None)."""
-        quota = self.quota_us(vcpu)
+        quota, period = self.quota_us(vcpu), self.period_for(vcpu)
         weight_file, high, default = WEIGHTS[self.version]
         try:
             with contextlib.suppress(OSError):  # the quota still applies without it
                 _write(self.path / weight_file, default if quota is None else high)
             if self.version == "v1":
                 _write(self.path / "cpu.cfs_quota_us", "-1")  # a period below the quota: EINVAL
-                _write(self.path / "cpu.cfs_period_us", str(self.period_us))
+                _write(self.path / "cpu.cfs_period_us", str(period))
                 if quota is not None:
                     _write(self.path / "cpu.cfs_quota_us", str(quota))
             else:
-                _write(self.path / "cpu.max", f"{quota if quota else 'max'} {self.period_us}")
+                _write(self.path / "cpu.max", f"{quota if quota else 'max'} {period}")
         except OSError as exc:
             raise CpuLimitError(f"{self.path}: cannot set the CPU quota: {exc}") from None
         self.vcpu = vcpu
 
+    def period_for(self, vcpu: float | None) -> int:
+        """The period used for ``vcpu``: the chosen one, or longer where its quota would fall
+        below the kernel's 1 ms minimum (0.02 vCPU at 20 ms would need 0.4 ms: 50 ms is used),
+        so that the limit is the vCPUs asked for, never silently more."""
+        if vcpu is None:
+            return self.period_us
+        return min(1_000_000, max(self.period_us, math.ceil(MIN_QUOTA_US / vcpu)))
+
     def quota_us(self, vcpu: float | None) -> int | None:
-        return None if vcpu is None else max(MIN_QUOTA_US, round(vcpu * self.period_us))
+        if vcpu is None:
+            return None
+        return max(MIN_QUOTA_US, round(vcpu * self.period_for(vcpu)))
 
     def counters(self) -> dict[str, Any]:
         """cpu.stat now: nr_periods, nr_throttled, throttled_ms, and the time it was read."""

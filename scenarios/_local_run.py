@@ -115,7 +115,7 @@ class LocalRun:
         vcpu = point.service_vcpu
         return {"cpu_limit": {
             "service_cpu": point.service_cpu, "vcpu": vcpu,
-            "period_us": self.envelope.period_us, "quota_us": self.envelope.quota_us(vcpu),
+            "period_us": self.envelope.period_for(vcpu), "quota_us": self.envelope.quota_us(vcpu),
             "cgroup": self.envelope.version,
             "throttling": throttling(*self.edges) if len(self.edges) == 2 else None}}
 

@@ -113,6 +113,23 @@ def start_service(log_path: Path, workers: int, cpus: list[int] | None,
     return LocalService(f"http://127.0.0.1:{port}", process, log_path, time.time())
 
 
+def keep_runner_off(generator_cpus: list[int] | None) -> list[int] | None:
+    """Move this process (every thread) off the generator's CPUs; the CPUs it now runs on.
+
+    The runner samples CPU, scrapes /metrics and reads evidence while the load runs; on the
+    generator's CPUs that work preempts Locust for tens of milliseconds at a time (measured as
+    event-loop lateness with Locust's CPU far from saturated), so it runs beside the service.
+    """
+    available = sorted(os.sched_getaffinity(0))
+    others = [cpu for cpu in available if cpu not in (generator_cpus or [])]
+    if not generator_cpus or not others:
+        return None
+    for thread in os.listdir("/proc/self/task"):
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(thread), others)
+    return others
+
+
 def default_placement(service_cpus: list[int] | None, generator_cpus: list[int] | None,
                       local: bool) -> dict[str, Any]:
     """Service on the first CPU, generators on the rest, when there are at least two."""

@@ -64,7 +64,7 @@ class LocustForkServer:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "scenarios._locust_launcher", str(theirs.fileno())],
             cwd=REPO_ROOT, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
-            start_new_session=True, preexec_fn=child_setup(None))
+            start_new_session=True, preexec_fn=child_setup(None, envelope=False))
         theirs.close()
         self.channel = ours
         self.exit_codes: dict[int, int] = {}

@@ -16,7 +16,7 @@ from scenarios._cpu_limit import CpuEnvelope, CpuLimitError
 from scenarios._delay_proxy import parse_rtt_delay
 from scenarios._delay_run import DelayProxy, describe, start_proxy
 from scenarios._local_run import LocalRun
-from scenarios._local_target import TargetError, default_placement, health
+from scenarios._local_target import TargetError, default_placement, health, keep_runner_off
 from scenarios._locust_process import LocustForkServer
 from scenarios._matrix import Point, SweepConfig
 from scenarios._progress import Progress, summary_table
@@ -318,6 +318,7 @@ class SweepRunner:
         """Run every unfinished point; the exit status (0, 1 or 130)."""
         self.placement = default_placement(self.config.service_cpus, self.config.generator_cpus,
                                            self.local)
+        self.placement["runner_cpus"] = keep_runner_off(self.placement.get("generator_cpus"))
         self.sweep_dir.mkdir(parents=True, exist_ok=True)
         previous = {sig: signal.signal(sig, self._on_signal)
                     for sig in (signal.SIGINT, signal.SIGTERM)}

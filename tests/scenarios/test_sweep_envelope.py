@@ -17,6 +17,7 @@ from analysis.loading import load_sweep
 from bench._wrk import run_wrk
 from scenarios._cpu_limit import CpuEnvelope, CpuLimitError, throttling
 from scenarios._local_target import start_service
+from scenarios._locust_process import LocustForkServer
 from scenarios._spares import seed_pipelined
 
 pytestmark = pytest.mark.load
@@ -41,6 +42,10 @@ def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> N
     assert manifest["points"] == ["fast-read-only-cpu0.1-u0010-r1", "fast-read-only-u0010-r1"]
     limit = manifest["target"]["cpu_limit"]
     assert limit["cgroup"] in ("v1", "v2") and limit["period_us"] == 20_000
+    # the runner's own sampling and scraping stay off the generator's CPUs
+    placement = manifest["placement"]
+    if placement["generator_cpus"] and placement["runner_cpus"]:
+        assert not set(placement["runner_cpus"]) & set(placement["generator_cpus"])
     assert manifest["matrix"]["service_cpu"] == ["0.1", "none"]
     assert not Path(limit["path"]).exists()  # removed when the sweep ended
     runs = {point: json.loads((sweep_dir / "runs" / f"{point}-p1" / "run.json").read_text())
@@ -60,6 +65,44 @@ def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> N
     rows = load_sweep(sweep_dir).aggregated
     assert sorted(rows["service_cpu"]) == ["0.1 vCPU", "none"]
     assert rows["throttled_ratio"].max() > 0
+
+
+def _cgroup_of(pid: int) -> str:
+    return Path(f"/proc/{pid}/cgroup").read_text()
+
+
+def test_only_the_service_side_joins_the_envelope(tmp_path: Path) -> None:
+    """The service joins the envelope's cgroup; Locust (started while the envelope is active)
+    must not: a generator inside the service's quota measures its own throttling."""
+    envelope = CpuEnvelope()
+    envelope.activate()
+    service = start_service(tmp_path / "service.log", 1, None)
+    fork_server = LocustForkServer()
+    try:
+        name = envelope.path.name
+        assert name in _cgroup_of(service.process.pid)
+        assert name not in _cgroup_of(fork_server.process.pid)
+    finally:
+        fork_server.close()
+        service.stop()
+        envelope.close()
+
+
+def test_a_small_limit_gets_a_longer_period_not_more_cpu() -> None:
+    """The kernel's smallest quota is 1 ms: at the 20 ms default, 0.02 vCPU would need 0.4 ms,
+    so the period grows (50 ms) instead of the quota (which would be 0.05 vCPU)."""
+    envelope = CpuEnvelope()
+    try:
+        assert (envelope.period_for(0.25), envelope.quota_us(0.25)) == (20_000, 5_000)
+        assert (envelope.period_for(0.02), envelope.quota_us(0.02)) == (50_000, 1_000)
+        envelope.set_limit(0.02)
+        if envelope.version == "v1":
+            assert (envelope.path / "cpu.cfs_period_us").read_text().strip() == "50000"
+            assert (envelope.path / "cpu.cfs_quota_us").read_text().strip() == "1000"
+        else:
+            assert (envelope.path / "cpu.max").read_text().split() == ["1000", "50000"]
+    finally:
+        envelope.close()
 
 
 def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
