@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
 .PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
-        study deploy destroy remote-sweep remote-fetch clean
+        bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
 
 help:
 	@echo "make demo    start the service on loopback, run the quick sweep, write the report"
@@ -90,6 +90,11 @@ bench-service: venv system-deps
 # cache on the app's CPU, wrk on another; and the per-point reset of 1,000 products (~60 s).
 bench-storage: venv system-deps
 	$(PY) bench/storage.py
+
+# The CPU envelope's quota period: one service at 0.25 vCPU under wrk, periods 100/50/20/10/5 ms
+# interleaved in rounds (scenarios/README.md, "CPU envelope") (~2 min). Not part of `make bench`.
+bench-cpu-period: venv system-deps
+	$(PY) bench/cpu_period.py --rounds 3 --connections 50 --periods 100,50,20,10,5
 
 # Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
 bench-scenarios: venv

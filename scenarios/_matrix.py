@@ -188,6 +188,9 @@ def _normalise(key: str, value: Any, what: str) -> Any:
         labels = []
         for item in _as_list(value, what):
             label = str(item).strip().lower()
+            if label == "auto":  # sized before the sweep (scenarios/_auto_envelope.py)
+                labels.append(label)
+                continue
             try:
                 parse_service_cpu(label)
             except ValueError as exc:

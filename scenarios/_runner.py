@@ -66,6 +66,7 @@ class SweepRunner:
         self.log = logging.getLogger(f"scenarios.sweep.{id(self)}")
         self.progress = Progress(len(points), config.ramp_s + config.duration_s)
         self.failed_fast = False
+        self.auto_envelope: dict[str, Any] | None = None  # --service-cpu auto's sizing
 
     # --- set-up ---------------------------------------------------------------------------------
     def _preflight(self) -> dict[str, Any]:
@@ -109,6 +110,8 @@ class SweepRunner:
             self.manifest["target"]["health"] = health_info
             self.manifest["target"]["cpu_limit"] = (self.envelope.describe()
                                                     if self.envelope else None)
+            if self.auto_envelope is not None:
+                self.manifest["target"]["cpu_limit_auto"] = self.auto_envelope
         self.manifest["status"] = status
         if status == "running" and self.resuming:
             self.manifest["finished_at"] = None

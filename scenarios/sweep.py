@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scenarios._local_target import TargetError
+from scenarios._auto_envelope import AutoEnvelopeError, size_service_cpu
+from scenarios._local_target import TargetError, default_placement
 from scenarios._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
 from scenarios._results_io import SCHEMA_VERSION, read_json
 from scenarios._runner import SweepRunner
@@ -55,7 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     add("--service-cpu", dest="service_cpu", metavar="LIST",
         help="the local service's CPU envelope, a sweep dimension: vCPUs (any fraction, e.g. "
              "0.1,0.25,1), Fargate sizes (fargate-256 = 0.25 vCPU, fargate-512, fargate-1024, "
-             "...) or none (default); a cgroup CPU quota on the service, its database and cache")
+             "...), auto (sized here so that the service saturates before the generator) or none "
+             "(default); a cgroup CPU quota on the service, its database and cache")
     add("--cpu-period", dest="cpu_period_ms", metavar="DURATION",
         help="the CPU quota's period (default 20ms; the kernel's default is 100ms)")
     add("--rtt-delay", dest="rtt_delay", metavar="MS[:JITTER_MS]",
@@ -114,6 +117,27 @@ def _resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig,
     return config, manifest
 
 
+def _size_auto_envelope(config: SweepConfig, prog: str) -> dict[str, Any] | None:
+    """Replace ``auto`` in --service-cpu by the vCPUs sized here (scenarios/_auto_envelope.py)."""
+    if "auto" not in config.service_cpu:
+        return None
+    print(f"{prog}: --service-cpu auto: probing the generator and the service on this machine",
+          file=sys.stderr)
+    placement = default_placement(config.service_cpus, config.generator_cpus, True)
+    try:
+        with tempfile.TemporaryDirectory(prefix="loadbench-auto-") as scratch:
+            sizing = size_service_cpu(config, placement, Path(scratch))
+    except (AutoEnvelopeError, TargetError) as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"{prog}: --service-cpu auto = {sizing['label']} vCPU (tightest: {sizing['tightest']}: "
+          f"generator {sizing['probes'][sizing['tightest']]['generator_cpu_ms_per_request']} ms, "
+          f"service {sizing['probes'][sizing['tightest']]['service_cpu_ms_per_request']} ms "
+          "of CPU per request)", file=sys.stderr)
+    config.service_cpu = list(dict.fromkeys(
+        sizing["label"] if label == "auto" else label for label in config.service_cpu))
+    return sizing
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the flags, run the sweep, return the exit status."""
     parser = build_parser()
@@ -133,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"skipped for the remote target {config.host}", file=sys.stderr)
             config.service_cpu, config.rtt_delay = ["none"], "none"
         objectives = parse_slo(config.slo) if config.slo else []
+        auto_envelope = _size_auto_envelope(config, parser.prog)
         points = expand(config)
         if not (Path(__file__).resolve().parent.parent / config.locustfile).is_file() \
                 and not Path(config.locustfile).is_file():
@@ -144,6 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: error: --slo: {exc}", file=sys.stderr)
         return EXIT_USAGE
     runner = SweepRunner(config, points, objectives, sweep_dir=sweep_dir, manifest=manifest)
+    runner.auto_envelope = auto_envelope
     try:
         return runner.run()
     except TargetError as exc:

@@ -114,6 +114,7 @@ def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("args", "named"), [
     (("--service-cpu", "lots"), "--service-cpu"),
+    (("--service-cpu", "automatic"), "--service-cpu"),
     (("--service-cpu", "0"), "--service-cpu"),
     (("--service-cpu", "0.25", "--cpu-period", "2s"), "--cpu-period"),
     (("--rtt-delay", "5:10"), "--rtt-delay"),
@@ -197,3 +198,34 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     print(f"0.05 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s, wrk "
           f"{', '.join(f'{r:.0f}' for r in wrk_rps)} (before, after)")
     assert abs(locust_rps / wrk_mean - 1) <= 0.10, (locust_rps, wrk_rps)
+
+
+def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) -> None:
+    """`--service-cpu auto` probes each class on this machine and picks the vCPUs at which the
+    service saturates while Locust uses at most 40% of a core; the figures are in the manifest
+    and the chosen size is the point's envelope."""
+    result = sweep(tmp_path, "--user-classes", "http,fast", "--users", "10", "--mixes",
+                   "read-only", "--ramp", "1s", "--duration", "3s", "--service-cpu", "auto",
+                   "--min-requests", "10")
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    assert "--service-cpu auto = " in result.stderr
+    sweep_dir = (tmp_path / "latest").resolve()
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    sizing = manifest["target"]["cpu_limit_auto"]
+    probes = sizing["probes"]
+    assert set(probes) == {"http/read-only", "fast/read-only"}
+    for probe in probes.values():
+        assert probe["requests"] >= 50
+        assert probe["vcpu_at_share"] == pytest.approx(
+            0.4 * probe["service_cpu_ms_per_request"] / probe["generator_cpu_ms_per_request"],
+            rel=0.01, abs=1e-4)
+    # HttpUser costs the generator more per request than FastHttpUser: it is the tightest
+    assert (probes["http/read-only"]["generator_cpu_ms_per_request"]
+            > probes["fast/read-only"]["generator_cpu_ms_per_request"])
+    assert sizing["tightest"] == "http/read-only"
+    assert 0.5 * probes["http/read-only"]["vcpu_at_share"] <= sizing["vcpu"] <= probes[
+        "http/read-only"]["vcpu_at_share"]
+    assert manifest["matrix"]["service_cpu"] == [sizing["label"]]
+    run = json.loads(next((sweep_dir / "runs").glob("fast-*/run.json")).read_text())
+    assert run["params"]["service_vcpu"] == sizing["vcpu"]
+    assert run["cpu_limit"]["throttling"]["nr_throttled"] > 0  # the service hit its envelope

@@ -1,0 +1,133 @@
+"""``--service-cpu auto``: size the service's CPU envelope so that the service saturates first.
+
+Machines differ 3-5x in speed, so no fixed vCPU figure puts the service, not the generator, at
+the limit everywhere. Before the sweep, on the machine at hand and with the sweep's own pinning,
+one short probe per user class and mix (``PROBE_USERS`` users, no wait, ``PROBE_WINDOW_S``)
+against an unlimited service measures:
+
+- the generator's CPU per request (the Locust process's CPU time / requests), and
+- the service's CPU per request (the service's process tree's CPU time / requests).
+
+A service limited to ``v`` vCPUs answers at most ``v / service_s`` requests/s; the generator
+can send ``share / generator_s`` while using ``share`` of a core. The envelope is the largest
+``v`` at which every (class, mix) probe's service saturates while its Locust uses at most
+``GENERATOR_SHARE`` of a core: ``v = GENERATOR_SHARE x min(service_s / generator_s)``,
+rounded down to two significant figures. ``GENERATOR_SHARE`` is well below the verdict's 90%
+threshold because a service under a CPU quota answers in bursts (it runs for its quota, then
+stalls): the generator must absorb a burst, not only the mean rate. The probes run against the
+memory store; a database behind the service only makes each request cost the service more.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from scenarios._local_target import start_service
+from scenarios._locust_output import aggregated_figures
+from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios._matrix import SweepConfig, mix_weights
+from scenarios._spares import seed_pipelined
+from scenarios.user_classes import USER_CLASSES
+
+GENERATOR_SHARE = 0.4  # of one core, per Locust process, at the service's saturation
+PROBE_USERS = 20
+PROBE_WINDOW_S = 3.0
+MIN_VCPU = 0.01
+
+
+class AutoEnvelopeError(RuntimeError):
+    """The probes could not measure what the sizing needs; the message is one line."""
+
+
+def _tree_cpu_s(pid: int) -> float:
+    try:
+        root = psutil.Process(pid)
+        total = 0.0
+        for process in [root, *root.children(recursive=True)]:
+            times = process.cpu_times()
+            total += times.user + times.system
+        return total
+    except psutil.Error:
+        return math.nan
+
+
+def _probe(server: LocustForkServer, url: str, service_pid: int, short_name: str,
+           mix_args: list[str], config: SweepConfig, cpus: list[int] | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="loadbench-auto-envelope-") as scratch:
+        run = LocustRun(Path(scratch), server, ["locust"], cpus)
+        edges: dict[str, tuple[float, float]] = {}
+
+        def on_edge(edge: str) -> None:
+            try:
+                times = psutil.Process(run.main.pid).cpu_times()
+                edges[edge] = (times.user + times.system, _tree_cpu_s(service_pid))
+            except psutil.Error:
+                pass
+
+        run.on_edge = on_edge
+        options = LocustOptions(config.locustfile, url, USER_CLASSES[short_name], PROBE_USERS,
+                                float(PROBE_USERS), PROBE_WINDOW_S + 1, mix_args, "none",
+                                config.seed_products, "autoenv")
+        try:
+            run.start(options)
+            run.wait(PROBE_WINDOW_S + 60)
+            run.collect()
+        except (OSError, RuntimeError) as exc:
+            raise AutoEnvelopeError(f"--service-cpu auto: the {short_name} probe failed: "
+                                    f"{exc}") from None
+        window_s = (run.window_end - run.window_start
+                    if run.window_start is not None and run.window_end is not None else None)
+        row = aggregated_figures(Path(scratch), window_s)
+    requests = int(float(row["Request Count"])) if row else 0
+    if requests < 50 or "start" not in edges or "end" not in edges:
+        raise AutoEnvelopeError(f"--service-cpu auto: the {short_name} probe measured too little "
+                                f"({requests} requests, Locust exit {run.exit_code})")
+    generator_s = (edges["end"][0] - edges["start"][0]) / requests
+    service_s = (edges["end"][1] - edges["start"][1]) / requests
+    if not (generator_s > 0 and service_s > 0):
+        raise AutoEnvelopeError(f"--service-cpu auto: no CPU time measured in the {short_name} "
+                                "probe")
+    return {"requests": requests, "rps": round(requests / window_s, 1) if window_s else None,
+            "generator_cpu_ms_per_request": round(generator_s * 1000, 4),
+            "service_cpu_ms_per_request": round(service_s * 1000, 4),
+            "vcpu_at_share": GENERATOR_SHARE * service_s / generator_s}
+
+
+def _two_figures_down(value: float) -> float:
+    exponent = math.floor(math.log10(value)) - 1
+    return math.floor(value / 10**exponent) * 10**exponent
+
+
+def size_service_cpu(config: SweepConfig, placement: dict[str, Any],
+                     log_dir: Path) -> dict[str, Any]:
+    """Probe the generator and the service here; the chosen vCPUs and the figures behind it."""
+    service = start_service(log_dir / "auto-envelope-service.log", 1,
+                            placement.get("service_cpus"))
+    server = LocustForkServer()
+    probes: dict[str, dict[str, Any]] = {}
+    try:
+        service.wait_healthy()
+        seed_pipelined(service.url, config.seed_products)
+        mixes = mix_weights(config)
+        for short_name in config.user_classes:
+            for mix in mixes:
+                mix_args = (["--weights", config.weights] if config.weights
+                            else ["--mix", mix])
+                probes[f"{short_name}/{mix}"] = _probe(
+                    server, service.url, service.process.pid, short_name, mix_args, config,
+                    placement.get("generator_cpus"))
+    finally:
+        server.close()
+        service.stop()
+    tightest = min(probes, key=lambda key: probes[key]["vcpu_at_share"])
+    vcpu = max(MIN_VCPU, _two_figures_down(probes[tightest]["vcpu_at_share"]))
+    for probe in probes.values():
+        probe["vcpu_at_share"] = round(probe["vcpu_at_share"], 4)
+    return {"vcpu": vcpu, "label": f"{vcpu:g}", "generator_share": GENERATOR_SHARE,
+            "probe_users": PROBE_USERS, "probe_window_s": PROBE_WINDOW_S,
+            "tightest": tightest, "probes": probes}
