@@ -16,13 +16,15 @@ def markdown_table(rows: list[dict[str, Any]]) -> str:
     lines = [f"Cross-check of `{ENDPOINT}`: Locust (through the sweep runner) against wrk, "
              "same service, same number of connections.",
              "",
-             "| users | tool | class | rps | mean ms | p50 ms | p95 ms | p99 ms | mean / wrk's | "
-             "p50 / wrk's | generator CPU % | generator CPUs busy % | service CPU % | verdict |",
+             "| users | tool | class | rps | rps / wrk's | mean ms | p50 ms | p95 ms | p99 ms | "
+             "mean / wrk's | p50 / wrk's | generator CPU % | generator CPUs busy % | "
+             "service CPU % | verdict |",
              "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-             "---: | --- |"]
+             "---: | ---: | --- |"]
     for row in rows:
         lines.append(
             f"| {row['users']} | {row['tool']} | {row['class']} | {number(row['rps'])} | "
+            f"{number(row.get('rps_vs_wrk', math.nan), 2)} | "
             f"{number(row['mean_ms'], 2)} | {number(row['p50_ms'], 2)} | "
             f"{number(row['p95_ms'], 2)} | {number(row['p99_ms'], 2)} | "
             f"{number(row['mean_vs_wrk'], 2)} | {number(row['p50_vs_wrk'], 2)} | "

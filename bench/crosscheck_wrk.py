@@ -19,6 +19,7 @@ With `--host URL` the target is a running service instead (not restarted, nor pi
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -27,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,13 @@ import numpy as np  # noqa: E402
 import analysis  # noqa: E402
 from analysis._errors import AnalysisError  # noqa: E402
 from analysis.capacity import fit_usl  # noqa: E402
+from scenarios._cpu_limit import (  # noqa: E402
+    DEFAULT_PERIOD_MS,
+    CpuEnvelope,
+    CpuLimitError,
+    parse_service_cpu,
+    throttling,
+)
 
 sys.path.append(str(BENCH_DIR))
 from _crosscheck_table import ENDPOINT, json_ready, markdown_table  # noqa: E402
@@ -85,6 +94,13 @@ def _levels(text: str) -> list[int]:
     if not levels or min(levels) < 1:
         raise argparse.ArgumentTypeError(f"bad list {text!r}: positive integers expected")
     return levels
+
+
+def _vcpu(text: str) -> float | None:
+    try:
+        return parse_service_cpu(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _cpus(text: str) -> list[int]:
@@ -201,6 +217,31 @@ def _ratio(value: float, reference: float) -> float:
     return value / reference if value > 0 and reference > 0 else math.nan
 
 
+@contextlib.contextmanager
+def _envelope(service_pid: int, vcpu: float | None, period_ms: float,
+              ) -> Iterator[dict[str, Any]]:
+    """The service's process tree under a CPU quota of ``vcpu`` (the sweep's cgroup envelope,
+    scenarios/_cpu_limit.py) while Locust and wrk run; the throttling counted, after."""
+    counted: dict[str, Any] = {}
+    if vcpu is None:
+        yield counted
+        return
+    try:
+        envelope = CpuEnvelope(period_ms)
+    except CpuLimitError as error:
+        raise CrosscheckError(str(error)) from None
+    try:
+        root = psutil.Process(service_pid)
+        for process in [root, *root.children(recursive=True)]:
+            (envelope.path / "cgroup.procs").write_text(str(process.pid))
+        envelope.set_limit(vcpu)
+        before = envelope.counters()
+        yield counted
+        counted.update(throttling(before, envelope.counters()) or {})
+    finally:
+        envelope.close()
+
+
 def crosscheck(args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for users in args.users:
@@ -213,10 +254,14 @@ def crosscheck(args: argparse.Namespace) -> list[dict[str, Any]]:
             log_path = args.out / "services" / f"u{users:04d}.log"
             with fresh_service(args.service_cpus, log_path) as (url, pid):
                 seed_service(url, args.seed_products)
-                level = run_locust(url, users, args, args.out)
-                level.append(run_wrk_point(url, pid, users, args))
+                with _envelope(pid, args.service_cpu, args.cpu_period) as limit:
+                    level = run_locust(url, users, args, args.out)
+                    level.append(run_wrk_point(url, pid, users, args))
+                for row in level:
+                    row["throttled_ratio"] = limit.get("throttled_ratio", math.nan)
         wrk = level[-1]
         for row in level:
+            row["rps_vs_wrk"] = _ratio(row["rps"], wrk["rps"])
             row["mean_vs_wrk"] = _ratio(row["mean_ms"], wrk["mean_ms"])
             # Locust's p50 of 0 ms is a rounded sub-millisecond figure: no ratio
             row["p50_vs_wrk"] = _ratio(row["p50_ms"], wrk["p50_ms"])
@@ -244,6 +289,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--generator-cpus", type=_cpus,
                         default=available[1:] if len(available) > 1 else [],
                         help="CPUs of Locust and wrk (default: the others)")
+    parser.add_argument("--service-cpu", type=_vcpu, default=None,
+                        help="the service's CPU envelope in vCPUs (a cgroup quota, as the "
+                             "sweep's --service-cpu; default none)")
+    parser.add_argument("--cpu-period", type=float, default=DEFAULT_PERIOD_MS,
+                        help=f"the quota's period in ms (default {DEFAULT_PERIOD_MS:g})")
     parser.add_argument("--host", help="a running service instead of a fresh local one")
     parser.add_argument("--out", type=Path, default=None,
                         help="output dir (default results/crosscheck-<UTC time>)")
@@ -293,6 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"users": args.users, "ramp_s": args.ramp, "duration_s": args.duration,
                 "seed_products": args.seed_products, "service_cpus": args.service_cpus,
                 "generator_cpus": args.generator_cpus, "host": args.host or "fresh local service",
+                "service_vcpu": None if args.host else args.service_cpu,
+                "cpu_period_ms": args.cpu_period,
                 "created_at": stamp}
     (args.out / "crosscheck.md").write_text(table)
     document = {"settings": settings, "endpoint": ENDPOINT, "rows": rows}
