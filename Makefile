@@ -13,7 +13,7 @@ help:
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-sweep, bench-analysis)"
-	@echo "make study   the full study (about 30 minutes), report under docs/study/"
+	@echo "make study   the full study (about 30 minutes), reports under docs/study/"
 
 venv: $(VENV)/.installed
 
@@ -109,15 +109,14 @@ bench-analysis: venv
 	$(PY) bench/analysis.py
 
 # --- the study ----------------------------------------------------------------------------------
-# Regenerates docs/study/ (docs/study/run_study.sh): the seed sweep (the original write-up's test),
-# the study sweep with --processes auto, the wrk cross-check (bench/crosscheck_wrk.py), and each
-# sweep's report, copied to docs/study/{seed-report,study-report,crosscheck}/ with run.md (~30 min).
-# STUDY_HOST=http://HOST:PORT runs against a deployed service; STUDY_PRESET, SEED_PRESET (preset
-# names or .toml files) and CROSSCHECK_USERS try it quickly, e.g.
-#   make study STUDY_PRESET=quick SEED_PRESET=quick CROSSCHECK_USERS=10        (~3 min)
+# Regenerates docs/study/ (docs/study/run_study.sh, about 30 min here): the headline sweep (the
+# service in a CPU envelope sized here, --service-cpu auto), the write-up's test as deployed, the
+# added-latency, payload, storage and processes sweeps, the wrk cross-check at the envelope, and
+# each sweep's report under docs/study/*-report/, with run.md. STUDY_HOST=http://HOST:PORT runs it
+# against a deployed service (the envelope is then skipped); STUDY_QUICK=1 runs every step tiny
+# (~5 min), to try it out.
 study: venv system-deps
-	STUDY_HOST='$(STUDY_HOST)' STUDY_PRESET='$(STUDY_PRESET)' SEED_PRESET='$(SEED_PRESET)' \
-	  CROSSCHECK_USERS='$(CROSSCHECK_USERS)' PY=$(PY) docs/study/run_study.sh
+	STUDY_HOST='$(STUDY_HOST)' STUDY_QUICK='$(STUDY_QUICK)' PY=$(PY) docs/study/run_study.sh
 
 # --- AWS deployment (terraform/README.md) -------------------------------------------------------
 # checkov pins heavy dependencies of its own, so it lives in a venv apart from the project's.

@@ -1,31 +1,37 @@
 #!/usr/bin/env bash
-# Regenerate everything in docs/study/ (`make study`): the seed sweep (the original write-up's
-# test), the study sweep (--processes auto), the wrk cross-check, and the analysis report of each
-# sweep, copied into docs/study/{seed-report,study-report,crosscheck}/ with a run log (run.md).
+# Regenerate everything in docs/study/ (`make study`, about 30 min here): study v2.
 #
-#   docs/study/run_study.sh                         # the full study, about 30 min here
-#   STUDY_PRESET=quick SEED_PRESET=quick CROSSCHECK_USERS=10 docs/study/run_study.sh  # ~3 min
-#   STUDY_HOST="$(terraform -chdir=terraform output -raw service_url)" docs/study/run_study.sh  # deployed
+#   1. headline  (scenarios/sweeps/study.toml): both classes, two mixes, 1-500 users, the service
+#      in a CPU envelope sized here (--service-cpu auto) behind 10 ms of added round trip;
+#   2. deployed  (deployed.toml): the write-up's own test as deployed (0.25 vCPU, 40 ms);
+#   3. latency   (latency.toml): explanation (2), added round trip 0, 10, 40 ms;
+#   4. payload:  explanation (4), the headline's envelope at 50 users, small vs 16 KB products;
+#   5. storage:  memory, postgres, postgres + cache at the headline's envelope, both mixes;
+#   6. processes: 2 Locust workers at the envelope, compared with the headline (compare --html);
+#   7. the wrk cross-check at the headline's envelope (bench/crosscheck_wrk.py --service-cpu).
+# Each sweep's report goes to docs/study/<name>-report/, with run.md (the log of this run).
 #
-# Environment: STUDY_HOST (a running service; default: the local service the runner starts),
-# STUDY_PRESET (default study), SEED_PRESET (default seed): a preset name or a .toml file,
-# CROSSCHECK_USERS (default 1,2,5,10,20,50), RESULTS (sweeps' parent, default results), PY (python).
-# The sweeps stay under results/ (their directories are named in run.md). A sweep or cross-check
-# with invalid points (exit 1) does not stop the study: the reports show the verdicts. A usage
-# error, a target that does not answer, or an interruption (exit 2 or more) stops it.
+#   docs/study/run_study.sh
+#   STUDY_QUICK=1 docs/study/run_study.sh        # every step, tiny: ~5 min, for trying it out
+#
+# Environment: STUDY_HOST (a deployed service: the envelope and the added delay are a local
+# emulation and are skipped, with the runner's note), STUDY_QUICK, RESULTS (default results),
+# PY (python). A sweep or cross-check with invalid points (exit 1) does not stop the study: the
+# reports show the verdicts. A usage error, a target that does not answer, or an interruption
+# (exit 2 or more) stops it.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO"
 PY=${PY:-.venv/bin/python}
 STUDY_HOST=${STUDY_HOST:-}
-STUDY_PRESET=${STUDY_PRESET:-study}
-SEED_PRESET=${SEED_PRESET:-seed}
-CROSSCHECK_USERS=${CROSSCHECK_USERS:-1,2,5,10,20,50}
+STUDY_QUICK=${STUDY_QUICK:-}
 RESULTS=${RESULTS:-results}
 DOCS=docs/study
 HOST_ARGS=()
 [ -n "$STUDY_HOST" ] && HOST_ARGS=(--host "$STUDY_HOST")
+QUICK=()  # with STUDY_QUICK: one repeat, short windows, few levels
+[ -n "$STUDY_QUICK" ] && QUICK=(--repeats 1 --ramp 1s --duration 3s)
 
 STARTED=$(date +%s)
 LOG_LINES=()
@@ -37,23 +43,20 @@ note() {  # one line on stderr and in run.md
 # Run one sweep; set SWEEP_DIR to the directory it wrote (the new one under $RESULTS named after it).
 run_sweep() {
   local label=$1 preset=$2; shift 2
-  local source suffix
-  if [[ $preset == *.toml ]]; then source=(--config "$preset"); suffix=sweep
-  else source=(--preset "$preset"); suffix=$preset; fi
   mkdir -p "$RESULTS"
   local before after status=0 start=$SECONDS
   before=$(ls -1 "$RESULTS")
-  "$PY" -m scenarios.sweep "${source[@]}" --out "$RESULTS" "${HOST_ARGS[@]}" "$@" >&2 || status=$?
+  "$PY" -m scenarios.sweep --preset "$preset" --out "$RESULTS" "${HOST_ARGS[@]}" "$@" >&2 || status=$?
   if [ "$status" -gt 1 ]; then
     echo "study: the $label sweep ($preset) stopped with exit status $status" >&2
     exit "$status"
   fi
-  after=$(comm -13 <(echo "$before" | sort) <(ls -1 "$RESULTS" | sort) | grep -- "-$suffix\$" | tail -1 || true)
+  after=$(comm -13 <(echo "$before" | sort) <(ls -1 "$RESULTS" | sort) | grep -- "-$preset\$" | tail -1 || true)
   if [ -z "$after" ]; then
     echo "study: cannot find the $label sweep's directory under $RESULTS" >&2
     exit 2
   fi
-  note "$label sweep: \`$RESULTS/$after\` (preset $preset, exit $status: $([ $status = 0 ] && echo 'every point valid' || echo 'some point not valid'), $((SECONDS - start)) s)"
+  note "$label sweep: \`$RESULTS/$after\` (preset $preset $*, exit $status: $([ $status = 0 ] && echo 'every point valid' || echo 'some point not valid'), $((SECONDS - start)) s)"
   SWEEP_DIR="$RESULTS/$after"
 }
 
@@ -69,22 +72,40 @@ publish_report() {
   note "$name: \`$DOCS/$name/\` ($(ls "$DOCS/$name" | tr '\n' ' '), $((SECONDS - start)) s)"
 }
 
-note "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname), revision $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)'), target ${STUDY_HOST:-local service started by the runner}"
+note "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) ($(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), revision $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' (dirty)'), target ${STUDY_HOST:-local service started by the runner}"
 
-run_sweep seed "$SEED_PRESET"
-SEED_DIR=$SWEEP_DIR
-run_sweep study "$STUDY_PRESET" --processes auto
-STUDY_DIR=$SWEEP_DIR
+if [ -n "$STUDY_QUICK" ]; then
+  run_sweep headline study "${QUICK[@]}" --users 1,10,50
+else
+  run_sweep headline study
+fi
+HEADLINE_DIR=$SWEEP_DIR
+# the envelope the headline sized here (none for a deployed target): the other sweeps reuse it
+ENVELOPE=$("$PY" -c 'import json, sys; m = json.load(open(sys.argv[1])); print((m["matrix"]["service_cpu"] or ["none"])[0])' "$HEADLINE_DIR/manifest.json")
+note "envelope: $ENVELOPE vCPU (the headline's --service-cpu auto; the figures are in its manifest, target.cpu_limit_auto)"
+publish_report "$HEADLINE_DIR" study-report
 
-# The effect of adding generator processes: the study's read-heavy points at 50 and 200 users
-# again with a master and 2 workers on the same generator CPUs, compared point by point.
+run_sweep deployed deployed "${QUICK[@]}"
+publish_report "$SWEEP_DIR" deployed-report
+
+run_sweep latency latency "${QUICK[@]}"
+publish_report "$SWEEP_DIR" latency-report
+
+run_sweep payload study "${QUICK[@]}" --mixes read-heavy --users 50 --payload small,16k --service-cpu "$ENVELOPE"
+publish_report "$SWEEP_DIR" payload-report
+
 if [ -z "$STUDY_HOST" ]; then
-  run_sweep processes "$STUDY_PRESET" --processes 2 --mixes read-heavy --users 50,200 --repeats 1
+  run_sweep storage study "${QUICK[@]}" --user-classes fast --users 50 --store memory,postgres --cache off,on --service-cpu "$ENVELOPE"
+  publish_report "$SWEEP_DIR" storage-report
+
+  # The effect of adding generator processes where the service saturates: the headline's
+  # read-heavy points at 50 and 200 users again with a master and 2 workers, compared point by point.
+  run_sweep processes study --processes 2 --mixes read-heavy --users 50,200 --repeats 1 --service-cpu "$ENVELOPE" ${STUDY_QUICK:+--ramp 1s --duration 3s}
   PROCESSES_DIR=$SWEEP_DIR
   rm -rf "${DOCS:?}/processes"
   mkdir -p "$DOCS/processes"
   status=0
-  "$PY" -m analysis compare "$STUDY_DIR" "$PROCESSES_DIR" --html "$DOCS/processes/compare.html" \
+  "$PY" -m analysis compare "$HEADLINE_DIR" "$PROCESSES_DIR" --html "$DOCS/processes/compare.html" \
     > "$DOCS/processes/compare.md" || status=$?
   if [ "$status" -eq 2 ] || [ "$status" -gt 3 ]; then  # 1: changes found, 3: nothing comparable
     echo "study: comparing the processes sweep failed with exit status $status" >&2
@@ -97,8 +118,11 @@ fi
 
 start=$SECONDS
 CROSSCHECK_DIR="$RESULTS/crosscheck-$(date -u +%Y%m%dT%H%M%SZ)"
+CROSSCHECK_ARGS=(--users 10,50)
+[ -n "$STUDY_QUICK" ] && CROSSCHECK_ARGS=(--users 50 --ramp 1s --duration 3s)
+[ -z "$STUDY_HOST" ] && [ "$ENVELOPE" != none ] && CROSSCHECK_ARGS+=(--service-cpu "$ENVELOPE")
 status=0
-"$PY" bench/crosscheck_wrk.py --users "$CROSSCHECK_USERS" --out "$CROSSCHECK_DIR" "${HOST_ARGS[@]}" >&2 || status=$?
+"$PY" bench/crosscheck_wrk.py "${CROSSCHECK_ARGS[@]}" --out "$CROSSCHECK_DIR" "${HOST_ARGS[@]}" >&2 || status=$?
 if [ "$status" -gt 1 ]; then
   echo "study: the cross-check stopped with exit status $status" >&2
   exit "$status"
@@ -106,18 +130,14 @@ fi
 rm -rf "${DOCS:?}/crosscheck"
 mkdir -p "$DOCS/crosscheck"
 cp "$CROSSCHECK_DIR/crosscheck.md" "$CROSSCHECK_DIR/crosscheck.json" "$DOCS/crosscheck/"
-note "cross-check: \`$CROSSCHECK_DIR\` -> \`$DOCS/crosscheck/\` (users $CROSSCHECK_USERS, exit $status, $((SECONDS - start)) s)"
-
-publish_report "$SEED_DIR" seed-report
-publish_report "$STUDY_DIR" study-report
+note "cross-check: \`$CROSSCHECK_DIR\` -> \`$DOCS/crosscheck/\` (${CROSSCHECK_ARGS[*]}, exit $status, $((SECONDS - start)) s)"
 
 note "finished $(date -u +%Y-%m-%dT%H:%M:%SZ): $(( $(date +%s) - STARTED )) s in all"
 {
   echo "# How docs/study/ was generated"
   echo
-  echo "By \`make study\` (docs/study/run_study.sh), seed preset \`$SEED_PRESET\`, study preset"
-  echo "\`$STUDY_PRESET\`, cross-check users \`$CROSSCHECK_USERS\`."
+  echo "By \`make study\` (docs/study/run_study.sh)${STUDY_QUICK:+ with STUDY_QUICK=1 (tiny)}."
   echo
   printf '%s\n' "${LOG_LINES[@]}"
 } > "$DOCS/run.md"
-echo "study: written $DOCS/run.md, $DOCS/seed-report/, $DOCS/study-report/, $DOCS/crosscheck/" >&2
+echo "study: written $DOCS/run.md and the reports under $DOCS/" >&2
