@@ -178,6 +178,8 @@ def capacity(table: pd.DataFrame) -> list[str]:
         label = f"{class_name(fit['user_class'])} / {fit['mix']}"
         if str(fit.get("backend") or "memory") != "memory":
             label += f" / {fit['backend']}"
+        if str(fit.get("rtt_delay") or "none") != "none":
+            label += f" / +{fit['rtt_delay']} RTT"
         if math.isinf(float(fit["peak_users"])):
             knee = (f"no peak within reach; levels off towards {number(fit['max_rps'], 0)} "
                     "requests/s")

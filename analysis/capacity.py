@@ -144,8 +144,8 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
 
     valid = trusted_points(points)
     rows = []
-    for (service_cpu, backend, user_class, mix), group in valid.groupby(
-            ["service_cpu", "backend", "user_class", "mix"], sort=True):
+    for (service_cpu, rtt_delay, backend, user_class, mix), group in valid.groupby(
+            ["service_cpu", "rtt_delay", "backend", "user_class", "mix"], sort=True):
         fit = fit_usl(group["users"], group["rps"])
         by_users = group.groupby("users").agg(rps=("rps", "mean"), worst=(slo_metric, "max"))
         within = by_users[by_users["worst"] < slo_ms].sort_values("rps")
@@ -154,7 +154,8 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
         levels = int(group["users"].nunique())
         nan2 = (math.nan, math.nan)
         rows.append({
-            "service_cpu": service_cpu, "backend": backend, "user_class": user_class, "mix": mix,
+            "service_cpu": service_cpu, "rtt_delay": rtt_delay, "backend": backend,
+            "user_class": user_class, "mix": mix,
             "valid_points": len(group),
             "valid_levels": levels,
             "lambda": fit.lam if fit else math.nan,

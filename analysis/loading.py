@@ -25,7 +25,7 @@ from analysis._locust import (
 SCHEMA_VERSIONS = (1, 2)  # results/README.md: 2 adds evidence/ and HDR percentiles
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
-POINT_KEYS = ["service_cpu", "backend", "user_class", "mix", "users"]
+POINT_KEYS = ["service_cpu", "rtt_delay", "backend", "user_class", "mix", "users"]
 NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
 
 
@@ -273,6 +273,7 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         # the service's CPU envelope: none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"
         "service_cpu": envelope_label(params.get("service_cpu"), params.get("service_vcpu")),
         **_throttling(run.get("cpu_limit")),
+        "rtt_delay": delay_label(params.get("rtt_delay")),  # "none", "10 ms", "40±5 ms"
         "users": int(params["users"]), "repeat": int(params["repeat"]),
         "processes": int(params.get("processes", 1)),
         "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),
@@ -343,6 +344,19 @@ def envelope_label(name: Any, vcpu: Any) -> str:
     return cores if str(name)[:1].isdigit() else f"{name} ({cores})"
 
 
+def delay_label(delay: Any) -> str:
+    """The added round-trip delay as the report names it: ``10 ms``, ``40±5 ms`` or none (also
+    for runs older than the delay)."""
+    if delay is None or str(delay).strip().lower() in ("", "none", "0"):
+        return "none"
+    base, _, jitter = str(delay).partition(":")
+    try:
+        millis, spread = float(base), float(jitter or 0)
+    except ValueError:
+        return str(delay)
+    return f"{millis:g}" + (f"±{spread:g}" if spread else "") + " ms"
+
+
 def _throttling(limit: Any) -> dict[str, float]:
     """The quota's period and the share of periods the kernel throttled in the window."""
     limit = limit if isinstance(limit, dict) else {}
@@ -359,6 +373,6 @@ def _number(value: Any) -> float:
 
 def _frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
-    order = ["service_cpu", "backend", "user_class", "mix", "users", "repeat", "attempt"]
+    order = [*POINT_KEYS, "repeat", "attempt"]
     frame = frame.sort_values([*order, "endpoint"], kind="stable").reset_index(drop=True)
     return frame

@@ -180,8 +180,10 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
 def _backend_suffix(fit: Mapping[Any, Any]) -> str:
     backend = str(fit.get("backend") or "memory")
     envelope = str(fit.get("service_cpu") or "none")
+    delay = str(fit.get("rtt_delay") or "none")
     return ("" if backend == "memory" else f" / {backend}") + (
-        "" if envelope == "none" else f" / {envelope}")
+        "" if envelope == "none" else f" / {envelope}") + (
+        "" if delay == "none" else f" / +{delay} RTT")
 
 
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:

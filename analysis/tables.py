@@ -71,11 +71,14 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
 
 
 def _with_backend(rows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """The table with a first `backend` column when the rows are not all memory-backed, and a
-    first `service CPU` column when some rows ran in a CPU envelope."""
+    """The table with a first `backend` column when the rows are not all memory-backed, an
+    `added RTT` column when some rows ran with an added delay, and a first `service CPU` column
+    when some rows ran in a CPU envelope."""
     table = table.reset_index(drop=True)
     if "backend" in rows and (rows["backend"] != "memory").any():
         table.insert(0, "backend", rows["backend"].to_numpy())
+    if "rtt_delay" in rows and (rows["rtt_delay"] != "none").any():
+        table.insert(0, "added RTT", rows["rtt_delay"].to_numpy())
     if "service_cpu" in rows and (rows["service_cpu"] != "none").any():
         table.insert(0, "service CPU", rows["service_cpu"].to_numpy())
     return table

@@ -36,7 +36,7 @@ class SweepConfig:
     caches: list[str] = field(default_factory=lambda: ["off"])
     service_cpu: list[str] = field(default_factory=lambda: ["none"])  # the CPU envelope (vCPUs)
     cpu_period_ms: float = DEFAULT_PERIOD_MS
-    rtt_delay: str = "none"  # MS[:JITTER_MS] added per request by a delaying proxy
+    rtt_delay: list[str] = field(default_factory=lambda: ["none"])  # MS[:JITTER_MS] each
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
     ramp_s: float = 2.0
@@ -70,7 +70,7 @@ class SweepConfig:
 
 @dataclass(frozen=True)
 class Point:
-    """One cell of the matrix: CPU envelope x backend x user class x mix x users x repeat."""
+    """One cell of the matrix: CPU envelope x delay x backend x class x mix x users x repeat."""
 
     user_class: str
     mix: str
@@ -80,6 +80,7 @@ class Point:
     store: str = "memory"
     cache: str = "off"
     service_cpu: str = "none"  # vCPUs of the service's envelope, a Fargate size, or none
+    rtt_delay: str = "none"  # the added round-trip delay, MS[:JITTER_MS], or none
 
     @property
     def service_vcpu(self) -> float | None:
@@ -96,6 +97,7 @@ class Point:
         tag = {"memory": "", "postgres": "pg-", "postgres+cache": "pgcache-"}[self.backend]
         if self.service_cpu != "none":  # so do the points with a CPU envelope
             tag += f"cpu{self.service_cpu}-"
+        tag += rtt_tag(self.rtt_delay)  # and those with an added delay: rtt10-, rtt40j5-
         return f"{self.user_class}-{self.mix}-{tag}u{self.users:04d}-r{self.repeat}"
 
     def run_id(self, processes: int) -> str:
@@ -198,11 +200,7 @@ def _normalise(key: str, value: Any, what: str) -> Any:
             labels.append(label)
         return list(dict.fromkeys(labels))
     if key == "rtt_delay":
-        try:
-            parse_rtt_delay(str(value))
-        except ValueError as exc:
-            raise ConfigError(f"{what}: {exc}") from None
-        return str(value).strip().lower()
+        return rtt_delays(value, what)
     if key == "cpu_period_ms":
         text = str(value).strip()
         milliseconds = parse_duration(text if text[-1:].isalpha() else f"{text}ms", what)
@@ -229,6 +227,28 @@ def _normalise(key: str, value: Any, what: str) -> Any:
             raise ConfigError(f"{what}: expected true or false, got {value!r}")
         return value
     return None if value is None else str(value)
+
+
+def rtt_delays(value: Any, what: str) -> list[str]:
+    """``"none,10,40:5"`` or a list -> checked delays, normalised (``0`` is none, ``20:0`` 20)."""
+    delays = []
+    for item in _as_list(value, what):
+        text = str(item).strip().lower()
+        try:
+            parsed = parse_rtt_delay(text)
+        except ValueError as exc:
+            raise ConfigError(f"{what}: {exc}") from None
+        delays.append("none" if parsed is None else
+                      f"{parsed[0]:g}" + (f":{parsed[1]:g}" if parsed[1] else ""))
+    return list(dict.fromkeys(delays))
+
+
+def rtt_tag(delay: str) -> str:
+    """The point id's tag of a delay: ``rtt10-``, ``rtt40j5-``; none adds nothing."""
+    parsed = parse_rtt_delay(delay)
+    if parsed is None:
+        return ""
+    return f"rtt{parsed[0]:g}" + (f"j{parsed[1]:g}" if parsed[1] else "") + "-"
 
 
 def _field_for(key: str) -> str | None:
@@ -338,14 +358,16 @@ def expand(config: SweepConfig) -> list[Point]:
     """Every point of the matrix in run order.
 
     Repeats are the outer loop, so that drift on a shared machine spreads over all points
-    instead of landing on one; within a repeat: CPU envelope, backend, user class, mix, then
-    users (ascending).
+    instead of landing on one; within a repeat: CPU envelope, added round-trip delay,
+    backend, user class, mix, then users (ascending).
     """
     weights = mix_weights(config)
     return [
-        Point(user_class, mix, weights[mix], users, repeat, store, cache, service_cpu)
+        Point(user_class, mix, weights[mix], users, repeat, store, cache, service_cpu,
+              rtt_delay)
         for repeat in range(1, config.repeats + 1)
         for service_cpu in config.service_cpu
+        for rtt_delay in config.rtt_delay
         for store, cache in backends(config)
         for user_class in config.user_classes
         for mix in weights

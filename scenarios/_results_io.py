@@ -123,6 +123,7 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "backends": [s + ("+cache" if c == "on" else "") for s, c in backends(config)],
             "service_cpu": config.service_cpu,  # the CPU envelope (vCPUs, a Fargate size, none)
             "cpu_period_ms": config.cpu_period_ms,
+            "rtt_delay": config.rtt_delay,  # the added round-trip delays (MS[:JITTER_MS], none)
         },
         "points": points,
         "target": {

@@ -127,7 +127,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "pacing": pacing, "host": outcome.host,
             "store": point.store, "cache": point.cache, "backend": point.backend,
             "service_cpu": point.service_cpu, "service_vcpu": point.service_vcpu,
-            "rtt_delay": config.rtt_delay,
+            "rtt_delay": point.rtt_delay,
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
         "window": {

@@ -215,7 +215,7 @@ class SweepRunner:
         assert self.fork_server is not None
         local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
                          self._load_over, self.envelope)
-        rtt = parse_rtt_delay(config.rtt_delay)
+        rtt = parse_rtt_delay(point.rtt_delay)
         proxy: DelayProxy | None = None
         if rtt is not None and service is not None and failure_note is None:
             try:

@@ -61,9 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
              "(default); a cgroup CPU quota on the service, its database and cache")
     add("--cpu-period", dest="cpu_period_ms", metavar="DURATION",
         help="the CPU quota's period (default 20ms; the kernel's default is 100ms)")
-    add("--rtt-delay", dest="rtt_delay", metavar="MS[:JITTER_MS]",
-        help="add this round-trip delay (uniform jitter) to every request: a delaying TCP proxy "
-             "on the service's CPUs (default none)")
+    add("--rtt-delay", dest="rtt_delay", metavar="LIST",
+        help="round-trip delays added to every request, a sweep dimension: MS or MS:JITTER_MS "
+             "(uniform jitter), e.g. none,10,40:5 (default none); a delaying TCP proxy on the "
+             "service's CPUs")
     add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",
@@ -108,6 +109,8 @@ def _resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig,
     if given:
         raise ConfigError(f"--resume: the sweep keeps its own settings; drop --{given[0]}")
     stored.pop("target", None)
+    if isinstance(stored.get("rtt_delay"), str):  # sweeps from before the delay was a dimension
+        stored["rtt_delay"] = [stored["rtt_delay"]]
     if flags.get("fail_fast") is not None:
         stored["fail_fast"] = True
     try:
@@ -152,10 +155,10 @@ def main(argv: list[str] | None = None) -> int:
         else:
             config, manifest, sweep_dir = resolve_config(flags), {}, None
         if config.target != "local" and (config.service_cpu != ["none"]
-                                          or config.rtt_delay != "none"):
+                                          or config.rtt_delay != ["none"]):
             print(f"{parser.prog}: note: --service-cpu and --rtt-delay are a local emulation; "
                   f"skipped for the remote target {config.host}", file=sys.stderr)
-            config.service_cpu, config.rtt_delay = ["none"], "none"
+            config.service_cpu, config.rtt_delay = ["none"], ["none"]
         objectives = parse_slo(config.slo) if config.slo else []
         auto_envelope = _size_auto_envelope(config, parser.prog)
         points = expand(config)

@@ -107,7 +107,7 @@ def test_a_small_limit_gets_a_longer_period_not_more_cpu() -> None:
 
 def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--host", "http://127.0.0.1:9", "--service-cpu", "fargate-256",
-                   "--users", "1", timeout=60)
+                   "--rtt-delay", "none,20", "--users", "1", timeout=60)
     assert result.returncode == 2  # no service there: the preflight fails, after the note
     assert "--service-cpu and --rtt-delay are a local emulation; skipped" in result.stderr
 
@@ -119,6 +119,7 @@ def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
     (("--service-cpu", "0.25", "--cpu-period", "2s"), "--cpu-period"),
     (("--rtt-delay", "5:10"), "--rtt-delay"),
     (("--rtt-delay", "soon"), "--rtt-delay"),
+    (("--rtt-delay", "none,10,5:10"), "--rtt-delay"),
 ])
 def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
                                                        named: str) -> None:
@@ -128,22 +129,34 @@ def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tup
     assert len(lines) == 1 and named in lines[0], result.stderr
 
 
-def test_rtt_delay_adds_its_delay_to_every_request(tmp_path: Path) -> None:
-    result = sweep(tmp_path, "--user-classes", "fast", "--users", "4", "--mixes", "read-only",
-                   "--ramp", "1s", "--duration", "3s", "--rtt-delay", "20:5",
+def test_rtt_delay_is_a_dimension_that_adds_its_delay_per_point(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--mixes", "read-only",
+                   "--ramp", "1s", "--duration", "3s", "--rtt-delay", "none,20:4",
                    "--min-requests", "10")
     assert result.returncode in (0, 1), result.stderr[-3000:]
-    run = json.loads(next((tmp_path / "latest" / "runs").glob("*/run.json")).read_text())
-    assert run["params"]["rtt_delay"] == "20:5"
-    block = run["rtt_delay"]
-    assert block["delay_ms"] == 20 and block["jitter_ms"] == 5
-    assert block["cpus"] == run["placement"]["service_cpus"]
-    requests = run["requests"]
-    assert requests["failures"] == 0 and requests["total"] > 0
-    # every request waits 15-25 ms in the proxy (20 on average) on top of its loopback time
-    assert requests["p50_ms"] >= 15 and requests["mean_ms"] >= 18, requests
+    sweep_dir = (tmp_path / "latest").resolve()
+    manifest = json.loads((sweep_dir / "manifest.json").read_text())
+    assert manifest["points"] == ["fast-read-only-u0002-r1", "fast-read-only-rtt20j4-u0002-r1"]
+    assert manifest["matrix"]["rtt_delay"] == ["none", "20:4"]
+    plain, delayed = (json.loads((sweep_dir / "runs" / f"{point}-p1" / "run.json").read_text())
+                      for point in manifest["points"])
+    assert plain["params"]["rtt_delay"] == "none" and "rtt_delay" not in plain
+    assert delayed["params"]["rtt_delay"] == "20:4"
+    block = delayed["rtt_delay"]
+    assert block["delay_ms"] == 20 and block["jitter_ms"] == 4
+    assert block["cpus"] == delayed["placement"]["service_cpus"]
+    for run in (plain, delayed):
+        assert run["requests"]["failures"] == 0 and run["requests"]["total"] > 0
+    # every delayed request waits 16-24 ms in the proxy (20 on average) on top of its loopback
+    # time; the plain point, on the same machine, has only the loopback time
+    fast, slow = plain["requests"], delayed["requests"]
+    assert slow["p50_ms"] >= fast["p50_ms"] + 15 and slow["mean_ms"] >= 18, (fast, slow)
     with pytest.raises(OSError):  # the proxy was stopped with its point
         urllib.request.urlopen(block["proxy_url"] + "/health", timeout=2)
+    # the analysis keeps the two points apart and names the delay
+    points = load_sweep(sweep_dir).aggregated
+    assert dict(zip(points["point_id"], points["rtt_delay"], strict=True)) == {
+        "fast-read-only-u0002-r1": "none", "fast-read-only-rtt20j4-u0002-r1": "20±4 ms"}
 
 
 def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, object]:
