@@ -10,6 +10,7 @@ Two user classes with the same behaviour, ``HttpProductUser`` (HttpUser) and ``F
 
 from __future__ import annotations
 
+import gc
 import logging
 import sys
 from pathlib import Path
@@ -123,6 +124,13 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
         return
     logger.info("scenarios: %d seed products ready (%d created, %d already there) in %.2f s",
                 report.requested, report.created, report.already_there, report.seconds)
+
+
+@events.spawning_complete.add_listener
+def _on_spawning_complete(**_kwargs: Any) -> None:
+    """The users and their sessions now live until the end: freeze them out of the cyclic
+    collector, whose full collections otherwise stall the event loop (scenarios/README.md)."""
+    gc.freeze()
 
 
 @events.test_stop.add_listener
