@@ -180,6 +180,8 @@ def capacity(table: pd.DataFrame) -> list[str]:
             label += f" / {fit['backend']}"
         if str(fit.get("rtt_delay") or "none") != "none":
             label += f" / +{fit['rtt_delay']} RTT"
+        if str(fit.get("payload") or "small") != "small":
+            label += f" / {fit['payload']} payload"
         if math.isinf(float(fit["peak_users"])):
             knee = (f"no peak within reach; levels off towards {number(fit['max_rps'], 0)} "
                     "requests/s")

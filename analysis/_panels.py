@@ -26,9 +26,9 @@ from analysis._locust import AGGREGATED
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
 CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
-DIMENSIONS = ("backend", "service_cpu", "rtt_delay")  # dimensions beyond class, mix and users
-# a dimension left at its default is not named in labels
-DEFAULTS = {"backend": "memory", "service_cpu": "none", "rtt_delay": "none"}
+# matrix dimensions beyond class, mix and users; one left at its default is not named in labels
+DIMENSIONS = ("backend", "service_cpu", "rtt_delay", "payload")
+DEFAULTS = {"backend": "memory", "service_cpu": "none", "rtt_delay": "none", "payload": "small"}
 WIDTH, PANEL_H = 9.4, 2.9  # inches: the report's figure column (about 900 px), a panel's height
 MAX_COLUMNS = 3
 UNTRUSTED = {"marker": "X", "markersize": 8, "linestyle": "none", "markerfacecolor": "none",

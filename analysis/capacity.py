@@ -140,12 +140,13 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
     ``slo_metric < slo_ms``; ``slo_users`` is where it was measured. ``max_rps`` is the USL
     peak only when it lies inside the measured range (``extrapolated`` False), else NaN.
     """
+    from analysis.loading import POINT_KEYS
     from analysis.stats import trusted_points
 
     valid = trusted_points(points)
     rows = []
-    for (service_cpu, rtt_delay, backend, user_class, mix), group in valid.groupby(
-            ["service_cpu", "rtt_delay", "backend", "user_class", "mix"], sort=True):
+    keys = [key for key in POINT_KEYS if key != "users"]
+    for values, group in valid.groupby(keys, sort=True):
         fit = fit_usl(group["users"], group["rps"])
         by_users = group.groupby("users").agg(rps=("rps", "mean"), worst=(slo_metric, "max"))
         within = by_users[by_users["worst"] < slo_ms].sort_values("rps")
@@ -154,8 +155,7 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
         levels = int(group["users"].nunique())
         nan2 = (math.nan, math.nan)
         rows.append({
-            "service_cpu": service_cpu, "rtt_delay": rtt_delay, "backend": backend,
-            "user_class": user_class, "mix": mix,
+            **dict(zip(keys, values, strict=True)),
             "valid_points": len(group),
             "valid_levels": levels,
             "lambda": fit.lam if fit else math.nan,

@@ -10,6 +10,7 @@ import pandas as pd
 from analysis._locust import AGGREGATED
 from analysis.stats import (
     CONFIDENCE,
+    CONFIG_KEYS,
     RESAMPLES,
     expanded_tail,
     noise_margin,
@@ -93,14 +94,12 @@ def class_ratio(points: pd.DataFrame, numerator: str = "fast",
     valid = _valid_aggregated(points)
     spread = relative_spread(points, "rps")
     rows = []
-    for (service_cpu, rtt_delay, backend, mix, users), _ in every.groupby(
-            ["service_cpu", "rtt_delay", "backend", "mix", "users"], sort=True):
-        cell = valid[(valid["service_cpu"] == service_cpu) & (valid["backend"] == backend)
-                     & (valid["rtt_delay"] == rtt_delay)
-                     & (valid["mix"] == mix) & (valid["users"] == users)]
+    keys = [key for key in CELL_KEYS if key != "user_class"]
+    for values, _ in every.groupby(keys, sort=True):
+        where = dict(zip(keys, values, strict=True))
+        cell = valid[(valid[keys] == pd.Series(where)).all(axis=1)]
         top, bottom = cell[cell["user_class"] == numerator], cell[cell["user_class"] == denominator]
-        row: dict[str, object] = {"service_cpu": service_cpu, "rtt_delay": rtt_delay,
-                                  "backend": backend, "mix": mix, "users": users,
+        row: dict[str, object] = {**where,
                                   "n_" + numerator: len(top), "n_" + denominator: len(bottom)}
         for metric in RATIO_METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = ratio_ci(
@@ -118,20 +117,19 @@ def mix_ratio(points: pd.DataFrame, mix_a: str, mix_b: str) -> pd.DataFrame:
     """mix_a / mix_b per user class and users: throughput and latency ratios with CIs."""
     valid = _valid_aggregated(points)
     rows = []
-    for (service_cpu, rtt_delay, backend, user_class, users), cell in valid.groupby(
-            ["service_cpu", "rtt_delay", "backend", "user_class", "users"], sort=True):
+    keys = [key for key in CELL_KEYS if key != "mix"]
+    for values, cell in valid.groupby(keys, sort=True):
         a, b = cell[cell["mix"] == mix_a], cell[cell["mix"] == mix_b]
         if a.empty or b.empty:
             continue
-        row: dict[str, object] = {"service_cpu": service_cpu, "rtt_delay": rtt_delay,
-                                  "backend": backend, "user_class": user_class, "users": users}
+        row: dict[str, object] = dict(zip(keys, values, strict=True))
         for metric in RATIO_METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = ratio_ci(a[metric], b[metric])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
-CELL_KEYS = ["service_cpu", "rtt_delay", "backend", "user_class", "mix", "users"]
+CELL_KEYS = CONFIG_KEYS
 # How bad a configuration's verdict is for a comparison: a measurement that cannot be trusted
 # (1) is worse than a valid one (0); a service that errs or a run that broke (2) is worse still.
 VERDICT_RANK = {"valid": 0, "generator-bound": 1, "too-few-samples": 1, "interrupted": 1,

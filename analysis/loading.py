@@ -25,7 +25,8 @@ from analysis._locust import (
 SCHEMA_VERSIONS = (1, 2)  # results/README.md: 2 adds evidence/ and HDR percentiles
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
-POINT_KEYS = ["service_cpu", "rtt_delay", "backend", "user_class", "mix", "users"]
+# A configuration of the matrix (its repeats share these); `payload` is "small" for older runs.
+POINT_KEYS = ["service_cpu", "rtt_delay", "backend", "payload", "user_class", "mix", "users"]
 NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
 
 
@@ -272,6 +273,8 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "backend": str(params.get("backend") or "memory"),
         # the service's CPU envelope: none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"
         "service_cpu": envelope_label(params.get("service_cpu"), params.get("service_vcpu")),
+        # each product's description size (--payload): small (none), 4k, ...; older runs: small
+        "payload": str(params.get("payload") or "small"),
         **_throttling(run.get("cpu_limit")),
         "rtt_delay": delay_label(params.get("rtt_delay")),  # "none", "10 ms", "40±5 ms"
         "users": int(params["users"]), "repeat": int(params["repeat"]),

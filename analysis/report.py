@@ -181,9 +181,11 @@ def _backend_suffix(fit: Mapping[Any, Any]) -> str:
     backend = str(fit.get("backend") or "memory")
     envelope = str(fit.get("service_cpu") or "none")
     delay = str(fit.get("rtt_delay") or "none")
+    payload = str(fit.get("payload") or "small")
     return ("" if backend == "memory" else f" / {backend}") + (
         "" if envelope == "none" else f" / {envelope}") + (
-        "" if delay == "none" else f" / +{delay} RTT")
+        "" if delay == "none" else f" / +{delay} RTT") + (
+        "" if payload == "small" else f" / {payload} payload")
 
 
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES, VERDICT_ORDER
 from analysis.histograms import PERCENTILES, merge, percentile, pooled_percentiles
+from analysis.loading import POINT_KEYS
 
 CONFIDENCE = 0.95
 RESAMPLES = 4000
@@ -34,7 +35,7 @@ CI_METHOD = ("bootstrap over repeats (expanded percentile interval of the mean, 
              "resamples; never wider than the repeats' range)")
 POOLED_CI_METHOD = "order-statistic interval on the merged histogram (binomial ranks)"
 METRICS = ["rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms"]
-CONFIG_KEYS = ["service_cpu", "rtt_delay", "backend", "user_class", "mix", "users"]
+CONFIG_KEYS = POINT_KEYS
 GROUP_KEYS = [*CONFIG_KEYS, "endpoint"]
 
 
@@ -96,12 +97,14 @@ def status_counts(statuses: Sequence[str]) -> str:
 
 
 def with_backend(frame: pd.DataFrame) -> pd.DataFrame:
-    """`frame` with `backend`, `service_cpu` and `rtt_delay` columns (rows made before those
-    dimensions existed are memory, none, none)."""
+    """`frame` with `backend`, `service_cpu`, `rtt_delay` and `payload` columns (rows made
+    before those dimensions existed are memory, none, none, small)."""
     if "backend" not in frame.columns:
         frame = frame.assign(backend="memory")
     if "rtt_delay" not in frame.columns:
         frame = frame.assign(rtt_delay="none")
+    if "payload" not in frame.columns:
+        frame = frame.assign(payload="small")
     return frame if "service_cpu" in frame.columns else frame.assign(service_cpu="none")
 
 

@@ -73,8 +73,11 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
 def _with_backend(rows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
     """The table with a first `backend` column when the rows are not all memory-backed, an
     `added RTT` column when some rows ran with an added delay, and a first `service CPU` column
-    when some rows ran in a CPU envelope."""
+    when some rows ran in a CPU envelope (and a `payload` column when some products were not
+    small)."""
     table = table.reset_index(drop=True)
+    if "payload" in rows and (rows["payload"] != "small").any():
+        table.insert(0, "payload", rows["payload"].to_numpy())
     if "backend" in rows and (rows["backend"] != "memory").any():
         table.insert(0, "backend", rows["backend"].to_numpy())
     if "rtt_delay" in rows and (rows["rtt_delay"] != "none").any():

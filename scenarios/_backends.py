@@ -52,12 +52,12 @@ class BackendServers:
             flags += ["--cache-url", self.redis.url]
         return flags
 
-    def reset(self, seed_count: int) -> float:
+    def reset(self, seed_count: int, payload_bytes: int = 0) -> float:
         """Empty the products, load the seed products, flush the cache; seconds it took."""
         assert self.postgres is not None
         started = time.perf_counter()
         try:
-            reset_products(self.postgres, DATABASE, seed_count)
+            reset_products(self.postgres, DATABASE, seed_count, payload_bytes)
             if self.redis is not None:
                 redis_command(self.redis.port, "FLUSHALL")
         except (ServerError, OSError) as exc:

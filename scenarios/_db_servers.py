@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scenarios._cpu_limit import join_active
+from scenarios._payload import description
 from scenarios._seeding import seed_product_id
 
 PG_USER = "postgres"
@@ -230,23 +231,26 @@ def redis_command(port: int, *words: str, timeout: float = 2.0) -> bytes:
     return reply
 
 
-def seed_rows(count: int) -> bytes:
+def seed_rows(count: int, payload_bytes: int = 0) -> bytes:
     """COPY text rows (product_id, bytea body) for seed products 1..count: the bytes the service
     stores for scenarios/_seeding.py's bodies (compact JSON, prices as shortest floats)."""
     lines = []
+    extra = {"description": description(payload_bytes)} if payload_bytes else {}
     for index in range(1, count + 1):
         price = float(f"{1 + (index % 1000) / 100:.2f}")
         body = json.dumps({"productId": seed_product_id(index), "name": f"Seed product {index}",
-                           "price": price}, separators=(",", ":"), ensure_ascii=False)
+                           "price": price, **extra}, separators=(",", ":"), ensure_ascii=False)
         lines.append(f"{seed_product_id(index)}\t\\\\x{body.encode().hex()}\n")
     return "".join(lines).encode()
 
 
-def reset_products(database: Postgres, name: str, seed_count: int) -> float:
+def reset_products(database: Postgres, name: str, seed_count: int,
+                   payload_bytes: int = 0) -> float:
     """Empty the products and load `seed_count` seed products, in one transaction; seconds."""
     started = time.perf_counter()
+    rows = seed_rows(seed_count, payload_bytes)
     script = (b"BEGIN;\nTRUNCATE products RESTART IDENTITY;\n"
-              b"COPY products (product_id, body) FROM STDIN;\n" + seed_rows(seed_count)
+              b"COPY products (product_id, body) FROM STDIN;\n" + rows
               + b"\\.\n" + f"UPDATE product_total SET n = {seed_count};\nCOMMIT;\n".encode())
     database.psql("", database=name, stdin=script)
     return time.perf_counter() - started

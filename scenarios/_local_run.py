@@ -55,7 +55,7 @@ class LocalRun:
             config.locustfile, self.via or host, USER_CLASSES[point.user_class], point.users,
             point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
             ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
-            config.pacing, config.seed_products, run_tag)
+            config.pacing, config.seed_products, run_tag, point.payload_bytes)
         scrapes: dict[str, Scrape | str] = {}
 
         def on_edge(edge: str) -> None:  # the service's /metrics at the window's edges

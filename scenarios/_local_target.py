@@ -71,6 +71,7 @@ class LocalService:
     log_path: Path
     started_at: float
     backend: tuple[str, str] = ("memory", "off")  # (store, cache)
+    payload_bytes: int = 0  # the description size of its seed products (--payload)
     reset_s: float | None = None  # the database reset before this service's point
     health_info: dict[str, Any] | None = None  # its /health body when it was ready
 

@@ -36,10 +36,15 @@ def _from_json(path: Path, window_s: float | None) -> dict[str, Any] | None:
     if not isinstance(entries, list):
         return None
     histogram: dict[int, int] = {}
-    total = failures = 0
+    total = failures = content = 0
     time_ms = 0.0
+    by_name: dict[str, float] = {}  # average response body bytes per request name
     for entry in entries:
         total += int(entry.get("num_requests", 0))
+        content += int(entry.get("total_content_length", 0))
+        if entry.get("num_requests"):
+            by_name[str(entry.get("name"))] = round(
+                int(entry.get("total_content_length", 0)) / int(entry["num_requests"]), 1)
         time_ms += float(entry.get("total_response_time", 0.0))
         failures += int(entry.get("num_failures", 0))
         for bucket, count in entry.get("response_times", {}).items():
@@ -47,7 +52,9 @@ def _from_json(path: Path, window_s: float | None) -> dict[str, Any] | None:
     row: dict[str, Any] = {"Name": "Aggregated", "Request Count": total,
                            "Failure Count": failures,
                            "Requests/s": total / window_s if window_s else None,
-                           "Average Response Time": time_ms / total if total else None}
+                           "Average Response Time": time_ms / total if total else None,
+                           "Average Content Size": content / total if total else None,
+                           "content_by_name": by_name}
     for column, fraction in _PERCENTILES.items():
         row[column] = _percentile(histogram, fraction) if total else None
     row["percentile"] = (lambda fraction: _percentile(histogram, fraction)) if total else None

@@ -147,6 +147,7 @@ class LocustOptions:
     pacing: str
     seed_products: int
     run_tag: str
+    payload_bytes: int = 0  # --payload-bytes; 0 (small) leaves the command line as it was
 
 
 def base_args(options: LocustOptions, out_dir: Path) -> list[str]:
@@ -160,8 +161,13 @@ def base_args(options: LocustOptions, out_dir: Path) -> list[str]:
         "--json-file", str(prefix / "locust"), "--html", str(prefix / "locust.html"),
         *options.mix_args, "--pacing", options.pacing,
         "--seed-products", str(options.seed_products), "--run-tag", options.run_tag,
-        "--loglevel", "INFO", options.user_class,
+        *payload_args(options), "--loglevel", "INFO", options.user_class,
     ]
+
+
+def payload_args(options: LocustOptions) -> list[str]:
+    """``--payload-bytes N`` for a non-default payload, else nothing."""
+    return ["--payload-bytes", str(options.payload_bytes)] if options.payload_bytes else []
 
 
 @dataclass
@@ -202,7 +208,7 @@ class LocustRun:
                            "--master-port", str(port), "--reset-stats", *options.mix_args,
                            "--pacing", options.pacing, "--seed-products",
                            str(options.seed_products), "--run-tag", options.run_tag,
-                           "--loglevel", "INFO", options.user_class]
+                           *payload_args(options), "--loglevel", "INFO", options.user_class]
         self.started_at = time.time()
         for index, name in enumerate(self.names):
             command = args if index == 0 else worker_args

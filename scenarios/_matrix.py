@@ -10,6 +10,7 @@ from typing import Any
 
 from scenarios._cpu_limit import DEFAULT_PERIOD_MS, parse_service_cpu
 from scenarios._delay_proxy import parse_rtt_delay
+from scenarios._payload import DEFAULT_PAYLOAD, parse_payload, payload_label
 from scenarios.mixes import MixError, resolve_mix
 from scenarios.pacing import PacingError, parse_pacing
 from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
@@ -37,6 +38,7 @@ class SweepConfig:
     service_cpu: list[str] = field(default_factory=lambda: ["none"])  # the CPU envelope (vCPUs)
     cpu_period_ms: float = DEFAULT_PERIOD_MS
     rtt_delay: list[str] = field(default_factory=lambda: ["none"])  # MS[:JITTER_MS] each
+    payload: list[str] = field(default_factory=lambda: [DEFAULT_PAYLOAD])  # description sizes
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: [1, 10, 50, 100])
     ramp_s: float = 2.0
@@ -81,6 +83,11 @@ class Point:
     cache: str = "off"
     service_cpu: str = "none"  # vCPUs of the service's envelope, a Fargate size, or none
     rtt_delay: str = "none"  # the added round-trip delay, MS[:JITTER_MS], or none
+    payload: str = DEFAULT_PAYLOAD  # each product's description size: small (none), 4k, ...
+
+    @property
+    def payload_bytes(self) -> int:
+        return parse_payload(self.payload)
 
     @property
     def service_vcpu(self) -> float | None:
@@ -98,6 +105,8 @@ class Point:
         if self.service_cpu != "none":  # so do the points with a CPU envelope
             tag += f"cpu{self.service_cpu}-"
         tag += rtt_tag(self.rtt_delay)  # and those with an added delay: rtt10-, rtt40j5-
+        if self.payload != DEFAULT_PAYLOAD:  # and those with larger products
+            tag += f"pay{self.payload}-"
         return f"{self.user_class}-{self.mix}-{tag}u{self.users:04d}-r{self.repeat}"
 
     def run_id(self, processes: int) -> str:
@@ -198,6 +207,13 @@ def _normalise(key: str, value: Any, what: str) -> Any:
             except ValueError as exc:
                 raise ConfigError(f"{what}: {exc}") from None
             labels.append(label)
+        return list(dict.fromkeys(labels))
+    if key == "payload":
+        items = _as_list(value, what)
+        try:
+            labels = [payload_label(str(item)) for item in items]
+        except ValueError as exc:
+            raise ConfigError(f"{what}: {exc}") from None
         return list(dict.fromkeys(labels))
     if key == "rtt_delay":
         return rtt_delays(value, what)
@@ -359,15 +375,16 @@ def expand(config: SweepConfig) -> list[Point]:
 
     Repeats are the outer loop, so that drift on a shared machine spreads over all points
     instead of landing on one; within a repeat: CPU envelope, added round-trip delay,
-    backend, user class, mix, then users (ascending).
+    payload, backend, user class, mix, then users (ascending).
     """
     weights = mix_weights(config)
     return [
         Point(user_class, mix, weights[mix], users, repeat, store, cache, service_cpu,
-              rtt_delay)
+              rtt_delay, payload)
         for repeat in range(1, config.repeats + 1)
         for service_cpu in config.service_cpu
         for rtt_delay in config.rtt_delay
+        for payload in config.payload
         for store, cache in backends(config)
         for user_class in config.user_classes
         for mix in weights

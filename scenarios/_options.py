@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from scenarios._payload import MAX_PAYLOAD_BYTES
 from scenarios.mixes import DEFAULT_MIX, MIX_PROFILES, MixError, parse_weights, resolve_mix
 from scenarios.pacing import DEFAULT_PACING, PacingError, parse_pacing
 
@@ -62,8 +63,19 @@ def _seed_count_type(text: str) -> int:
     return count
 
 
+def _payload_bytes_type(text: str) -> int:
+    try:
+        size = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    if not 0 <= size <= MAX_PAYLOAD_BYTES:
+        raise argparse.ArgumentTypeError(f"{size} is outside 0..{MAX_PAYLOAD_BYTES}")
+    return size
+
+
 def add_scenario_arguments(parser: Any) -> None:
-    """Register --mix, --weights, --pacing, --seed-products and --run-tag on Locust's parser."""
+    """Register --mix, --weights, --pacing, --seed-products, --run-tag and --payload-bytes on
+    Locust's parser."""
     group = parser.add_argument_group("product scenarios (scenarios/locustfile.py)")
     group.add_argument(
         "--mix", env_var="LOCUST_MIX", default=DEFAULT_MIX, choices=list(MIX_PROFILES),
@@ -89,6 +101,11 @@ def add_scenario_arguments(parser: Any) -> None:
         "--run-tag", env_var="LOCUST_RUN_TAG", default=DEFAULT_RUN_TAG, type=_run_tag_type,
         help="prefix of the ids that create_product makes: TAG-PROCESS-N (default run)",
     )
+    group.add_argument(
+        "--payload-bytes", env_var="LOCUST_PAYLOAD_BYTES", default=0, type=_payload_bytes_type,
+        help="bytes of description in every product created or seeded; 0 = none, the small "
+             f"product (default 0, at most {MAX_PAYLOAD_BYTES})",
+    )
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,7 @@ class ScenarioConfig:
     pacing: dict[str, Any]
     seed_products: int
     run_tag: str
+    payload_bytes: int = 0
 
 
 def resolve_options(options: Any) -> ScenarioConfig:
@@ -109,6 +127,7 @@ def resolve_options(options: Any) -> ScenarioConfig:
         pacing = parse_pacing(str(options.pacing))
         seed_products = int(options.seed_products)
         run_tag = _run_tag_type(str(options.run_tag))
+        payload_bytes = _payload_bytes_type(str(getattr(options, "payload_bytes", 0) or 0))
     except (MixError, PacingError, argparse.ArgumentTypeError, ValueError) as error:
         raise ScenarioOptionError(str(error)) from None
     needs_seed = [name for name in ("get_product", "create_duplicate") if weights[name] > 0]
@@ -117,4 +136,4 @@ def resolve_options(options: Any) -> ScenarioConfig:
             f"--seed-products 0 leaves nothing for {' and '.join(needs_seed)} to hit: "
             "seed at least 1 product or give those tasks weight 0"
         )
-    return ScenarioConfig(mix, weights, pacing, seed_products, run_tag)
+    return ScenarioConfig(mix, weights, pacing, seed_products, run_tag, payload_bytes)

@@ -48,6 +48,8 @@ def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path
     # user_classes is honoured by a master started with --class-picker (checked by check_master)
     options.update(pacing=config.pacing, seed_products=config.seed_products, run_tag=run_tag,
                    user_classes=USER_CLASSES[point.user_class])
+    if point.payload_bytes:  # only then: a master of an older suite still accepts the rest
+        options["payload_bytes"] = point.payload_bytes
     spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
     started = time.time()
     remote = {"master_host": config.master_host, "expect_workers": config.expect_workers}

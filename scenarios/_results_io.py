@@ -124,6 +124,7 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "service_cpu": config.service_cpu,  # the CPU envelope (vCPUs, a Fargate size, none)
             "cpu_period_ms": config.cpu_period_ms,
             "rtt_delay": config.rtt_delay,  # the added round-trip delays (MS[:JITTER_MS], none)
+            "payload": config.payload,  # the products' description size (small, 4k, ...)
         },
         "points": points,
         "target": {

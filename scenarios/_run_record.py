@@ -128,6 +128,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "store": point.store, "cache": point.cache, "backend": point.backend,
             "service_cpu": point.service_cpu, "service_vcpu": point.service_vcpu,
             "rtt_delay": point.rtt_delay,
+            "payload": point.payload, "payload_bytes": point.payload_bytes,
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
         "window": {
@@ -146,6 +147,8 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "rps": _float(row, "Requests/s"),
             "p50_ms": _float(row, "50%"), "p95_ms": _float(row, "95%"),
             "p99_ms": _float(row, "99%"), "mean_ms": _float(row, "Average Response Time"),
+            "avg_content_bytes": _float(row, "Average Content Size"),
+            "avg_content_bytes_by_name": row.get("content_by_name") if row else None,
             "latency_source": row.get("latency_source") if row else None,
             "hdr_requests": row.get("hdr_requests") if row else None,
             "locust_p50_ms": _float(row, "locust_50%"),

@@ -62,6 +62,9 @@ class SweepRunner:
         # (store, cache) of the next service to start, and of the point after the current one
         self.next_backend = (points[0].store, points[0].cache) if points else ("memory", "off")
         self.following_backend = self.next_backend
+        # the payload (description bytes) the next and the following point's services seed
+        self.next_payload = points[0].payload_bytes if points else 0
+        self.following_payload = self.next_payload
         self.fork_server: LocustForkServer | None = None
         self.log = logging.getLogger(f"scenarios.sweep.{id(self)}")
         self.progress = Progress(len(points), config.ramp_s + config.duration_s)
@@ -139,6 +142,7 @@ class SweepRunner:
                                         self.servers)
         if self.services is not None:
             self.services.backend = self.next_backend
+            self.services.payload_bytes = self.next_payload
             self.services.prepare()
         if self.fork_server is None and not self.config.master_host:
             self.fork_server = LocustForkServer()
@@ -152,6 +156,7 @@ class SweepRunner:
     def _prepare_following(self) -> None:
         """The current point's load is over: start the following point's service."""
         self.next_backend = self.following_backend
+        self.next_payload = self.following_payload
         self._prepare_spares()
 
     def _discard_spares(self) -> None:
@@ -206,7 +211,7 @@ class SweepRunner:
                                 calibration=self._calibration(point))
         self._prepare_spares()
         backend = (point.store, point.cache)
-        service, failure_note = (self.services.take(backend) if self.services
+        service, failure_note = (self.services.take(backend, point.payload_bytes) if self.services
                                  else (None, None))
         self.progress.start(index, run_id, f"users={point.users} processes={processes} "
                             f"attempt={attempt}")
@@ -368,6 +373,8 @@ class SweepRunner:
             following = todo[number] if number < len(todo) else point
             self.next_backend = (point.store, point.cache)
             self.following_backend = (following.store, following.cache)
+            self.next_payload, self.following_payload = (point.payload_bytes,
+                                                         following.payload_bytes)
             record = self._run_point(point, number, last=number == len(todo))
             if self.stop_event.is_set():
                 self.log.warning("interrupted during %s", record["run_id"])

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from scenarios._payload import description_member
+
 _JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 
@@ -22,12 +24,13 @@ def seed_product_id(index: int) -> str:
     return f"seed-{index:06d}"
 
 
-def seed_product_body(index: int) -> bytes:
-    """The JSON body that creates seed product ``index``."""
+def seed_product_body(index: int, payload_bytes: int = 0) -> bytes:
+    """The JSON body that creates seed product ``index`` (with a description of
+    ``payload_bytes`` bytes when it is not 0: see scenarios/_payload.py)."""
     price = 1 + (index % 1000) / 100
     return (
         f'{{"productId":"{seed_product_id(index)}","name":"Seed product {index}",'
-        f'"price":{price:.2f}}}'
+        f'"price":{price:.2f}{description_member(payload_bytes)}}}'
     ).encode()
 
 
@@ -57,7 +60,8 @@ def _excerpt(body: bytes) -> str:
     return body[:120].decode("utf-8", errors="replace")
 
 
-def seed_products(host: str, count: int, timeout: float = 10.0) -> SeedReport:
+def seed_products(host: str, count: int, timeout: float = 10.0,
+                  payload_bytes: int = 0) -> SeedReport:
     """Make sure products ``seed-000001`` .. ``seed-{count:06d}`` exist on ``host``."""
     started = time.monotonic()
     if count <= 0:
@@ -72,8 +76,8 @@ def seed_products(host: str, count: int, timeout: float = 10.0) -> SeedReport:
             return SeedReport(count, 0, count, time.monotonic() - started)
         created = already_there = 0
         for index in range(1, count + 1):
-            connection.request("POST", f"{base}/products", body=seed_product_body(index),
-                               headers=_JSON_HEADERS)
+            connection.request("POST", f"{base}/products",
+                               body=seed_product_body(index, payload_bytes), headers=_JSON_HEADERS)
             response = connection.getresponse()
             body = response.read()
             if response.status == 201:

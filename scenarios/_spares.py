@@ -26,6 +26,7 @@ class ServicePool:
         self.log_dir = log_dir
         self.servers = servers  # PostgreSQL/Redis, when a point uses them
         self.backend = ("memory", "off")  # (store, cache) of the next service to start
+        self.payload_bytes = 0  # the description size of the next service's seed products
         self.workers = workers
         self.cpus = cpus
         self.seed_count = seed_count
@@ -43,6 +44,7 @@ class ServicePool:
             service = launch_service(self.log_dir / f".service-{time.monotonic_ns()}.log",
                                      self.workers, self.cpus, flags)
             service.backend = self.backend
+            service.payload_bytes = self.payload_bytes
             self.spare = service
             self.spare_ready = self.background.submit(self._ready, service)
 
@@ -52,10 +54,10 @@ class ServicePool:
         info = service.wait_healthy()
         service.health_info = info
         if service.backend[0] == "memory":
-            seed_pipelined(service.url, self.seed_count)
+            seed_pipelined(service.url, self.seed_count, payload_bytes=service.payload_bytes)
         else:  # the database outlives services: empty it and load the seed products directly
             assert self.servers is not None
-            service.reset_s = self.servers.reset(self.seed_count)
+            service.reset_s = self.servers.reset(self.seed_count, service.payload_bytes)
         return info
 
     def preflight(self) -> dict[str, Any]:
@@ -71,11 +73,14 @@ class ServicePool:
     def spare_url(self) -> str | None:
         return self.spare.url if self.spare else None
 
-    def take(self, backend: tuple[str, str] = ("memory", "off")) -> tuple[LocalService, str | None]:
-        """The next point's service (on `backend`), and None or why it is not ready."""
-        if self.spare is not None and self.spare.backend != backend:
+    def take(self, backend: tuple[str, str] = ("memory", "off"),
+             payload_bytes: int = 0) -> tuple[LocalService, str | None]:
+        """The next point's service (on `backend`, seeded with `payload_bytes` descriptions),
+        and None or why it is not ready."""
+        if self.spare is not None and (self.spare.backend != backend
+                                       or self.spare.payload_bytes != payload_bytes):
             self.close_spare()
-        self.backend = backend
+        self.backend, self.payload_bytes = backend, payload_bytes
         self.prepare()
         service, ready = self.spare, self.spare_ready
         self.spare = self.spare_ready = None
@@ -119,7 +124,7 @@ class ServicePool:
         self.background.shutdown(wait=False)
 
 
-def seed_pipelined(url: str, count: int, timeout: float = 30.0) -> None:
+def seed_pipelined(url: str, count: int, timeout: float = 30.0, payload_bytes: int = 0) -> None:
     """Create the seed products of scenarios/_seeding.py (same ids and bodies) on a fresh
     service, with HTTP/1.1 pipelining: about ten times faster than one request at a time, which
     matters because every point of a sweep starts a fresh service. 201 and 409 are fine."""
@@ -132,7 +137,8 @@ def seed_pipelined(url: str, count: int, timeout: float = 30.0) -> None:
             replies = sock.makefile("rb")
             for first in range(1, count + 1, PIPELINE_DEPTH):
                 batch = range(first, min(count, first + PIPELINE_DEPTH - 1) + 1)
-                sock.sendall(b"".join(_post(host, seed_product_body(i)) for i in batch))
+                sock.sendall(b"".join(_post(host, seed_product_body(i, payload_bytes))
+                                      for i in batch))
                 for index in batch:
                     status, body = _read_response(replies)
                     if status not in (201, 409):

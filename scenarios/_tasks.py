@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from math import gcd
 from typing import Any
 
+from scenarios._payload import description_member
 from scenarios._seeding import seed_product_id
 
 TaskFunction = Callable[[Any], None]
@@ -34,13 +35,16 @@ class TaskState:
     seed_paths: list[str] = field(default_factory=lambda: ["/products/seed-000001"])
     seed_bodies: list[bytes] = field(default_factory=list)
     id_prefix: str = "run-unset"
+    description: str = ""  # ',"description":"..."' of --payload-bytes, or ""
     counter: Callable[[], int] = field(default_factory=lambda: itertools.count(1).__next__)
 
-    def configure(self, seed_products: int, run_tag: str) -> None:
+    def configure(self, seed_products: int, run_tag: str, payload_bytes: int = 0) -> None:
         count = max(seed_products, 1)
+        self.description = description_member(payload_bytes)
         self.seed_paths = [f"/products/{seed_product_id(i)}" for i in range(1, count + 1)]
         self.seed_bodies = [
-            f'{{"productId":"{seed_product_id(i)}","name":"Duplicate","price":1.00}}'.encode()
+            (f'{{"productId":"{seed_product_id(i)}","name":"Duplicate","price":1.00'
+             f'{self.description}}}').encode()
             for i in range(1, min(count, 100) + 1)
         ]
         # Made in each process after Locust forks (--processes), so that forked workers differ.
@@ -77,11 +81,12 @@ def list_products(user: Any) -> None:
 
 
 def create_product(user: Any) -> None:
-    """POST a product with an id unique across users and processes: expects 201."""
+    """POST a product with an id unique across users and processes (and the description of
+    --payload-bytes, if any): expects 201."""
     number = STATE.counter()
     body = (
         f'{{"productId":"{STATE.id_prefix}-{number}","name":"Product {number}",'
-        f'"price":{1 + number % 1000 / 100:.2f}}}'
+        f'"price":{1 + number % 1000 / 100:.2f}{STATE.description}}}'
     ).encode()
     with user.client.post("/products", data=body, headers=JSON_HEADERS, name=CREATE_PRODUCT,
                           catch_response=True) as response:

@@ -106,7 +106,7 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
     for user_class in PRODUCT_USERS:
         user_class.tasks = tasks
         user_class.wait_time = wait_time
-    _tasks.STATE.configure(config.seed_products, config.run_tag)
+    _tasks.STATE.configure(config.seed_products, config.run_tag, config.payload_bytes)
     _pacing.LATENESS.reset()
     role = type(environment.runner).__name__
     logger.info("scenarios: %s mix %s %s, pacing %s, ids %s-N", role, config.mix,
@@ -118,7 +118,7 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
         _stop_test(environment, "scenarios: no host to seed: pass --host URL")
         return
     try:
-        report = seed_products(host, config.seed_products)
+        report = seed_products(host, config.seed_products, payload_bytes=config.payload_bytes)
     except SeedError as error:
         _stop_test(environment, f"scenarios: seeding failed: {error}")
         return

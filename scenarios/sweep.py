@@ -65,6 +65,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="round-trip delays added to every request, a sweep dimension: MS or MS:JITTER_MS "
              "(uniform jitter), e.g. none,10,40:5 (default none); a delaying TCP proxy on the "
              "service's CPUs")
+    add("--payload", metavar="LIST",
+        help="each product's size, a sweep dimension: small (default: no description), or a "
+             "description of 1k, 4k, 16k, ... or N bytes (at most 32k) in every product the "
+             "scenario creates and seeds; pages list 20 products, so they grow too")
     add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",

@@ -10,11 +10,14 @@ import orjson
 
 from target_service.errors import ApiError
 
-MAX_BODY_BYTES = 4096
+MAX_BODY_BYTES = 65536
 MAX_ID_LENGTH = 64
 MAX_NAME_LENGTH = 200
+# An optional free-text field: what the sweep's payload dimension (--payload) fills.
+MAX_DESCRIPTION_LENGTH = 32768
 MAX_PRICE = 1_000_000_000
 FIELDS = ("productId", "name", "price")
+OPTIONAL_FIELDS = ("description",)
 
 # Ids appear in URLs (`/products/{productId}`), so they are limited to unreserved URL characters
 # and start with a letter or digit (no "." or ".." path segments).
@@ -35,17 +38,21 @@ def parse_product(body: bytes) -> dict[str, Any]:
         raise ApiError(400, "malformed_json", f"body is not valid JSON: {error}") from None
     if not isinstance(data, dict):
         raise invalid(f"body must be a JSON object, got {_json_type(data)}")
-    unknown = sorted(set(data) - set(FIELDS))
+    unknown = sorted(set(data) - set(FIELDS) - set(OPTIONAL_FIELDS))
     if unknown:
-        raise invalid(f"unknown field(s): {', '.join(unknown)[:200]}; allowed: {', '.join(FIELDS)}")
+        allowed = ", ".join(FIELDS + OPTIONAL_FIELDS)
+        raise invalid(f"unknown field(s): {', '.join(unknown)[:200]}; allowed: {allowed}")
     missing = [name for name in FIELDS if name not in data]
     if missing:
         raise invalid(f"missing field(s): {', '.join(missing)}")
-    return {
+    product = {
         "productId": _check_id(data["productId"]),
         "name": _check_name(data["name"]),
         "price": _check_price(data["price"]),
     }
+    if "description" in data:
+        product["description"] = _check_description(data["description"])
+    return product
 
 
 def _check_id(value: object) -> str:
@@ -68,6 +75,17 @@ def _check_name(value: object) -> str:
         raise invalid(f"name must be at most {MAX_NAME_LENGTH} characters, got {len(value)}")
     if _CONTROL_CHARS.search(value):
         raise invalid("name must not contain control characters")
+    return value
+
+
+def _check_description(value: object) -> str:
+    if not isinstance(value, str):
+        raise invalid(f"description must be a string, got {_json_type(value)}")
+    if len(value) > MAX_DESCRIPTION_LENGTH:
+        raise invalid(f"description must be at most {MAX_DESCRIPTION_LENGTH} characters, "
+                      f"got {len(value)}")
+    if _CONTROL_CHARS.search(value):
+        raise invalid("description must not contain control characters")
     return value
 
 

@@ -133,6 +133,8 @@ def _locust(*args: str, env: dict[str, str] | None = None,
     (["--mix", "heavy"], {}, "argument --mix: invalid choice: 'heavy'"),
     ([], {"LOCUST_RUN_TAG": "bad tag"}, "argument --run-tag: bad run tag"),
     (["--seed-products", "-5"], {}, "argument --seed-products: -5 is outside"),
+    (["--payload-bytes", "40000"], {}, "argument --payload-bytes: 40000 is outside 0..32768"),
+    ([], {"LOCUST_PAYLOAD_BYTES": "4k"}, "argument --payload-bytes: '4k' is not a whole number"),
 ])
 def test_locust_refuses_bad_options_in_one_line(args: list[str], env: dict[str, str],
                                                 needle: str) -> None:
