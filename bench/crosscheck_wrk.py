@@ -46,7 +46,7 @@ import numpy as np  # noqa: E402
 import analysis  # noqa: E402
 from analysis._errors import AnalysisError  # noqa: E402
 from analysis.capacity import fit_usl  # noqa: E402
-from scenarios._cpu_limit import (  # noqa: E402
+from scenarios.runner._cpu_limit import (  # noqa: E402
     DEFAULT_PERIOD_MS,
     CpuEnvelope,
     CpuLimitError,
@@ -221,7 +221,7 @@ def _ratio(value: float, reference: float) -> float:
 def _envelope(service_pid: int, vcpu: float | None, period_ms: float,
               ) -> Iterator[dict[str, Any]]:
     """The service's process tree under a CPU quota of ``vcpu`` (the sweep's cgroup envelope,
-    scenarios/_cpu_limit.py) while Locust and wrk run; the throttling counted, after."""
+    scenarios/runner/_cpu_limit.py) while Locust and wrk run; the throttling counted, after."""
     counted: dict[str, Any] = {}
     if vcpu is None:
         yield counted

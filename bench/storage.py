@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/storage.py [--seconds 4] [--rounds 2] [--connections 50]
 
-PostgreSQL and Redis (throwaway servers, scenarios/_db_servers.py) run pinned to the same CPU as
-the app under test; wrk runs pinned to another. `GET /products/{id}` over the 1,000 seed products
-(random ids, a wrk Lua script) is measured in interleaved rounds, best round kept, for:
+PostgreSQL and Redis (throwaway servers, scenarios/runner/_db_servers.py) run pinned to the same
+CPU as the app under test; wrk runs pinned to another. `GET /products/{id}` over the 1,000 seed
+products (random ids, a wrk Lua script) is measured in interleaved rounds, best round kept, for:
 
 - the service with `--store postgres` (cache off) against a bare ASGI app doing the same asyncpg
   query through the same pool (the service's `create_pool`, same size);
@@ -39,8 +39,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _pinned_service import free_port, pinned_server, process_tree_cpu_s
 from _wrk import WrkError, WrkResult, run_wrk, seeded_ids_script
 
-from scenarios._backends import BackendServers
-from scenarios._db_servers import ServerError
+from scenarios.runner._backends import BackendServers
+from scenarios.runner._db_servers import ServerError
 
 BENCH_DIR = Path(__file__).resolve().parent
 TARGET_RATIO = 0.7

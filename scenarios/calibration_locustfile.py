@@ -1,6 +1,6 @@
 """Client-overhead calibration: one user per client class, no wait, ``GET /health`` only.
 
-The sweep runner runs it once per sweep and user class (scenarios/_calibration.py) to measure
+The sweep runner runs it once per sweep and user class (scenarios/runner/_calibration.py) to measure
 what the client itself costs on the same loopback path: its latency floor (client-seen mean
 minus the service's own time for the same requests) and its CPU per request. It accepts the
 scenario options (``--mix``, ``--pacing``, ...) so that the runner's command line fits, and

@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scenarios._auto_envelope import AutoEnvelopeError, size_service_cpu
-from scenarios._local_target import TargetError, default_placement
-from scenarios._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
-from scenarios._results_io import SCHEMA_VERSION, read_json
-from scenarios._runner import SweepRunner
-from scenarios._slo import parse_slo
+from scenarios.runner._auto_envelope import AutoEnvelopeError, size_service_cpu
+from scenarios.runner._local_target import TargetError, default_placement
+from scenarios.runner._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
+from scenarios.runner._results_io import SCHEMA_VERSION, read_json
+from scenarios.runner._runner import SweepRunner
+from scenarios.runner._slo import parse_slo
 
 EXIT_USAGE = 2
 
@@ -125,7 +125,7 @@ def _resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig,
 
 
 def _size_auto_envelope(config: SweepConfig, prog: str) -> dict[str, Any] | None:
-    """Replace ``auto`` in --service-cpu by the vCPUs sized here (scenarios/_auto_envelope.py)."""
+    """Replace ``auto`` in --service-cpu by the vCPUs sized here (runner/_auto_envelope.py)."""
     if "auto" not in config.service_cpu:
         return None
     print(f"{prog}: --service-cpu auto: probing the generator and the service on this machine",

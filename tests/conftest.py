@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._db_servers import (
+from scenarios.runner._db_servers import (
     Postgres,
     Server,
     ServerError,

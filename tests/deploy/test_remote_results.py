@@ -1,7 +1,7 @@
 """The results bucket of terraform/s3.tf on moto: a real sweep uploaded, listed and fetched back.
 
 terraform applies only the bucket's resources (and the sweep task's role) to a moto server; the
-upload is scenarios/_remote_sweep.py with a real boto3 client, list and fetch are the real
+upload is scenarios/runner/_remote_sweep.py with a real boto3 client, list and fetch are the real
 command line. The fetched sweep must be byte for byte the uploaded one, and load in the analysis.
 The bucket policy (deny without TLS) is left out here: moto ignores policy conditions, so its
 Deny would refuse every object call; test_terraform_apply.py applies it with the whole stack.
@@ -23,7 +23,7 @@ from _moto import MotoServer, start_moto
 from _terraform import REPO_ROOT, prepare
 
 from analysis.loading import load_sweep
-from scenarios._remote_sweep import upload_sweep
+from scenarios.runner._remote_sweep import upload_sweep
 
 pytestmark = [
     pytest.mark.terraform,

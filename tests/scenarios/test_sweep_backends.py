@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import load_sweep
-from scenarios._db_servers import postgres_bin_dir, redis_server_path
+from scenarios.runner._db_servers import postgres_bin_dir, redis_server_path
 
 pytestmark = pytest.mark.load
 

@@ -8,8 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from scenarios._matrix import ConfigError, Point, SweepConfig, expand, load_toml, resolve_config
-from scenarios._slo import parse_slo, violations
+from scenarios.runner._matrix import (
+    ConfigError,
+    Point,
+    SweepConfig,
+    expand,
+    load_toml,
+    resolve_config,
+)
+from scenarios.runner._slo import parse_slo, violations
 from scenarios.sweep import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +154,7 @@ def test_any_percentile_is_checked_off_the_histogram() -> None:
     # so they always reported "no figure in the stats" (a missed SLO) on local runs.
     objectives = parse_slo("p90<5ms, p75<=3ms, p99.9<100ms")
     histogram = {1: 700, 3: 200, 8: 99, 150: 1}  # Locust's form: bucket (ms) -> count
-    from scenarios._locust_output import _percentile
+    from scenarios.runner._locust_output import _percentile
     row = {"Request Count": 1000, "Failure Count": 0, "Requests/s": 100.0,
            "percentile": lambda fraction: _percentile(histogram, fraction)}
     missed = violations(objectives, row)

@@ -15,10 +15,10 @@ import pytest
 
 from analysis.loading import load_sweep
 from bench._wrk import run_wrk
-from scenarios._cpu_limit import CpuEnvelope, CpuLimitError, throttling
-from scenarios._local_target import start_service
-from scenarios._locust_process import LocustForkServer
-from scenarios._spares import seed_pipelined
+from scenarios.runner._cpu_limit import CpuEnvelope, CpuLimitError, throttling
+from scenarios.runner._local_target import start_service
+from scenarios.runner._locust_process import LocustForkServer
+from scenarios.runner._spares import seed_pipelined
 
 pytestmark = pytest.mark.load
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import load_sweep
-from scenarios._db_servers import seed_rows
-from scenarios._local_target import start_service
-from scenarios._matrix import ConfigError, SweepConfig, expand, resolve_config
 from scenarios._payload import MAX_PAYLOAD_BYTES, description, parse_payload, payload_label
 from scenarios._seeding import seed_product_body
-from scenarios._spares import seed_pipelined
+from scenarios.runner._db_servers import seed_rows
+from scenarios.runner._local_target import start_service
+from scenarios.runner._matrix import ConfigError, SweepConfig, expand, resolve_config
+from scenarios.runner._spares import seed_pipelined
 from scenarios.sweep import main
 from target_service.products import MAX_DESCRIPTION_LENGTH, parse_product
 from target_service.store import encode_product

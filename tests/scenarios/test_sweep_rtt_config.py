@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import delay_label
-from scenarios._matrix import ConfigError, SweepConfig, expand, resolve_config
-from scenarios._results_io import SCHEMA_VERSION
+from scenarios.runner._matrix import ConfigError, SweepConfig, expand, resolve_config
+from scenarios.runner._results_io import SCHEMA_VERSION
 from scenarios.sweep import _resume_config, main
 
 

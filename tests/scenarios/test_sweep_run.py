@@ -25,7 +25,7 @@ import pytest
 from analysis.loading import load_sweep
 from analysis.tables import latency_sides_table
 from scenarios._seeding import seed_products
-from scenarios._spares import seed_pipelined
+from scenarios.runner._spares import seed_pipelined
 
 pytestmark = pytest.mark.load
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from scenarios._cpu_sampler import cpu_csv, host_busy, host_series, mark_window, summarise
-from scenarios._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
+from scenarios.runner._cpu_sampler import cpu_csv, host_busy, host_series, mark_window, summarise
+from scenarios.runner._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
 
 T0 = 1000.0
 WINDOW = (T0, T0 + 10.0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from scenarios._server_view import Scrape, window_view
+from scenarios.runner._server_view import Scrape, window_view
 
 
 def test_metrics_count_each_route_in_sub_millisecond_buckets(client: httpx.Client) -> None:

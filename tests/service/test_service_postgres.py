@@ -19,8 +19,14 @@ import pytest
 from service_checks import assert_json_error, new_product
 from test_service_store import SIMULTANEOUS, _post_on_own_connection
 
-from scenarios._db_servers import Postgres, Server, reset_products, start_postgres, start_redis
-from scenarios._spares import seed_pipelined
+from scenarios.runner._db_servers import (
+    Postgres,
+    Server,
+    reset_products,
+    start_postgres,
+    start_redis,
+)
+from scenarios.runner._spares import seed_pipelined
 from tests.conftest import fresh_cache_url, new_database
 
 if TYPE_CHECKING:

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
-from scenarios._backends import BackendServers
-from scenarios._local_target import LocalService, TargetError
-from scenarios._local_target import start_service as launch_service
 from scenarios._seeding import SeedError, seed_product_body
+from scenarios.runner._backends import BackendServers
+from scenarios.runner._local_target import LocalService, TargetError
+from scenarios.runner._local_target import start_service as launch_service
 
 PIPELINE_DEPTH = 200  # requests written before their responses are read
 

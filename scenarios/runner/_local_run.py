@@ -11,15 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenarios._cpu_limit import CpuEnvelope, throttling
-from scenarios._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
-from scenarios._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_lateness
-from scenarios._local_target import LocalService
-from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
-from scenarios._matrix import USER_CLASSES, Point, SweepConfig
-from scenarios._results_io import write_atomic
-from scenarios._run_record import RunOutcome
-from scenarios._server_view import Scrape, scrape, window_view
+from scenarios.runner._cpu_limit import CpuEnvelope, throttling
+from scenarios.runner._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
+from scenarios.runner._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_lateness
+from scenarios.runner._local_target import LocalService
+from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios.runner._matrix import USER_CLASSES, Point, SweepConfig
+from scenarios.runner._results_io import write_atomic
+from scenarios.runner._run_record import RunOutcome
+from scenarios.runner._server_view import Scrape, scrape, window_view
 
 DEADLINE_GRACE_S = 60.0  # a run still going this long after ramp + window is stopped as failed
 

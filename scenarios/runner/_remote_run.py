@@ -7,17 +7,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scenarios._cpu_sampler import cpu_csv
-from scenarios._matrix import USER_CLASSES, Point, SweepConfig
-from scenarios._results_io import write_atomic
-from scenarios._run_record import RunOutcome
-from scenarios._verdict import CpuSample
 from scenarios.remote_master import (
     RemoteMasterError,
     master_config,
     run_remote_point,
     wait_for_workers,
 )
+from scenarios.runner._cpu_sampler import cpu_csv
+from scenarios.runner._matrix import USER_CLASSES, Point, SweepConfig
+from scenarios.runner._results_io import write_atomic
+from scenarios.runner._run_record import RunOutcome
+from scenarios.runner._verdict import CpuSample
 
 
 def check_master(config: SweepConfig, timeout_s: float = 30.0) -> dict[str, Any]:

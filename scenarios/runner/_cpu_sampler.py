@@ -15,7 +15,7 @@ from typing import Any
 
 import psutil
 
-from scenarios._health import CpuSample
+from scenarios.runner._health import CpuSample
 
 CPU_COLUMNS = ("t", "role", "pid", "name", "cpu_percent", "cpus", "in_window")
 

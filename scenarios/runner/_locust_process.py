@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from scenarios._local_target import REPO_ROOT, child_setup, free_port
+from scenarios.runner._local_target import REPO_ROOT, child_setup, free_port
 
 WINDOW_START_MARKERS = ("All users spawned", "Spawning is complete")
 RESET_MARKER = "Resetting stats"  # logged just before the reset that starts the window
@@ -57,12 +57,12 @@ class ForkedLocust:
 
 
 class LocustForkServer:
-    """``python -m scenarios._locust_launcher``: Locust imported once, a fork per process."""
+    """``python -m scenarios.runner._locust_launcher``: Locust imported once, a fork per process."""
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "scenarios._locust_launcher", str(theirs.fileno())],
+            [sys.executable, "-m", "scenarios.runner._locust_launcher", str(theirs.fileno())],
             cwd=REPO_ROOT, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
             start_new_session=True, preexec_fn=child_setup(None, envelope=False))
         theirs.close()

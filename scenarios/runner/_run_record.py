@@ -6,12 +6,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scenarios._cpu_sampler import summarise
-from scenarios._locust_output import aggregated_figures
-from scenarios._matrix import Point, SweepConfig, pacing_params
-from scenarios._results_io import SCHEMA_VERSION, utc_iso
-from scenarios._slo import Objective, violations
-from scenarios._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
+from scenarios.runner._cpu_sampler import summarise
+from scenarios.runner._locust_output import aggregated_figures
+from scenarios.runner._matrix import Point, SweepConfig, pacing_params
+from scenarios.runner._results_io import SCHEMA_VERSION, utc_iso
+from scenarios.runner._slo import Objective, violations
+from scenarios.runner._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
 
 
 @dataclass

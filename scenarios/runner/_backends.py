@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from scenarios._db_servers import (
+from scenarios.runner._db_servers import (
     Postgres,
     Server,
     ServerError,
@@ -15,7 +15,7 @@ from scenarios._db_servers import (
     start_postgres,
     start_redis,
 )
-from scenarios._local_target import TargetError
+from scenarios.runner._local_target import TargetError
 
 DATABASE = "loadbench"
 

@@ -1,4 +1,4 @@
-"""The delaying proxy (scenarios/_delay_proxy.py) as a child process of the runner."""
+"""The delaying proxy (scenarios/runner/_delay_proxy.py) as a child process of the runner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios._local_target import REPO_ROOT, TargetError, child_setup
+from scenarios.runner._local_target import REPO_ROOT, TargetError, child_setup
 
 
 @dataclass
@@ -30,7 +30,7 @@ def start_proxy(upstream_url: str, delay_ms: float, jitter_ms: float,
     """A proxy to ``upstream_url`` on ``cpus``, outside the CPU envelope; its URL."""
     upstream = upstream_url.split("://", 1)[-1].rstrip("/")
     process = subprocess.Popen(
-        [sys.executable, "-m", "scenarios._delay_proxy", "--upstream", upstream,
+        [sys.executable, "-m", "scenarios.runner._delay_proxy", "--upstream", upstream,
          "--delay-ms", f"{delay_ms:g}", "--jitter-ms", f"{jitter_ms:g}"],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL, start_new_session=True,

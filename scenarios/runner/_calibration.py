@@ -17,9 +17,9 @@ from typing import Any
 
 import psutil
 
-from scenarios._locust_output import aggregated_figures
-from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
-from scenarios._server_view import scrape, window_view
+from scenarios.runner._locust_output import aggregated_figures
+from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios.runner._server_view import scrape, window_view
 from scenarios.user_classes import USER_CLASSES
 
 CALIBRATION_LOCUSTFILE = "scenarios/calibration_locustfile.py"

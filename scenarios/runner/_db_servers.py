@@ -27,9 +27,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scenarios._cpu_limit import join_active
 from scenarios._payload import description
 from scenarios._seeding import seed_product_id
+from scenarios.runner._cpu_limit import join_active
 
 PG_USER = "postgres"
 

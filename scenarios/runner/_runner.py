@@ -10,18 +10,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scenarios._backends import BackendServers
-from scenarios._calibration import calibrate
-from scenarios._cpu_limit import CpuEnvelope, CpuLimitError
-from scenarios._delay_proxy import parse_rtt_delay
-from scenarios._delay_run import DelayProxy, describe, start_proxy
-from scenarios._local_run import LocalRun
-from scenarios._local_target import TargetError, default_placement, health, keep_runner_off
-from scenarios._locust_process import LocustForkServer
-from scenarios._matrix import Point, SweepConfig
-from scenarios._progress import Progress, summary_table
-from scenarios._remote_run import check_master, run_on_master
-from scenarios._results_io import (
+from scenarios.remote_master import RemoteMasterError
+from scenarios.runner._backends import BackendServers
+from scenarios.runner._calibration import calibrate
+from scenarios.runner._cpu_limit import CpuEnvelope, CpuLimitError
+from scenarios.runner._delay_proxy import parse_rtt_delay
+from scenarios.runner._delay_run import DelayProxy, describe, start_proxy
+from scenarios.runner._local_run import LocalRun
+from scenarios.runner._local_target import TargetError, default_placement, health, keep_runner_off
+from scenarios.runner._locust_process import LocustForkServer
+from scenarios.runner._matrix import Point, SweepConfig
+from scenarios.runner._progress import Progress, summary_table
+from scenarios.runner._remote_run import check_master, run_on_master
+from scenarios.runner._results_io import (
     final_runs,
     finished_points,
     new_manifest,
@@ -31,11 +32,10 @@ from scenarios._results_io import (
     utc_iso,
     write_json,
 )
-from scenarios._run_record import build_record
-from scenarios._slo import Objective
-from scenarios._spares import ServicePool
-from scenarios._verdict import Thresholds
-from scenarios.remote_master import RemoteMasterError
+from scenarios.runner._run_record import build_record
+from scenarios.runner._slo import Objective
+from scenarios.runner._spares import ServicePool
+from scenarios.runner._verdict import Thresholds
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 

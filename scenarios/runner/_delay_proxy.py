@@ -1,6 +1,6 @@
 """An added round-trip delay without netem: a small asyncio TCP proxy in front of the service.
 
-    python -m scenarios._delay_proxy --upstream 127.0.0.1:PORT --delay-ms 20 [--jitter-ms 5]
+    python -m scenarios.runner._delay_proxy --upstream 127.0.0.1:PORT --delay-ms 20 [--jitter-ms 5]
 
 It listens on a free loopback port (printed as the first line on stdout) and forwards every
 connection to the upstream. Bytes from the client are held for DELAY (plus a uniform jitter in
@@ -114,7 +114,7 @@ async def serve(upstream: tuple[str, int], delay_s: float, jitter_s: float) -> N
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m scenarios._delay_proxy")
+    parser = argparse.ArgumentParser(prog="python -m scenarios.runner._delay_proxy")
     parser.add_argument("--upstream", required=True, help="HOST:PORT")
     parser.add_argument("--delay-ms", type=float, required=True)
     parser.add_argument("--jitter-ms", type=float, default=0.0)

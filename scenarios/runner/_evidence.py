@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from scenarios._health import LatenessSecond
+from scenarios.runner._health import LatenessSecond
 
 EVIDENCE_DIR = "evidence"
 EVIDENCE_ENV = "LOADBENCH_EVIDENCE_DIR"

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
 
-from scenarios._health import (
+from scenarios.runner._health import (
     CpuSample,
     LatenessSecond,
     foreign_cpu,

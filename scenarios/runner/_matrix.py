@@ -8,14 +8,14 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from scenarios._cpu_limit import DEFAULT_PERIOD_MS, parse_service_cpu
-from scenarios._delay_proxy import parse_rtt_delay
 from scenarios._payload import DEFAULT_PAYLOAD, parse_payload, payload_label
 from scenarios.mixes import MixError, resolve_mix
 from scenarios.pacing import PacingError, parse_pacing
+from scenarios.runner._cpu_limit import DEFAULT_PERIOD_MS, parse_service_cpu
+from scenarios.runner._delay_proxy import parse_rtt_delay
 from scenarios.user_classes import LOCUSTFILE, USER_CLASSES
 
-PRESETS_DIR = Path(__file__).resolve().parent / "sweeps"
+PRESETS_DIR = Path(__file__).resolve().parents[1] / "sweeps"
 STORES = ("memory", "postgres")
 CACHES = ("off", "on")
 
@@ -199,7 +199,7 @@ def _normalise(key: str, value: Any, what: str) -> Any:
         labels = []
         for item in _as_list(value, what):
             label = str(item).strip().lower()
-            if label == "auto":  # sized before the sweep (scenarios/_auto_envelope.py)
+            if label == "auto":  # sized before the sweep (scenarios/runner/_auto_envelope.py)
                 labels.append(label)
                 continue
             try:

@@ -16,10 +16,10 @@ from typing import Any
 
 import psutil
 
-from scenarios._matrix import SweepConfig, backends, mix_weights, pacing_params
+from scenarios.runner._matrix import SweepConfig, backends, mix_weights, pacing_params
 
 SCHEMA_VERSION = 2
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 

@@ -27,11 +27,11 @@ from typing import Any
 
 import psutil
 
-from scenarios._local_target import start_service
-from scenarios._locust_output import aggregated_figures
-from scenarios._locust_process import LocustForkServer, LocustOptions, LocustRun
-from scenarios._matrix import SweepConfig, mix_weights
-from scenarios._spares import seed_pipelined
+from scenarios.runner._local_target import start_service
+from scenarios.runner._locust_output import aggregated_figures
+from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios.runner._matrix import SweepConfig, mix_weights
+from scenarios.runner._spares import seed_pipelined
 from scenarios.user_classes import USER_CLASSES
 
 GENERATOR_SHARE = 0.4  # of one core, per Locust process, at the service's saturation
