@@ -45,6 +45,15 @@ class RunOutcome:
         return self.window_end - self.window_start
 
 
+def _throttled_ratio(cpu_limit: dict[str, Any] | None) -> float | None:
+    """The share of the envelope's periods in the window that were throttled, if limited."""
+    if not cpu_limit or cpu_limit.get("quota_us") is None:
+        return None
+    counted = cpu_limit.get("throttling") or {}
+    ratio = counted.get("throttled_ratio")
+    return float(ratio) if ratio is not None else None
+
+
 def _float(row: dict[str, Any] | None, column: str) -> float | None:
     try:
         return float(row[column]) if row and row[column] is not None else None
@@ -108,7 +117,8 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
                              outcome.generator_host, outcome.generator_cpu_count,
                              outcome.lateness, window, outcome.sampler_errors, point.users,
                              pacing.get("kind") in ("none", "locust-default"),
-                             _float(row, "Requests/s"), _float(row, "Average Response Time")),
+                             _float(row, "Requests/s"), _float(row, "Average Response Time"),
+                             _throttled_ratio(outcome.extra.get("cpu_limit"))),
                     thresholds)
     overhead, warning = client_overhead(_float(row, "Average Response Time"),
                                         outcome.extra.get("server"), calibration)

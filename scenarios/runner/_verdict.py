@@ -39,6 +39,9 @@ class Thresholds:
     loop_late_share: float = 0.2  # of a process's in-window seconds
     min_evidence: int = 3  # CPU samples and whole lateness seconds per process, at least
     littles_tolerance: float = 0.15  # |residual| of a closed-model point
+    # The service's CPU envelope throttled it in at least this share of the window's periods:
+    # it had work for its whole quota, so it was the bottleneck (see _lateness_at_saturation)
+    service_saturated_throttled: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class RunFacts:
     closed_model: bool = False  # no pacing: Little's law with zero think time applies
     rps: float | None = None
     mean_ms: float | None = None
+    # Share of the CPU envelope's periods in the window in which the kernel throttled the
+    # service (cpu.stat); None without an envelope
+    service_throttled_ratio: float | None = None
 
 
 @dataclass
@@ -88,6 +94,7 @@ class _Findings:
     def __init__(self) -> None:
         self.by_status: dict[str, list[str]] = defaultdict(list)
         self.causes: list[str] = []
+        self.warnings: list[str] = []
 
     def add(self, status: str, cause: str, reason: str) -> None:
         self.by_status[status].append(reason)
@@ -185,14 +192,43 @@ def _generator(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, d
                   f"of the generator's CPUs on average (max {foreign['max_percent']:.0f}%, "
                   f"threshold {thresholds.foreign_cpu_percent:g}%) while Locust used "
                   f"{own:.0f}%")
+    saturated_cpu = any(cause == "generator-cpu-saturated" for cause in found.causes)
     for name, fig in sorted((lateness or {}).items()):
         if fig["late_share"] is not None and fig["late_share"] >= thresholds.loop_late_share:
-            found.add("generator-bound", "generator-loop-late",
-                      f"{name}'s event loop ran late: p99 lateness at or above "
+            reason = (f"{name}'s event loop ran late: p99 lateness at or above "
                       f"{thresholds.loop_late_ms:g} ms in {fig['late_seconds']} of "
                       f"{fig['seconds']} seconds (worst p99 {fig['worst_p99_ms']:.1f} ms, max "
                       f"{fig['max_ms']:.1f} ms, threshold {thresholds.loop_late_share:.0%} of "
                       f"the seconds)")
+            excuse = None if saturated_cpu else _lateness_at_saturation(facts, thresholds)
+            if excuse is None:
+                found.add("generator-bound", "generator-loop-late", reason)
+            else:
+                found.warnings.append(f"{reason}; {excuse}")
+                evidence["loop_lateness_at_saturation"] = True
+
+
+def _lateness_at_saturation(facts: RunFacts, thresholds: Thresholds) -> str | None:
+    """Why a late event loop did not distort this point, or None when it may have.
+
+    A closed-loop point whose service is the bottleneck has a fixed cycle: its N users and the
+    service's capacity X set the mean response time to N / X minus the time the users spend
+    outside their requests. A late client loop then only moves waiting from the service's
+    queue to the client's: the service still has work (it was throttled in nearly every period
+    of its envelope) and the users are still inside their requests (Little's law holds), so
+    throughput and mean response time are the service's, as any other generator would measure
+    them. The tail's shape may still carry the client's queueing: a warning says so.
+    """
+    throttled = facts.service_throttled_ratio
+    residual = littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
+        else None
+    if (throttled is None or throttled < thresholds.service_saturated_throttled
+            or residual is None or abs(residual) > thresholds.littles_tolerance):
+        return None
+    return (f"not a distortion here: the service was the bottleneck (throttled in "
+            f"{throttled:.0%} of its envelope's periods) and Little's law holds (residual "
+            f"{residual:+.2f}), so throughput and the mean are the service's; the tail "
+            f"percentiles may include the client's queueing")
 
 
 def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
@@ -234,7 +270,7 @@ def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
     _coverage(facts, thresholds, per_process, lateness, found, evidence)
     _generator(facts, thresholds, per_process, lateness, found, evidence)
     _littles_law(facts, thresholds, found, evidence)
-    warnings = []
+    warnings = list(found.warnings)
     if facts.lateness is None and not facts.interrupted:
         warnings.append("no event-loop lateness evidence: the generator runs elsewhere")
     if facts.service_cpus_busy:

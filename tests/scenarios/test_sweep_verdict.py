@@ -112,6 +112,37 @@ def test_a_late_event_loop_is_generator_bound_even_with_idle_cpu() -> None:
     assert judge(facts(lateness={"locust": one})).status == "valid"
 
 
+def test_a_late_loop_at_a_saturated_service_is_a_warning_only_when_littles_law_holds() -> None:
+    """Closed loop, service throttled in nearly every period of its envelope: the mean response
+    time is N / X whoever queues, so a late client loop moves waiting from the service's queue to
+    the client's. That is a warning, not a status, but only with Little's law holding; a loop
+    late below saturation, or with users outside their requests, stays generator-bound."""
+    late = [LatenessSecond(int(T0) + i, 70, 0.8, 35.0, 41.0) for i in range(10)]
+    # 10 users, 200 rps x 50 ms = 10 in flight: every user inside its request
+    at_saturation = facts(lateness={"locust": late}, rps=200.0, mean_ms=50.0,
+                          service_throttled_ratio=0.98)
+    verdict = judge(at_saturation)
+    assert verdict.status == "valid" and verdict.causes == []
+    assert verdict.evidence["loop_lateness_at_saturation"] is True
+    assert any("ran late" in w and "throttled in 98%" in w and "tail percentiles" in w
+               for w in verdict.warnings), verdict.warnings
+    below = judge(facts(lateness={"locust": late}, rps=200.0, mean_ms=50.0,
+                        service_throttled_ratio=0.5))
+    assert below.status == "generator-bound" and below.causes == ["generator-loop-late"]
+    no_envelope = judge(facts(lateness={"locust": late}, rps=200.0, mean_ms=50.0))
+    assert no_envelope.causes == ["generator-loop-late"]
+    outside = judge(facts(lateness={"locust": late}, rps=200.0, mean_ms=40.0,
+                          service_throttled_ratio=0.98))  # 8 of 10 users in requests
+    assert outside.causes == ["generator-loop-late", "littles-law"]
+    paced = judge(facts(lateness={"locust": late}, rps=200.0, mean_ms=50.0,
+                        service_throttled_ratio=0.98, closed_model=False))
+    assert paced.causes == ["generator-loop-late"]  # no cycle to reason from
+    busy = judge(facts(lateness={"locust": late}, rps=200.0, mean_ms=50.0,
+                       service_throttled_ratio=0.98, samples=samples("locust", [97.0]),
+                       generator_host=host([97.0])))
+    assert "generator-loop-late" in busy.causes  # a saturated generator excuses nothing
+
+
 def test_too_little_evidence_is_never_valid() -> None:
     sparse = [s for s in samples("locust", [50.0]) if s.t < T0 + 4]  # 7 samples, need 10
     verdict = judge(facts(samples=sparse))
