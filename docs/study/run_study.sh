@@ -132,6 +132,15 @@ mkdir -p "$DOCS/crosscheck"
 cp "$CROSSCHECK_DIR/crosscheck.md" "$CROSSCHECK_DIR/crosscheck.json" "$DOCS/crosscheck/"
 note "cross-check: \`$CROSSCHECK_DIR\` -> \`$DOCS/crosscheck/\` (${CROSSCHECK_ARGS[*]}, exit $status, $((SECONDS - start)) s)"
 
+# The first screen of the headline's report, as a reader opens it (1400 x 900), for the READMEs.
+BROWSER=$(command -v chromium || command -v chromium-browser || true)
+if [ -n "$BROWSER" ]; then
+  "$BROWSER" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,900 \
+    --screenshot="$REPO/$DOCS/study-report-first-screen.png" \
+    "file://$REPO/$DOCS/study-report/index.html" >/dev/null 2>&1 \
+    && note "first screen: \`$DOCS/study-report-first-screen.png\` (headless Chromium, 1400 x 900)"
+fi
+
 note "finished $(date -u +%Y-%m-%dT%H:%M:%SZ): $(( $(date +%s) - STARTED )) s in all"
 {
   echo "# How docs/study/ was generated"
