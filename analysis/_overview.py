@@ -182,9 +182,13 @@ def capacity(table: pd.DataFrame) -> list[str]:
             label += f" / +{fit['rtt_delay']} RTT"
         if str(fit.get("payload") or "small") != "small":
             label += f" / {fit['payload']} payload"
+        measured = (f"; {number(fit['measured_max_rps'], 0)} requests/s measured at most"
+                    if "measured_max_rps" in fit else "")
         if math.isinf(float(fit["peak_users"])):
-            knee = (f"no peak within reach; levels off towards {number(fit['max_rps'], 0)} "
-                    "requests/s")
+            knee = f"no peak: throughput still rising at the highest trusted level{measured}"
+        elif fit.get("extrapolated"):
+            knee = (f"the fitted peak (near {number(fit['peak_users'], 0)} users) lies beyond "
+                    f"the highest trusted level: not a capacity{measured}")
         else:
             knee = (f"peaks near {number(fit['peak_users'], 0)} users at about "
                     f"{number(fit['max_rps'], 0)} requests/s")
