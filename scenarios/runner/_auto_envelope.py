@@ -100,7 +100,7 @@ def _probe(server: LocustForkServer, url: str, service_pid: int, short_name: str
 
 def _two_figures_down(value: float) -> float:
     exponent = math.floor(math.log10(value)) - 1
-    return math.floor(value / 10**exponent) * 10**exponent
+    return float(f"{math.floor(value / 10**exponent)}e{exponent}")  # exact: 0.059, not ...04
 
 
 def size_service_cpu(config: SweepConfig, placement: dict[str, Any],

@@ -240,5 +240,5 @@ def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) ->
         "http/read-only"]["vcpu_at_share"]
     assert manifest["matrix"]["service_cpu"] == [sizing["label"]]
     run = json.loads(next((sweep_dir / "runs").glob("fast-*/run.json")).read_text())
-    assert run["params"]["service_vcpu"] == sizing["vcpu"]
+    assert run["params"]["service_vcpu"] == sizing["vcpu"] == float(sizing["label"])
     assert run["cpu_limit"]["throttling"]["nr_throttled"] > 0  # the service hit its envelope
