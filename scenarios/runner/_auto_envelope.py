@@ -21,15 +21,14 @@ memory store; a database behind the service only makes each request cost the ser
 from __future__ import annotations
 
 import math
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import psutil
 
+from scenarios.runner._calibration import short_run
 from scenarios.runner._local_target import start_service
-from scenarios.runner._locust_output import aggregated_figures
-from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios.runner._locust_process import LocustForkServer, LocustOptions
 from scenarios.runner._matrix import SweepConfig, mix_weights
 from scenarios.runner._spares import seed_pipelined
 from scenarios.user_classes import USER_CLASSES
@@ -58,37 +57,25 @@ def _tree_cpu_s(pid: int) -> float:
 
 def _probe(server: LocustForkServer, url: str, service_pid: int, short_name: str,
            mix_args: list[str], config: SweepConfig, cpus: list[int] | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="loadbench-auto-envelope-") as scratch:
-        run = LocustRun(Path(scratch), server, ["locust"], cpus)
-        edges: dict[str, tuple[float, float]] = {}
+    service_cpu: dict[str, float] = {}
 
-        def on_edge(edge: str) -> None:
-            try:
-                times = psutil.Process(run.main.pid).cpu_times()
-                edges[edge] = (times.user + times.system, _tree_cpu_s(service_pid))
-            except psutil.Error:
-                pass
+    def on_edge(edge: str) -> None:
+        service_cpu[edge] = _tree_cpu_s(service_pid)
 
-        run.on_edge = on_edge
-        options = LocustOptions(config.locustfile, url, USER_CLASSES[short_name], PROBE_USERS,
-                                float(PROBE_USERS), PROBE_WINDOW_S + 1, mix_args, "none",
-                                config.seed_products, "autoenv")
-        try:
-            run.start(options)
-            run.wait(PROBE_WINDOW_S + 60)
-            run.collect()
-        except (OSError, RuntimeError) as exc:
-            raise AutoEnvelopeError(f"--service-cpu auto: the {short_name} probe failed: "
-                                    f"{exc}") from None
-        window_s = (run.window_end - run.window_start
-                    if run.window_start is not None and run.window_end is not None else None)
-        row = aggregated_figures(Path(scratch), window_s)
-    requests = int(float(row["Request Count"])) if row else 0
-    if requests < 50 or "start" not in edges or "end" not in edges:
+    options = LocustOptions(config.locustfile, url, USER_CLASSES[short_name], PROBE_USERS,
+                            float(PROBE_USERS), PROBE_WINDOW_S + 1, mix_args, "none",
+                            config.seed_products, "autoenv")
+    try:
+        run = short_run(server, options, cpus, PROBE_WINDOW_S + 60, on_edge)
+    except (OSError, RuntimeError) as exc:
+        raise AutoEnvelopeError(f"--service-cpu auto: the {short_name} probe failed: "
+                                f"{exc}") from None
+    requests, window_s = run.requests, run.window_s
+    if requests < 50 or run.locust_cpu_s is None or len(service_cpu) < 2:
         raise AutoEnvelopeError(f"--service-cpu auto: the {short_name} probe measured too little "
                                 f"({requests} requests, Locust exit {run.exit_code})")
-    generator_s = (edges["end"][0] - edges["start"][0]) / requests
-    service_s = (edges["end"][1] - edges["start"][1]) / requests
+    generator_s = run.locust_cpu_s / requests
+    service_s = (service_cpu["end"] - service_cpu["start"]) / requests
     if not (generator_s > 0 and service_s > 0):
         raise AutoEnvelopeError(f"--service-cpu auto: no CPU time measured in the {short_name} "
                                 "probe")

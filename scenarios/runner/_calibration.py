@@ -12,6 +12,8 @@ the service's /metrics at the window's edges and the Locust process's CPU time:
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,43 +29,71 @@ WINDOW_S = 2.0
 ENDPOINT = "GET /health"
 
 
-def calibrate(server: LocustForkServer, host: str, short_name: str,
-              cpus: list[int] | None) -> dict[str, Any]:
-    """Calibrate one user class against ``host``; figures, or ``{"error": ...}``."""
-    with tempfile.TemporaryDirectory(prefix="loadbench-calibration-") as scratch:
+@dataclass(frozen=True)
+class ShortRun:
+    """One short single-process Locust run: its stats row and Locust's CPU over the window."""
+
+    exit_code: int | None
+    row: dict[str, Any] | None
+    window_s: float | None
+    requests: int
+    locust_cpu_s: float | None  # the Locust process's CPU time between the window's edges
+
+
+def short_run(server: LocustForkServer, options: LocustOptions, cpus: list[int] | None,
+              timeout_s: float, on_edge: Callable[[str], None] | None = None) -> ShortRun:
+    """Run one Locust process in a scratch directory (calibration, ``--service-cpu auto``).
+
+    ``on_edge`` is called at each window edge before Locust's CPU is read there. OSError and
+    RuntimeError from starting or collecting the run reach the caller.
+    """
+    with tempfile.TemporaryDirectory(prefix="loadbench-short-run-") as scratch:
         run = LocustRun(Path(scratch), server, ["locust"], cpus)
         cpu: dict[str, float] = {}
-        scrapes: dict[str, Any] = {}
 
-        def on_edge(edge: str) -> None:
-            scrapes[edge] = scrape(host)
+        def edge(name: str) -> None:
+            if on_edge is not None:
+                on_edge(name)
             try:
                 times = psutil.Process(run.main.pid).cpu_times()
-                cpu[edge] = times.user + times.system
+                cpu[name] = times.user + times.system
             except psutil.Error:
                 pass
 
-        run.on_edge = on_edge
-        options = LocustOptions(CALIBRATION_LOCUSTFILE, host, USER_CLASSES[short_name], 1, 1.0,
-                                WINDOW_S + 1, ["--mix", "read-only"], "none", 0, "calibration")
-        try:
-            run.start(options)
-            run.wait(WINDOW_S + 60)
-            run.collect()
-        except (OSError, RuntimeError) as error:
-            return {"error": f"calibration of {short_name} failed: {error}"}
+        run.on_edge = edge
+        run.start(options)
+        run.wait(timeout_s)
+        run.collect()
         window_s = (run.window_end - run.window_start
                     if run.window_start is not None and run.window_end is not None else None)
         row = aggregated_figures(Path(scratch), window_s)
-        server_view = window_view(scrapes.get("start"), scrapes.get("end"))
-    requests = int(float(row["Request Count"])) if row else 0
+    return ShortRun(run.exit_code, row, window_s,
+                    int(float(row["Request Count"])) if row else 0,
+                    cpu["end"] - cpu["start"] if "start" in cpu and "end" in cpu else None)
+
+
+def calibrate(server: LocustForkServer, host: str, short_name: str,
+              cpus: list[int] | None) -> dict[str, Any]:
+    """Calibrate one user class against ``host``; figures, or ``{"error": ...}``."""
+    scrapes: dict[str, Any] = {}
+
+    def on_edge(edge: str) -> None:
+        scrapes[edge] = scrape(host)
+
+    options = LocustOptions(CALIBRATION_LOCUSTFILE, host, USER_CLASSES[short_name], 1, 1.0,
+                            WINDOW_S + 1, ["--mix", "read-only"], "none", 0, "calibration")
+    try:
+        run = short_run(server, options, cpus, WINDOW_S + 60, on_edge)
+    except (OSError, RuntimeError) as error:
+        return {"error": f"calibration of {short_name} failed: {error}"}
+    server_view = window_view(scrapes.get("start"), scrapes.get("end"))
+    row, window_s, requests, cpu_s = run.row, run.window_s, run.requests, run.locust_cpu_s
     if not requests or run.exit_code not in (0, 1):
         return {"error": f"calibration of {short_name}: Locust exited with {run.exit_code}, "
                          f"{requests} requests"}
     client_ms = float(row["Average Response Time"]) if row else None
     route = server_view.get("routes", {}).get("GET /health 200") if server_view else None
     server_ms = route["mean_ms"] if route else None
-    cpu_s = cpu["end"] - cpu["start"] if "start" in cpu and "end" in cpu else None
     return {
         "endpoint": ENDPOINT, "users": 1, "window_s": round(window_s or 0.0, 3),
         "requests": requests, "client_mean_ms": _round(client_ms),
