@@ -17,6 +17,9 @@ def littles_law(points: pd.DataFrame) -> pd.DataFrame:
     (or requests queued inside it). Rate-paced points use their cycle time, 1 / per-user rate,
     so their check is trivially the rate itself and shows whether the generator kept up.
     With a think time the analysis cannot know (Locust's own ``wait_time``) the residual is NaN.
+    ``measured_residual`` uses the generator's own count of requests in flight instead
+    (``measured_in_flight``, closed-loop points of runs that recorded it): requests a service
+    left unanswered all window are missing from the completed requests, not from that count.
     """
     rows = points[points["endpoint"] == AGGREGATED].copy()
     response_s = rows["mean_ms"] / 1000.0
@@ -24,9 +27,13 @@ def littles_law(points: pd.DataFrame) -> pd.DataFrame:
     rate_paced = rows["pacing"] == "rate"
     cycle_s = cycle_s.where(~rate_paced, 1.0 / rows["per_user_rps"])
     rows["predicted_users"] = rows["rps"] * cycle_s
-    rows["residual"] = (rows["users"] - rows["predicted_users"]) / rows["users"].replace(0, np.nan)
+    users = rows["users"].replace(0, np.nan)
+    rows["residual"] = (rows["users"] - rows["predicted_users"]) / users
+    measured = rows.get("measured_in_flight", np.nan)
+    closed = (rows["pacing"] == "none") | (rows["pacing"] == "locust-default")
+    rows["measured_residual"] = ((rows["users"] - measured) / users).where(closed)
     columns = ["point_id", "user_class", "mix", "users", "repeat", "rps", "mean_ms", "think_s",
-               "predicted_users", "residual", "status"]
+               "predicted_users", "residual", "measured_residual", "status"]
     return rows[columns].reset_index(drop=True)
 
 

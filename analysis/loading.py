@@ -265,6 +265,7 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
     server = run.get("server") or {}  # schema 2: the service's own view of the window
     load = (server.get("load") or {}) if server.get("available") else {}
     overhead = run.get("client_overhead") or {}
+    law = (verdict.get("evidence") or {}).get("littles_law") or {}  # the generator's own count
     return {
         "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
         "attempt": int(run.get("attempt", 1)),
@@ -299,6 +300,11 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "server_p95_ms": _number(load.get("p95_ms")),
         "server_p99_ms": _number(load.get("p99_ms")),
         "client_overhead_share": _number(overhead.get("overhead_share")),
+        # requests in flight counted by the generator (mean over the window), the requests
+        # still unanswered at its end and the oldest's age (NaN where not recorded)
+        "measured_in_flight": _number(law.get("measured_in_flight")),
+        "in_flight_at_end": _number(law.get("in_flight_at_end")),
+        "oldest_in_flight_s": _number(law.get("oldest_in_flight_s")),
     }
 
 

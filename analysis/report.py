@@ -116,10 +116,15 @@ def headline(report: Report) -> list[str]:
     lines += [line for line in _overview.capacity(report.capacity)
               if "not estimated" in line.lower()]
     littles = report.littles.dropna(subset=["residual"])
+    # where the generator counted its requests in flight, its count decides (analysis.checks)
+    littles = littles.assign(residual=littles["measured_residual"].fillna(littles["residual"]))
     off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
     if len(littles):
+        counted = int(littles["measured_residual"].notna().sum())
         text = (f"Little's law: {len(off)} of {len(littles)} points miss users = throughput x "
-                f"(response time + think time) by more than {LITTLE_TOLERANCE:.0%}")
+                f"(response time + think time) by more than {LITTLE_TOLERANCE:.0%}"
+                + (f" (at {counted}, the generator's own count of requests in flight stands "
+                   "for throughput x response time)" if counted else ""))
         if len(off):
             worst = off.assign(size=off["residual"].abs()).sort_values("size").iloc[-1]
             text += (f" (largest {abs(worst['residual']):.0%}, at {worst['point_id']}): users "

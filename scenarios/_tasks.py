@@ -12,10 +12,13 @@ import itertools
 import random
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from math import gcd
 from typing import Any
 
+from scenarios._in_flight import TRACKER
+from scenarios._loop_probe import instrumentation_on
 from scenarios._payload import description_member
 from scenarios._seeding import seed_product_id
 
@@ -52,6 +55,9 @@ class TaskState:
 
 
 STATE = TaskState()
+# Marks each request's start and end (scenarios/_in_flight.py), unless instrumentation is off
+_in_flight: Callable[[], AbstractContextManager[None]] = (
+    TRACKER.request if instrumentation_on() else nullcontext)
 
 
 def _failure(expected: int, response: Any) -> str:
@@ -63,8 +69,8 @@ def _failure(expected: int, response: Any) -> str:
 
 def get_product(user: Any) -> None:
     """GET an existing seed product by id: expects 200."""
-    with user.client.get(random.choice(STATE.seed_paths), name=GET_PRODUCT,
-                         catch_response=True) as response:
+    with _in_flight(), user.client.get(random.choice(STATE.seed_paths), name=GET_PRODUCT,
+                                       catch_response=True) as response:
         if response.status_code == 200:
             response.success()
         else:
@@ -73,7 +79,8 @@ def get_product(user: Any) -> None:
 
 def list_products(user: Any) -> None:
     """GET the first page of products: expects 200."""
-    with user.client.get("/products", name=LIST_PRODUCTS, catch_response=True) as response:
+    with _in_flight(), user.client.get("/products", name=LIST_PRODUCTS,
+                                       catch_response=True) as response:
         if response.status_code == 200:
             response.success()
         else:
@@ -88,8 +95,8 @@ def create_product(user: Any) -> None:
         f'{{"productId":"{STATE.id_prefix}-{number}","name":"Product {number}",'
         f'"price":{1 + number % 1000 / 100:.2f}{STATE.description}}}'
     ).encode()
-    with user.client.post("/products", data=body, headers=JSON_HEADERS, name=CREATE_PRODUCT,
-                          catch_response=True) as response:
+    with _in_flight(), user.client.post("/products", data=body, headers=JSON_HEADERS,
+                                        name=CREATE_PRODUCT, catch_response=True) as response:
         if response.status_code == 201:
             response.success()
         else:
@@ -98,9 +105,9 @@ def create_product(user: Any) -> None:
 
 def create_duplicate(user: Any) -> None:
     """POST a seed product again on purpose: expects 409, which counts as a success."""
-    with user.client.post("/products", data=random.choice(STATE.seed_bodies),
-                          headers=JSON_HEADERS, name=CREATE_DUPLICATE,
-                          catch_response=True) as response:
+    with _in_flight(), user.client.post("/products", data=random.choice(STATE.seed_bodies),
+                                        headers=JSON_HEADERS, name=CREATE_DUPLICATE,
+                                        catch_response=True) as response:
         if response.status_code == 409:
             response.success()
         else:

@@ -23,7 +23,16 @@ from locust.runners import MasterRunner, WorkerRunner
 if __package__ in (None, ""):  # loaded by path (locust -f): make `scenarios` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scenarios import _cpu_report, _distributed, _hdr, _loop_probe, _master_info, _pacing, _tasks
+from scenarios import (
+    _cpu_report,
+    _distributed,
+    _hdr,
+    _in_flight,
+    _loop_probe,
+    _master_info,
+    _pacing,
+    _tasks,
+)
 from scenarios._options import (
     ScenarioOptionError,
     add_scenario_arguments,
@@ -63,6 +72,7 @@ def _add_arguments(parser: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs: Any) -> None:
     _hdr.install(environment, runner, web_ui)
+    _in_flight.install(environment, runner)  # requests in flight, for Little's law
     if runner is not None:
         role = ("worker" if isinstance(runner, WorkerRunner)
                 else "master" if isinstance(runner, MasterRunner) else "local")

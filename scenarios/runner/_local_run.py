@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from scenarios.runner._accept_queue import socket_queues
 from scenarios.runner._cpu_limit import CpuEnvelope, throttling
 from scenarios.runner._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
-from scenarios.runner._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_lateness
+from scenarios.runner._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_in_flight, read_lateness
 from scenarios.runner._local_target import LocalService
 from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
 from scenarios.runner._matrix import USER_CLASSES, Point, SweepConfig
@@ -58,8 +60,13 @@ class LocalRun:
             config.pacing, config.seed_products, run_tag, point.payload_bytes)
         scrapes: dict[str, Scrape | str] = {}
 
+        queued: dict[str, dict[str, int] | None] = {}
+        service_port = urlsplit(service.url).port if service else None
+
         def on_edge(edge: str) -> None:  # the service's /metrics at the window's edges
             scrapes[edge] = scrape(host)
+            if service_port is not None:  # and its socket queues
+                queued[edge] = socket_queues(service_port)
 
         run.on_edge = on_edge
         interval = sample_interval(config.duration_s)
@@ -104,9 +111,10 @@ class LocalRun:
                                                      interval),
                           generator_cpu_count=len(generator_cpus),
                           lateness=read_lateness(run_dir, {p.pid: n for n, p in run.processes}),
-                          sampler_errors=errors,
+                          sampler_errors=errors, in_flight=read_in_flight(run_dir),
                           extra={"server": window_view(scrapes.get("start"), scrapes.get("end")),
-                                 **self._cpu_limit(point)})
+                                 **self._cpu_limit(point),
+                                 **({"service_sockets": queued} if queued else {})})
 
     def _cpu_limit(self, point: Point) -> dict[str, Any]:
         """run.json's cpu_limit block: the point's quota and the throttling in its window."""

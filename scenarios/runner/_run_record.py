@@ -37,6 +37,7 @@ class RunOutcome:
     generator_cpu_count: int = 0
     lateness: dict[str, list[LatenessSecond]] | None = None  # None: not expected (remote)
     sampler_errors: list[dict[str, Any]] = field(default_factory=list)
+    in_flight: dict[str, Any] | None = None  # the generator's own count (_evidence.read_in_flight)
 
     @property
     def window_s(self) -> float | None:
@@ -118,7 +119,9 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
                              outcome.lateness, window, outcome.sampler_errors, point.users,
                              pacing.get("kind") in ("none", "locust-default"),
                              _float(row, "Requests/s"), _float(row, "Average Response Time"),
-                             _throttled_ratio(outcome.extra.get("cpu_limit"))),
+                             _throttled_ratio(outcome.extra.get("cpu_limit")),
+                             in_flight=outcome.in_flight,
+                             service_sockets=outcome.extra.get("service_sockets") or {}),
                     thresholds)
     overhead, warning = client_overhead(_float(row, "Average Response Time"),
                                         outcome.extra.get("server"), calibration)

@@ -75,6 +75,12 @@ class RunFacts:
     # Share of the CPU envelope's periods in the window in which the kernel throttled the
     # service (cpu.stat); None without an envelope
     service_throttled_ratio: float | None = None
+    # The generator's own count of requests in flight (scenarios/_in_flight.py, summed over
+    # its processes): mean over the window, still unanswered at its end; None when not recorded
+    in_flight: dict[str, Any] | None = None
+    # The local service's socket queues at the window's edges (start, end): connections not
+    # yet accepted, and accepted ones with an unread request (_accept_queue.socket_queues)
+    service_sockets: dict[str, dict[str, int] | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -220,8 +226,7 @@ def _lateness_at_saturation(facts: RunFacts, thresholds: Thresholds) -> str | No
     them. The tail's shape may still carry the client's queueing: a warning says so.
     """
     throttled = facts.service_throttled_ratio
-    residual = littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
-        else None
+    residual = _effective_residual(facts)
     if (throttled is None or throttled < thresholds.service_saturated_throttled
             or residual is None or abs(residual) > thresholds.littles_tolerance):
         return None
@@ -231,28 +236,94 @@ def _lateness_at_saturation(facts: RunFacts, thresholds: Thresholds) -> str | No
             f"percentiles may include the client's queueing")
 
 
+def _measured_residual(facts: RunFacts) -> float | None:
+    """(users - the generator's measured mean requests in flight) / users, closed model only."""
+    measured = (facts.in_flight or {}).get("mean_in_flight")
+    if not facts.closed_model or not facts.users or not isinstance(measured, (int, float)):
+        return None
+    return round((facts.users - measured) / facts.users, 4)
+
+
+def _effective_residual(facts: RunFacts) -> float | None:
+    """The share of the window the users spent outside their requests: measured by the
+    generator where it counted its requests in flight, else inferred from completed requests."""
+    measured = _measured_residual(facts)
+    if measured is not None:
+        return measured
+    return littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
+        else None
+
+
+def _unanswered(facts: RunFacts) -> str:
+    flight = facts.in_flight or {}
+    text = f"{flight.get('in_flight_at_end', 0)} requests were still unanswered at its end"
+    if flight.get("oldest_s") is not None:
+        text += f" (the oldest sent {flight['oldest_s']:.1f} s before)"
+    for edge, queues in facts.service_sockets.items():
+        accept, unread = (queues or {}).get("accept_queue", 0), (queues or {}).get(
+            "unread_connections", 0)
+        if accept or unread:
+            text += (f"; at the window's {edge} the service had {accept} connections waiting "
+                     f"to be accepted and {unread} holding a request it had not read")
+    return text
+
+
 def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
                  evidence: dict[str, Any]) -> None:
     residual = littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
         else None
+    measured = _measured_residual(facts)
+    flight = facts.in_flight or {}
     evidence["littles_law"] = {"closed_model": facts.closed_model, "users": facts.users,
                                "rps": facts.rps, "mean_ms": facts.mean_ms, "residual": residual,
+                               "measured_in_flight": flight.get("mean_in_flight"),
+                               "measured_residual": measured,
+                               "in_flight_at_end": flight.get("in_flight_at_end"),
+                               "oldest_in_flight_s": flight.get("oldest_s"),
+                               "censored_request_seconds": flight.get("censored_request_seconds"),
+                               "service_sockets": facts.service_sockets or None,
                                "tolerance": thresholds.littles_tolerance}
     if residual is None or facts.total_requests is None:
         return
+    tolerance = thresholds.littles_tolerance
     in_flight = facts.users * (1 - residual)
-    if residual > thresholds.littles_tolerance:
+    completed = (f"{facts.rps:.0f} rps x {facts.mean_ms:.2f} ms = {in_flight:.1f} requests in "
+                 f"flight")
+    if measured is not None and measured > tolerance:
         found.add("generator-bound", "littles-law",
-                  f"Little's law: {facts.users} users but {facts.rps:.0f} rps x "
-                  f"{facts.mean_ms:.2f} ms = {in_flight:.1f} requests in flight: the users spent "
+                  f"Little's law: the generator counted {flight['mean_in_flight']:.1f} requests "
+                  f"in flight on average for {facts.users} users ({completed}): the users spent "
+                  f"{measured:.0%} of the window outside their requests (tolerance "
+                  f"{tolerance:.0%})")
+    elif (residual > tolerance and measured is not None
+          and _censoring_explains(facts, residual, tolerance)):
+        found.warnings.append(
+            f"Little's law over completed requests gives {completed} for {facts.users} users, "
+            f"but the generator counted {flight['mean_in_flight']:.1f} in flight on average "
+            f"(residual {measured:+.2f}): the users were waiting on the service, and "
+            f"{_unanswered(facts)}; the latency figures leave those requests out")
+    elif residual > tolerance:
+        found.add("generator-bound", "littles-law",
+                  f"Little's law: {facts.users} users but {completed}: the users spent "
                   f"{residual:.0%} of the window outside their requests (tolerance "
-                  f"{thresholds.littles_tolerance:.0%})")
-    elif residual < -thresholds.littles_tolerance:
+                  f"{tolerance:.0%})")
+    elif residual < -tolerance:
         found.add("inconsistent", "littles-law",
-                  f"Little's law: {facts.rps:.0f} rps x {facts.mean_ms:.2f} ms = {in_flight:.1f} "
-                  f"requests in flight, more than the {facts.users} users (residual "
-                  f"{residual:.0%}, tolerance {thresholds.littles_tolerance:.0%}): the window's "
-                  f"count or times are not the window's")
+                  f"Little's law: {completed}, more than the {facts.users} users (residual "
+                  f"{residual:.0%}, tolerance {tolerance:.0%}): the window's count or times "
+                  f"are not the window's")
+
+
+def _censoring_explains(facts: RunFacts, residual: float, tolerance: float) -> bool:
+    """The gap between the measured and the inferred requests in flight is the time of the
+    requests still unanswered at the window's end (within the tolerance, in users)."""
+    flight = facts.in_flight or {}
+    window = flight.get("window_s") or facts.window_s
+    censored = flight.get("censored_request_seconds")
+    if not window or censored is None or not facts.users:
+        return False
+    gap = flight["mean_in_flight"] - facts.users * (1 - residual)
+    return abs(gap - censored / window) <= facts.users * tolerance
 
 
 def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:

@@ -173,6 +173,50 @@ def test_littles_law_for_closed_model_points() -> None:
     assert judge(facts(rps=2000.0, mean_ms=3.5, closed_model=False)).status == "valid"
 
 
+def in_flight(mean: float, at_end: int = 10, censored_s: float = 0.0,
+              oldest_s: float = 0.05) -> dict[str, object]:
+    return {"processes": 1, "mean_in_flight": mean, "in_flight_at_end": at_end,
+            "oldest_s": oldest_s, "censored_request_seconds": censored_s, "window_s": 10.0}
+
+
+def test_littles_law_uses_the_generators_own_count_of_requests_in_flight() -> None:
+    """Where the generator counted its requests in flight, that count decides: completed
+    requests miss those the service left unanswered all window (censored), which is the
+    service's doing when the count shows the users inside their requests; a count below the
+    users is the generator holding them outside, whatever the completed requests say."""
+    # 500 users; the service served ~190 connections and left the rest waiting all window:
+    # 650 rps x 290 ms = 188.5 from completed requests, but 487 in flight by count, and the
+    # 2,985 request-seconds of the requests unanswered at the end fill the gap (298.5 users)
+    starved = facts(users=500, rps=650.0, mean_ms=290.0, total_requests=6500,
+                    in_flight=in_flight(487.0, at_end=500, censored_s=2985.0, oldest_s=9.8),
+                    service_sockets={"start": {"accept_queue": 357, "unread_connections": 120},
+                                     "end": {"accept_queue": 0, "unread_connections": 0}})
+    verdict = judge(starved)
+    assert verdict.status == "valid" and verdict.causes == [], verdict.reasons
+    warning = next(w for w in verdict.warnings if "completed requests" in w)
+    assert "487.0 in flight" in warning and "500 requests were still unanswered" in warning
+    assert "9.8 s" in warning and "at the window's start the service had 357 connections " \
+        "waiting to be accepted and 120 holding a request it had not read" in warning
+    assert "window's end" not in warning  # empty queues are not listed
+    law = verdict.evidence["littles_law"]
+    assert law["residual"] == 0.623 and law["measured_residual"] == 0.026
+    assert law["service_sockets"]["start"]["accept_queue"] == 357
+    # the same completed figures without the censored time to explain them: generator-bound
+    unexplained = judge(facts(users=500, rps=650.0, mean_ms=290.0, total_requests=6500,
+                              in_flight=in_flight(487.0, at_end=500, censored_s=100.0)))
+    assert unexplained.causes == ["littles-law"]
+    # the count says 7 of 10 users in requests though completed requests say 10: the count wins
+    held = judge(facts(rps=2000.0, mean_ms=5.0, in_flight=in_flight(7.0)))
+    assert held.status == "generator-bound" and held.causes == ["littles-law"]
+    assert "counted 7.0 requests in flight" in held.reasons[0]
+    assert "spent 30% of the window outside" in held.reasons[0]
+    # a clean point: count and completed requests agree
+    assert judge(facts(in_flight=in_flight(9.7))).status == "valid"
+    # no cycle to reason from without the closed model, count or not
+    assert judge(facts(rps=2000.0, mean_ms=3.5, closed_model=False,
+                       in_flight=in_flight(7.0))).status == "valid"
+
+
 def test_sut_errors_above_the_threshold() -> None:
     assert judge(facts(failures=200)).status == "valid"                 # 1% is not above 1%
     verdict = judge(facts(failures=201))
