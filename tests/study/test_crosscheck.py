@@ -1,6 +1,7 @@
 """bench/crosscheck_wrk.py for real: a fresh service, the sweep runner and wrk, a few seconds each.
 
-About 20 s for the module (one level of 3 users/connections, 1 s ramp, 3 s windows).
+About 30 s for the module (one level of 3 users/connections, one round: wrk, Locust
+fast, Locust http, wrk; 1 s ramp, 3 s windows).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,56 +36,93 @@ def listening(url: str) -> bool:
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed (make system-deps)")
-def test_one_level_compares_both_classes_with_wrk_on_the_same_service(tmp_path: Path) -> None:
+def test_one_round_brackets_both_classes_with_wrk_on_the_same_service(tmp_path: Path) -> None:
     out = tmp_path / "cc"
-    completed = run_script("--users", "3", "--ramp", "1s", "--duration", "3s",
+    completed = run_script("--users", "3", "--rounds", "1", "--ramp", "1s", "--duration", "3s",
                            "--seed-products", "200", "--out", str(out))
     assert completed.returncode in (0, 1), completed.stderr
     assert "Traceback" not in completed.stderr
 
     document = json.loads((out / "crosscheck.json").read_text())
     rows = document["rows"]
-    assert [(row["tool"], row["class"]) for row in rows] == [
-        ("locust", "fast"), ("locust", "http"), ("wrk", "-")]
+    assert [(row["tool"], row["class"], row["round"]) for row in rows] == [
+        ("wrk", "-", 0), ("locust", "fast", 1), ("locust", "http", 1), ("wrk", "-", 1)]
     assert {row["users"] for row in rows} == {3}
-    assert len({row["target"] for row in rows}) == 1, "all three must hit the same service"
+    assert document["settings"]["rounds"] == 1
+    assert len({row["target"] for row in rows}) == 1, "all four must hit the same service"
     assert all(row["verdict"] in VERDICTS for row in rows)
-    assert completed.returncode == (0 if all(r["verdict"] == "valid" for r in rows) else 1)
 
-    wrk = rows[-1]
-    # wrk asked for the seeded ids: a wrong id format would show as non-2xx answers (404).
-    assert wrk["requests"] > 100 and wrk["failures"] == 0
-    assert 0 < wrk["p50_ms"] <= wrk["p99_ms"]
-    assert 0 < wrk["mean_ms"] <= wrk["p99_ms"]
-    assert wrk["p50_vs_wrk"] == 1.0 and wrk["mean_vs_wrk"] == 1.0
-    assert wrk["service_cpu_percent"] > 0 and wrk["generator_cpu_percent"] > 0
+    before, after = rows[0], rows[-1]
+    for wrk in (before, after):
+        # wrk asked for the seeded ids: a wrong id format would show as non-2xx answers (404).
+        assert wrk["requests"] > 100 and wrk["failures"] == 0
+        assert wrk["requests"] / wrk["rps"] == pytest.approx(3, abs=0.5), "the Locust window"
+        assert 0 < wrk["p50_ms"] <= wrk["p99_ms"]
+        assert 0 < wrk["mean_ms"] <= wrk["p99_ms"]
+        assert wrk["rps_vs_wrk"] is None and wrk["counted"] is False
+        assert wrk["service_cpu_percent"] > 0 and wrk["generator_cpu_percent"] > 0
+        # the service's own count of GET /products/{id} around the run: wrk's, and the few
+        # requests still in flight when wrk stopped counting
+        assert wrk["requests"] <= wrk["service_requests"] <= wrk["requests"] + 3
+        assert wrk["service_us_per_request"] == pytest.approx(
+            1e6 * wrk["service_cpu_s"] / wrk["service_requests"])
+        assert 1 < wrk["service_us_per_request"] < 100_000
 
-    for row in rows[:2]:
+    def bracketed(row: dict[str, Any], figure: str) -> float:
+        return float(row[figure] / ((before[figure] + after[figure]) / 2))
+
+    for row in rows[1:3]:
         assert row["requests"] > 0 and row["failures"] == 0
         assert row["p50_ms"] <= row["p95_ms"] <= row["p99_ms"]
         assert row["mean_ms"] > 0
-        assert row["mean_vs_wrk"] == pytest.approx(row["mean_ms"] / wrk["mean_ms"])
+        assert (row["wrk_before_rps"], row["wrk_after_rps"]) == (before["rps"], after["rps"])
+        assert row["rps_vs_wrk"] == pytest.approx(bracketed(row, "rps"))
+        assert row["mean_vs_wrk"] == pytest.approx(bracketed(row, "mean_ms"))
+        assert row["us_vs_wrk"] == pytest.approx(bracketed(row, "service_us_per_request"))
         if row["p50_ms"] > 0:  # Locust rounds a sub-millisecond p50 to 0: then no ratio
-            assert row["p50_vs_wrk"] == pytest.approx(row["p50_ms"] / wrk["p50_ms"])
+            assert row["p50_vs_wrk"] == pytest.approx(bracketed(row, "p50_ms"))
         else:
             assert row["p50_vs_wrk"] is None
+        assert row["counted"] == (row["verdict"] == before["verdict"] == after["verdict"]
+                                  == "valid")
+        # the service's CPU over Locust's window, per request the service counted in it
+        assert abs(row["service_requests"] - row["requests"]) <= 3 + row["requests"] // 100
+        assert 0 < row["service_cpu_s"] < row["call_service_cpu_s"]
+        assert row["call_service_requests"] > row["service_requests"]
+        assert 1 < row["service_us_per_request"] < 100_000
         run = json.loads((out / row["run_dir"] / "run.json").read_text())
         weights = {task: w for task, w in run["params"]["weights"].items() if w}
         assert weights == {"get_product": 1}
         assert run["params"]["users"] == 3
+        assert run["params"]["user_class"] == row["class"]
         assert run["params"]["host"] == row["target"]
         assert run["verdict"]["status"] == row["verdict"]
 
+    summary = document["summary"]
+    assert [(s["users"], s["tool"], s["class"]) for s in summary] == [
+        (3, "locust", "fast"), (3, "locust", "http"), (3, "wrk", "-")]
+    for entry, row in zip(summary[:2], rows[1:3], strict=True):
+        assert (entry["runs"], entry["counted"]) == (1, int(row["counted"]))
+        if row["counted"]:
+            assert entry["median_rps_vs_wrk"] == pytest.approx(row["rps_vs_wrk"])
+            assert entry["within_10_percent"] == (0.9 <= row["rps_vs_wrk"] <= 1.1)
+        else:
+            assert entry["median_rps_vs_wrk"] is None and entry["within_10_percent"] is None
+    counted = [entry for entry in summary[:2] if entry["counted"]]
+    assert document["agree"] == (bool(counted) and all(e["within_10_percent"] for e in counted))
+    assert completed.returncode == (0 if document["agree"] else 1)
+
     table = (out / "crosscheck.md").read_text()
-    assert table.count("\n| 3 |") == 3
+    assert table.count("\n| 3 |") == 2 + 4, "two summary rows, four runs"
     assert table in completed.stdout
     assert not listening(rows[0]["target"]), "the service must be stopped"
 
 
-def test_bad_arguments_give_one_line_and_status_2(tmp_path: Path) -> None:
-    completed = run_script("--users", "0,10", "--out", str(tmp_path / "x"), timeout=30)
+@pytest.mark.parametrize("flag, value", [("--users", "0,10"), ("--rounds", "0")])
+def test_bad_arguments_give_one_line_and_status_2(tmp_path: Path, flag: str, value: str) -> None:
+    completed = run_script(flag, value, "--out", str(tmp_path / "x"), timeout=30)
     assert completed.returncode == 2
-    assert "--users" in completed.stderr and "Traceback" not in completed.stderr
+    assert flag in completed.stderr and "Traceback" not in completed.stderr
     assert not (tmp_path / "x").exists()
 
 
