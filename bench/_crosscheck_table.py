@@ -103,7 +103,7 @@ def markdown_table(rows: list[dict[str, Any]], summary: list[dict[str, Any]]) ->
              "the host's speed than rps (a request that costs the service more, e.g. from "
              "bigger headers, shows here). For wrk: the CPU over its run, per request the "
              "service's /metrics counted between scrapes before and after it. For Locust: the "
-             "CPU over Locust's measured window (sampled every 50 ms around the sweep runner's "
+             "CPU over Locust's measured window (sampled every 100 ms around the sweep runner's "
              "call and read at the window's edges from run.json), per request the service "
              "counted in that window (run.json's server view); the CPU over the whole call "
              "(calibration against /health, ramp, window, stop) is in the JSON "

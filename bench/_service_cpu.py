@@ -6,7 +6,7 @@ own runtime per thread (``/proc/PID/task/TID/schedstat``, nanoseconds) is exact;
 over the process tree's live threads (the service's threads live as long as it does). Where
 schedstat cannot be read, psutil's figure is used instead.
 
-``CpuTrace`` samples that figure every 50 ms in a thread while a subprocess (the sweep runner)
+``CpuTrace`` samples that figure every 100 ms in a thread while a subprocess (the sweep runner)
 runs, so that the CPU at two instants recorded by that subprocess (the edges of Locust's
 measured window, run.json) can be read afterwards, interpolated between samples.
 """
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-SAMPLE_S = 0.05
+SAMPLE_S = 0.1
 
 
 def _schedstat_s(pid: int) -> float:
@@ -33,12 +33,20 @@ def _schedstat_s(pid: int) -> float:
     return total / 1e9
 
 
-def tree_cpu_s(pid: int) -> float:
-    """CPU seconds used so far by process ``pid`` and its descendants (NaN if it is gone)."""
+def tree(pid: int) -> list[psutil.Process]:
+    """Process ``pid`` and its descendants now (empty if it is gone)."""
     try:
         root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.Error:
+        return []
+
+
+def tree_cpu_s(pid: int, members: list[psutil.Process] | None = None) -> float:
+    """CPU seconds used so far by process ``pid`` and its descendants (NaN if it is gone);
+    ``members``: the tree as found before (the sampler's, to spare a walk of /proc)."""
+    members = members if members is not None else tree(pid)
+    if not members:
         return math.nan
     total = 0.0
     for member in members:
@@ -60,11 +68,12 @@ class CpuTrace:
         self.interval_s = interval_s
         self.times: list[float] = []
         self.cpu: list[float] = []
+        self.members: list[psutil.Process] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="cpu-trace", daemon=True)
 
     def _read(self) -> None:
-        cpu = tree_cpu_s(self.pid)
+        cpu = tree_cpu_s(self.pid, self.members)
         if not math.isnan(cpu):
             self.times.append(time.time())
             self.cpu.append(cpu)
@@ -74,6 +83,7 @@ class CpuTrace:
             self._read()
 
     def __enter__(self) -> CpuTrace:
+        self.members = tree(self.pid)  # the service's tree does not change while it serves
         self._read()
         self._thread.start()
         return self
