@@ -1,9 +1,10 @@
 """The sweep runner behind ``python -m scenarios.sweep``: everything outside the Locust process.
 
 The locustfile and what runs inside Locust (user classes, tasks, mixes, pacing, seeding, the
-HDR recorder, the event-loop probe, the requests-in-flight count) stay in ``scenarios/``; this package starts and watches
-Locust, the local service, its database, cache, CPU envelope and delay proxy, samples CPU,
-judges every run (``_verdict``) and writes ``results/`` in the format of results/README.md.
+HDR recorder, the event-loop probe, the requests-in-flight count) stay in ``scenarios/``; this
+package starts and watches Locust, the local service, its database, cache, CPU envelope and
+delay proxy, samples CPU, judges every run (``_verdict``) and writes ``results/`` in the format
+of results/README.md.
 
 - configuration and the matrix: ``_matrix``; one sweep: ``_runner``; one local point:
   ``_local_run``; a point on a remote master: ``_remote_run``;

@@ -2,10 +2,10 @@
 
 From ``/proc/net/tcp`` (``tcp6``) for the service's port: a listening socket's receive queue is
 the number of connections waiting for ``accept()``; an established socket with bytes in its
-receive queue is a connection (accepted or not) whose request the service has not read. A saturated service that
-serves some connections and starves others (uvicorn on uvloop accepts one new connection per
-event-loop iteration) leaves clients connected but unanswered: their requests wait outside
-every latency figure, and only these queues show them.
+receive queue is a connection (accepted or not) whose request the service has not read. A
+saturated service that serves some connections and starves others (uvicorn on uvloop accepts
+one new connection per event-loop iteration) leaves clients connected but unanswered: their
+requests wait outside every latency figure, and only these queues show them.
 """
 
 from __future__ import annotations
