@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from analysis import _answer, _html, _overview, plots, tables
 from analysis._format import html_table, markdown_table, number
-from analysis._locust import AGGREGATED
+from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis._panels import CLASS_NAMES
 from analysis.capacity import capacity_table
 from analysis.checks import littles_law, untrusted
@@ -92,6 +92,24 @@ def _mix_ratios(points: pd.DataFrame, mixes: list[str]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+def _censored(aggregated: pd.DataFrame) -> list[str]:
+    """A sentence on trusted points whose service left requests unanswered for most of the
+    window: their latency figures describe the answered requests only."""
+    if "oldest_in_flight_s" not in aggregated:
+        return []
+    rows = aggregated[aggregated["status"].isin(TRUSTED_STATUSES)]
+    starved = rows[rows["oldest_in_flight_s"] > 0.5 * rows["window_s"]]
+    if starved.empty:
+        return []
+    users = ", ".join(str(u) for u in sorted(set(starved["users"].astype(int))))
+    oldest = float(starved["oldest_in_flight_s"].max())
+    count = f"{len(starved)} trusted point" + ("s" if len(starved) != 1 else "")
+    return [f"At {count} ({users} users) the service left some requests "
+            f"unanswered for more than half the window (oldest {oldest:.1f} s, counted by the "
+            "generator): their throughput is the service's, but their latency percentiles "
+            "describe only the requests it answered."]
+
+
 def headline(report: Report) -> list[str]:
     """The answer as sentences (report.md and the notebooks; the page shows it as cards)."""
     sweep, lines = report.sweep, []
@@ -130,6 +148,7 @@ def headline(report: Report) -> list[str]:
             text += (f" (largest {abs(worst['residual']):.0%}, at {worst['point_id']}): users "
                      "spent that time in the load generator, not waiting for the service.")
         lines.append(text if len(off) else text + ".")
+    lines.extend(_censored(sweep.aggregated))
     bad = report.untrusted
     if bad.empty:
         lines.append(f"All {finished} finished points are valid.")
