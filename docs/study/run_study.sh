@@ -6,9 +6,9 @@
 #   2. deployed  (deployed.toml): the write-up's own test as deployed (0.25 vCPU, 40 ms);
 #   3. latency   (latency.toml): explanation (2), added round trip 0, 10, 40 ms;
 #   4. payload:  explanation (4), the headline's envelope at 50 users, small vs 16 KB products;
-#   5. storage:  memory, postgres, postgres + cache at the headline's envelope, both mixes;
+#   5. storage:  memory, postgres, postgres + cache at the headline's envelope and at 0.25 vCPU;
 #   6. processes: 2 Locust workers at the envelope, compared with the headline (compare --html);
-#   7. the wrk cross-check at the headline's envelope (bench/crosscheck_wrk.py --service-cpu).
+#   7. the wrk cross-check at the headline's envelope: wrk and Locust interleaved, 3 rounds.
 # Each sweep's report goes to docs/study/<name>-report/, with run.md (the log of this run).
 #
 #   docs/study/run_study.sh
@@ -95,7 +95,9 @@ run_sweep payload study "${QUICK[@]}" --mixes read-heavy --users 50 --payload sm
 publish_report "$SWEEP_DIR" payload-report
 
 if [ -z "$STUDY_HOST" ]; then
-  run_sweep storage study "${QUICK[@]}" --user-classes fast --users 50 --store memory,postgres --cache off,on --service-cpu "$ENVELOPE"
+  # Two envelopes: the headline's (sized on the memory store, so the database must share a
+  # fraction of a core) and Fargate's smallest task (0.25 vCPU), where the database fits.
+  run_sweep storage study "${QUICK[@]}" --user-classes fast --users 50 --store memory,postgres --cache off,on --service-cpu "$ENVELOPE,fargate-256"
   publish_report "$SWEEP_DIR" storage-report
 
   # The effect of adding generator processes where the service saturates: the headline's
@@ -119,7 +121,7 @@ fi
 start=$SECONDS
 CROSSCHECK_DIR="$RESULTS/crosscheck-$(date -u +%Y%m%dT%H%M%SZ)"
 CROSSCHECK_ARGS=(--users 10,50)
-[ -n "$STUDY_QUICK" ] && CROSSCHECK_ARGS=(--users 50 --ramp 1s --duration 3s)
+[ -n "$STUDY_QUICK" ] && CROSSCHECK_ARGS=(--users 50 --rounds 1 --ramp 1s --duration 3s)
 [ -z "$STUDY_HOST" ] && [ "$ENVELOPE" != none ] && CROSSCHECK_ARGS+=(--service-cpu "$ENVELOPE")
 status=0
 "$PY" bench/crosscheck_wrk.py "${CROSSCHECK_ARGS[@]}" --out "$CROSSCHECK_DIR" "${HOST_ARGS[@]}" >&2 || status=$?
