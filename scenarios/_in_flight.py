@@ -12,8 +12,9 @@ is recorded too: those requests are missing from every latency figure.
 At ``test_stopping`` each process writes ``$LOADBENCH_EVIDENCE_DIR/in-flight-<role>-<pid>.json``:
 ``window_start``/``window_end`` (epoch s), ``request_seconds`` (the integral over the window),
 ``mean_in_flight``, ``started``/``completed`` (in the window), ``in_flight_at_end`` and
-``ages_at_end_s`` (max, p50) of the requests still waiting, and ``censored_request_seconds``
-(their share of ``request_seconds``).
+``ages_at_end_s`` (max, p50) of the requests still waiting, ``censored_request_seconds``
+(their share of ``request_seconds``) and ``carried_in_request_seconds`` (the time before the
+window of the requests that completed in it, which their response times include).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class InFlight:
         self._integral = 0.0
         self._started = 0
         self._completed = 0
+        self._carried_in = 0.0  # before-the-window time of requests completed in the window
 
     def _advance(self, now: float) -> None:
         self._integral += len(self._open) * (now - self._last)
@@ -62,8 +64,10 @@ class InFlight:
             yield
         finally:
             self._advance(time.perf_counter())
-            del self._open[token]
+            start = self._open.pop(token)
             self._completed += 1
+            if start < self._window_start:
+                self._carried_in += self._window_start - start
 
     def document(self) -> dict[str, Any]:
         now = time.perf_counter()
@@ -81,6 +85,7 @@ class InFlight:
             "ages_at_end_s": {"max": round(ages[-1], 3), "p50": round(ages[len(ages) // 2], 3)}
             if ages else None,
             "censored_request_seconds": round(censored, 4),
+            "carried_in_request_seconds": round(self._carried_in, 4),
         }
 
 

@@ -50,7 +50,8 @@ def read_in_flight(run_dir: Path) -> dict[str, Any] | None:
 
     ``mean_in_flight`` is the requests in flight over the window, measured by the generator;
     ``in_flight_at_end`` the requests still unanswered when the window ended, with the oldest's
-    age (``oldest_s``) and their time inside the window (``censored_request_seconds``).
+    age (``oldest_s``) and their time inside the window (``censored_request_seconds``); and the
+    time before the window of the requests completed in it (``carried_in_request_seconds``).
     """
     documents: list[dict[str, Any]] = []
     for path in sorted((run_dir / EVIDENCE_DIR).glob("in-flight-*.json")):
@@ -70,5 +71,7 @@ def read_in_flight(run_dir: Path) -> dict[str, Any] | None:
         "oldest_s": max(oldest) if oldest else None,
         "censored_request_seconds": round(
             sum(float(d.get("censored_request_seconds") or 0.0) for d in documents), 3),
+        "carried_in_request_seconds": round(
+            sum(float(d.get("carried_in_request_seconds") or 0.0) for d in documents), 3),
         "window_s": round(max(d["window_end"] - d["window_start"] for d in documents), 3),
     }

@@ -281,6 +281,8 @@ def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
                                "in_flight_at_end": flight.get("in_flight_at_end"),
                                "oldest_in_flight_s": flight.get("oldest_s"),
                                "censored_request_seconds": flight.get("censored_request_seconds"),
+                               "carried_in_request_seconds":
+                                   flight.get("carried_in_request_seconds"),
                                "service_sockets": facts.service_sockets or None,
                                "tolerance": thresholds.littles_tolerance}
     if residual is None or facts.total_requests is None:
@@ -316,14 +318,16 @@ def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
 
 def _censoring_explains(facts: RunFacts, residual: float, tolerance: float) -> bool:
     """The gap between the measured and the inferred requests in flight is the time of the
-    requests still unanswered at the window's end (within the tolerance, in users)."""
+    requests still open at the window's end, less the time before the window of those that
+    completed in it (which their response times carry in), within the tolerance, in users."""
     flight = facts.in_flight or {}
     window = flight.get("window_s") or facts.window_s
     censored = flight.get("censored_request_seconds")
     if not window or censored is None or not facts.users:
         return False
+    carried_in = float(flight.get("carried_in_request_seconds") or 0.0)
     gap = flight["mean_in_flight"] - facts.users * (1 - residual)
-    return abs(gap - censored / window) <= facts.users * tolerance
+    return abs(gap - (censored - carried_in) / window) <= facts.users * tolerance
 
 
 def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
