@@ -8,6 +8,13 @@ against an unlimited service measures:
 - the generator's CPU per request (the Locust process's CPU time / requests), and
 - the service's CPU per request (the service's process tree's CPU time / requests).
 
+The service's work per request does not depend on which client sent it, but its CPU per request
+does depend on how busy it is: a service that waits on a slow client (HttpUser) pays an event-loop
+wake-up for nearly every request, one kept busy (FastHttpUser) handles several per wake-up, and
+under its quota it is always busy. On 2026-12-02 the HttpUser probes measured 0.30-0.36 ms of
+service CPU per request against FastHttpUser's 0.10-0.18 ms on the same service. So each mix's
+service cost is the lowest any class's probe measured (``service_cpu_ms_per_request_used``).
+
 A service limited to ``v`` vCPUs answers at most ``v / service_s`` requests/s; the generator
 can send ``share / generator_s`` while using ``share`` of a core. The envelope is the largest
 ``v`` at which every (class, mix) probe's service saturates while its Locust uses at most
@@ -82,12 +89,27 @@ def _probe(server: LocustForkServer, url: str, service_pid: int, short_name: str
     return {"requests": requests, "rps": round(requests / window_s, 1) if window_s else None,
             "generator_cpu_ms_per_request": round(generator_s * 1000, 4),
             "service_cpu_ms_per_request": round(service_s * 1000, 4),
-            "vcpu_at_share": GENERATOR_SHARE * service_s / generator_s}
+            "service_s": service_s, "generator_s": generator_s}
 
 
 def _two_figures_down(value: float) -> float:
     exponent = math.floor(math.log10(value)) - 1
     return float(f"{math.floor(value / 10**exponent)}e{exponent}")  # exact: 0.059, not ...04
+
+
+def _size_probes(probes: dict[str, dict[str, Any]]) -> None:
+    """Each probe's ``vcpu_at_share`` from its generator cost and its mix's lowest service cost
+    over the classes (``class/mix`` keys)."""
+    lowest: dict[str, float] = {}
+    for key, probe in probes.items():
+        mix = key.split("/", 1)[1]
+        lowest[mix] = min(lowest.get(mix, math.inf), probe["service_s"])
+    for key, probe in probes.items():
+        service_s = lowest[key.split("/", 1)[1]]
+        generator_s = probe.pop("generator_s")
+        probe.pop("service_s")
+        probe["service_cpu_ms_per_request_used"] = round(service_s * 1000, 4)
+        probe["vcpu_at_share"] = GENERATOR_SHARE * service_s / generator_s
 
 
 def size_service_cpu(config: SweepConfig, placement: dict[str, Any],
@@ -111,6 +133,7 @@ def size_service_cpu(config: SweepConfig, placement: dict[str, Any],
     finally:
         server.close()
         service.stop()
+    _size_probes(probes)
     tightest = min(probes, key=lambda key: probes[key]["vcpu_at_share"])
     vcpu = max(MIN_VCPU, _two_figures_down(probes[tightest]["vcpu_at_share"]))
     for probe in probes.values():
