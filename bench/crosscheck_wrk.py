@@ -14,7 +14,8 @@ wrk run is wrk pinned to the generator CPUs with N connections (`-t1 -cN`, both 
 loops) for the Locust window's duration (`--duration`), a Lua script asking for random seeded
 ids. Locust's figures come from the analysis package (its histogram percentiles, the
 `GET /products/{id}` row) with the runner's verdict; wrk's from its `--latency` report, with a
-verdict of the same kind (its CPU time, its non-2xx answers and socket errors).
+verdict of the same kind (its CPU time; its non-2xx answers and socket errors above 1% of its
+requests, the sweep's error threshold).
 
 The host's speed drifts (a shared VM: ±20% from minute to minute), so each Locust run's rps is
 divided by the mean of its two bracketing wrk runs' (`rps / wrk's`), and a level's figure per
@@ -84,6 +85,7 @@ from _wrk import WrkError, run_wrk, seeded_ids_script  # noqa: E402
 
 GENERATOR_BOUND_PERCENT = 90.0
 MIN_REQUESTS = 100
+ERROR_RATIO = 0.01  # the sweep's --error-threshold default: the same rule for both tools
 
 
 class CrosscheckError(RuntimeError):
@@ -271,9 +273,11 @@ def run_wrk_point(url: str, service_pid: int | None, users: int, round_: int,
     reasons = []
     if result.requests < MIN_REQUESTS:
         reasons.append(f"too-few-samples: {result.requests} requests (< {MIN_REQUESTS})")
-    if result.non_2xx or result.socket_errors:
+    errors = result.non_2xx + result.socket_errors
+    if errors > ERROR_RATIO * max(result.requests, 1):
         reasons.append(f"sut-errors: {result.non_2xx} non-2xx answers, "
-                       f"{result.socket_errors} socket errors")
+                       f"{result.socket_errors} socket errors of {result.requests} requests "
+                       f"(threshold {ERROR_RATIO:.0%}, as the sweep's)")
     if generator_percent >= GENERATOR_BOUND_PERCENT:
         reasons.append(f"generator-bound: wrk at {generator_percent:.0f}% of a core")
     elif generator_busy >= GENERATOR_BOUND_PERCENT:  # the sweep's rule: a full core starves wrk

@@ -138,8 +138,8 @@ def _size_auto_envelope(config: SweepConfig, prog: str) -> dict[str, Any] | None
         raise ConfigError(str(exc)) from None
     print(f"{prog}: --service-cpu auto = {sizing['label']} vCPU (tightest: {sizing['tightest']}: "
           f"generator {sizing['probes'][sizing['tightest']]['generator_cpu_ms_per_request']} ms, "
-          f"service {sizing['probes'][sizing['tightest']]['service_cpu_ms_per_request']} ms "
-          "of CPU per request)", file=sys.stderr)
+          f"service {sizing['probes'][sizing['tightest']]['service_cpu_ms_per_request_used']} "
+          "ms of CPU per request)", file=sys.stderr)
     config.service_cpu = list(dict.fromkeys(
         sizing["label"] if label == "auto" else label for label in config.service_cpu))
     return sizing
