@@ -133,21 +133,9 @@ def headline(report: Report) -> list[str]:
         lines.append(_answer.slo_answer(fit, label))
     lines += [line for line in _overview.capacity(report.capacity)
               if "not estimated" in line.lower()]
-    littles = report.littles.dropna(subset=["residual"])
-    # where the generator counted its requests in flight, its count decides (analysis.checks)
-    littles = littles.assign(residual=littles["measured_residual"].fillna(littles["residual"]))
-    off = littles[littles["residual"].abs() > LITTLE_TOLERANCE]
-    if len(littles):
-        counted = int(littles["measured_residual"].notna().sum())
-        text = (f"Little's law: {len(off)} of {len(littles)} points miss users = throughput x "
-                f"(response time + think time) by more than {LITTLE_TOLERANCE:.0%}"
-                + (f" (at {counted}, the generator's own count of requests in flight stands "
-                   "for throughput x response time)" if counted else ""))
-        if len(off):
-            worst = off.assign(size=off["residual"].abs()).sort_values("size").iloc[-1]
-            text += (f" (largest {abs(worst['residual']):.0%}, at {worst['point_id']}): users "
-                     "spent that time in the load generator, not waiting for the service.")
-        lines.append(text if len(off) else text + ".")
+    littles_text = _littles_line(report.littles)
+    if littles_text:
+        lines.append(littles_text)
     lines.extend(_censored(sweep.aggregated))
     bad = report.untrusted
     if bad.empty:
@@ -226,12 +214,29 @@ def _slo_lines(capacity: pd.DataFrame) -> list[str]:
 
 
 def _littles_line(littles: pd.DataFrame) -> str:
+    """Little's law over the points, as one sentence (the headline and the page's panel)."""
     known = littles.dropna(subset=["residual"])
     if known.empty:
         return ""
-    off = int((known["residual"].abs() > LITTLE_TOLERANCE).sum())
-    return (f"Little's law: {off} of {len(known)} points miss users = throughput × (response "
-            f"time + think time) by more than {LITTLE_TOLERANCE:.0%}.")
+    # where the generator counted its requests in flight, its count decides (analysis.checks)
+    effective = known["measured_residual"].fillna(known["residual"])
+    off = known.assign(effective=effective)[effective.abs() > LITTLE_TOLERANCE]
+    counted = int(known["measured_residual"].notna().sum())
+    censored = int(((known["residual"].abs() > LITTLE_TOLERANCE)
+                    & (known["measured_residual"].abs() <= LITTLE_TOLERANCE)).sum())
+    text = (f"Little's law: {len(off)} of {len(known)} points miss users = throughput x "
+            f"(response time + think time) by more than {LITTLE_TOLERANCE:.0%}")
+    if counted:
+        text += (f" (at {counted}, the generator's own count of requests in flight stands for "
+                 "throughput x response time"
+                 + (f"; by Locust's completed requests alone {censored} more miss it: requests "
+                    "the service left unanswered at the window's end, or answered after it"
+                    if censored else "") + ")")
+    if off.empty:
+        return text + "."
+    worst = off.assign(size=off["effective"].abs()).sort_values("size").iloc[-1]
+    return text + (f" (largest {abs(worst['effective']):.0%}, at {worst['point_id']}): users "
+                   "spent that time in the load generator, not waiting for the service.")
 
 
 def _untrusted_rows(report: Report, group: dict[str, Any]) -> pd.DataFrame:

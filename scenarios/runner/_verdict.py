@@ -79,7 +79,7 @@ class RunFacts:
     # its processes): mean over the window, still unanswered at its end; None when not recorded
     in_flight: dict[str, Any] | None = None
     # The local service's socket queues at the window's edges (start, end): connections not
-    # yet accepted, and accepted ones with an unread request (_accept_queue.socket_queues)
+    # yet accepted, and connections holding a request it has not read (_accept_queue)
     service_sockets: dict[str, dict[str, int] | None] = field(default_factory=dict)
 
 
@@ -244,14 +244,17 @@ def _measured_residual(facts: RunFacts) -> float | None:
     return round((facts.users - measured) / facts.users, 4)
 
 
+def _completed_residual(facts: RunFacts) -> float | None:
+    """(users - rps x mean response time) / users over the completed requests, closed model."""
+    return littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
+        else None
+
+
 def _effective_residual(facts: RunFacts) -> float | None:
     """The share of the window the users spent outside their requests: measured by the
     generator where it counted its requests in flight, else inferred from completed requests."""
     measured = _measured_residual(facts)
-    if measured is not None:
-        return measured
-    return littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
-        else None
+    return measured if measured is not None else _completed_residual(facts)
 
 
 def _unanswered(facts: RunFacts) -> str:
@@ -270,8 +273,7 @@ def _unanswered(facts: RunFacts) -> str:
 
 def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
                  evidence: dict[str, Any]) -> None:
-    residual = littles_residual(facts.users, facts.rps, facts.mean_ms) if facts.closed_model \
-        else None
+    residual = _completed_residual(facts)
     measured = _measured_residual(facts)
     flight = facts.in_flight or {}
     evidence["littles_law"] = {"closed_model": facts.closed_model, "users": facts.users,
@@ -304,6 +306,12 @@ def _littles_law(facts: RunFacts, thresholds: Thresholds, found: _Findings,
             f"but the generator counted {flight['mean_in_flight']:.1f} in flight on average "
             f"(residual {measured:+.2f}): the users were waiting on the service, and "
             f"{_unanswered(facts)}; the latency figures leave those requests out")
+    elif residual > tolerance and measured is not None:
+        found.add("generator-bound", "littles-law",
+                  f"Little's law: {facts.users} users but {completed} by Locust's completed "
+                  f"requests, against {flight['mean_in_flight']:.1f} counted by the generator, "
+                  f"and the requests open at the window's end do not account for the gap "
+                  f"(tolerance {tolerance:.0%}): the window's figures cannot be trusted")
     elif residual > tolerance:
         found.add("generator-bound", "littles-law",
                   f"Little's law: {facts.users} users but {completed}: the users spent "

@@ -206,6 +206,8 @@ def test_littles_law_uses_the_generators_own_count_of_requests_in_flight() -> No
     unexplained = judge(facts(users=500, rps=650.0, mean_ms=290.0, total_requests=6500,
                               in_flight=in_flight(487.0, at_end=500, censored_s=100.0)))
     assert unexplained.causes == ["littles-law"]
+    assert "against 487.0 counted by the generator" in unexplained.reasons[0]
+    assert "do not account for the gap" in unexplained.reasons[0]
     # a study point (HttpUser, 500 users): requests completed in the window carried seconds from
     # before it into their response times; with that time accounted for, the gap is explained
     study = {"users": 500, "rps": 635.0, "mean_ms": 588.0, "total_requests": 6300}
