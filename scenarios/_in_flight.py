@@ -103,9 +103,10 @@ def write_evidence(role: str) -> Path | None:
     return path
 
 
-def install(environment: Any, runner: Any) -> None:
-    """Reset with Locust's statistics; write the evidence when the test starts stopping."""
-    if runner is None or not instrumentation_on():
+def install(environment: Any, runner: Any, role: str) -> None:
+    """Reset with Locust's statistics; write the evidence when the test starts stopping
+    (``role``: local, master or worker, as the locustfile names it)."""
+    if not instrumentation_on():
         return
     stats = runner.stats
     locust_reset_all = stats.reset_all
@@ -116,7 +117,6 @@ def install(environment: Any, runner: Any) -> None:
         return result
 
     stats.reset_all = reset_all
-    role = "worker" if type(runner).__name__ == "WorkerRunner" else "local"
-    if type(runner).__name__ != "MasterRunner":  # a master runs no users
+    if role != "master":  # a master runs no users
         # test_stopping fires before Locust stops the users, whose open requests are the point
         environment.events.test_stopping.add_listener(lambda **_kwargs: write_evidence(role))

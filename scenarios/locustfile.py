@@ -72,11 +72,11 @@ def _add_arguments(parser: Any) -> None:
 @events.init.add_listener
 def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs: Any) -> None:
     _hdr.install(environment, runner, web_ui)
-    _in_flight.install(environment, runner)  # requests in flight, for Little's law
     if runner is not None:
         role = ("worker" if isinstance(runner, WorkerRunner)
                 else "master" if isinstance(runner, MasterRunner) else "local")
         _loop_probe.start(role)  # event-loop lateness, per second, into the evidence dir
+        _in_flight.install(environment, runner, role)  # requests in flight, for Little's law
     if isinstance(runner, WorkerRunner):
         _cpu_report.start_worker_cpu_refresh(runner)
         _distributed.install_on_worker(runner)
