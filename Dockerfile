@@ -45,6 +45,7 @@ RUN --mount=type=cache,target=/root/.cache/pip \
     && /opt/venv/bin/pip install --requirement requirements.txt
 COPY README.md ./
 COPY scenarios/ scenarios/
+COPY runmodel/ runmodel/
 RUN --mount=type=cache,target=/root/.cache/pip \
     /opt/venv/bin/pip install ".[loadgen]" \
     && /opt/venv/bin/pip uninstall --yes pip setuptools
@@ -80,6 +81,7 @@ RUN useradd --uid 10001 --user-group --create-home --shell /usr/sbin/nologin loc
 COPY --from=loadgen-build /opt/venv /opt/venv
 WORKDIR /app
 COPY scenarios/ scenarios/
+COPY runmodel/ runmodel/
 USER 10001:10001
 # 8089: the master's web UI; 5557: where workers connect to the master.
 EXPOSE 8089 5557

@@ -4,13 +4,15 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
-.PHONY: help venv demo-venv system-deps demo notebooks test lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
+.PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
         bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
 
 help:
 	@echo "make demo    start the service on loopback, run the quick sweep, write the report"
+	@echo "make byo-demo  sweep pypiserver with its own locustfile (docs/byo/), write the report"
 	@echo "make notebooks  open JupyterLab on notebooks/ with the project's venv"
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
+	@echo "make check   lint and the quick tier: every test without live load, container or Terraform"
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-sweep, bench-analysis)"
 	@echo "make study   the full study (about 30 minutes), reports under docs/study/"
@@ -48,8 +50,22 @@ system-deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
+# The whole suite, every tier (what CI runs through .ci/run), in two runs: first every test that
+# puts no live load (the quick tier, the container and Terraform tests) on both CPUs at once
+# (pytest-xdist, one module per worker: nothing there measures CPU), then the live-load tests
+# one at a time, alone (their verdicts depend on the CPU they get). Both always run; the status
+# is the first failure's. --durations: the slowest tests, so the 12-minute budget stays visible.
 test: venv system-deps
-	$(PY) -m pytest
+	@status=0; \
+	$(PY) -m pytest -n 2 --dist loadscope -m "not load" --durations=10 || status=$$?; \
+	$(PY) -m pytest -m load --durations=15 || { s=$$?; [ $$status -ne 0 ] || status=$$s; }; \
+	exit $$status
+
+# The quick tier: lint, then every test that needs no live load, container or Terraform (the
+# markers load, container and terraform; tests/_tiers.py checks that each test carries its own).
+QUICK_TIER := not load and not container and not terraform
+check: lint system-deps
+	$(PY) -m pytest -q -n 2 --dist loadscope -m "$(QUICK_TIER)"
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -68,6 +84,17 @@ demo: demo-venv
 	  echo "demo: done. Open the report (one self-contained HTML file, works offline):" && \
 	  echo "$$report"
 
+# Bring your own test (docs/byo/README.md): pypiserver, a small real web application from PyPI,
+# on gunicorn, swept with its own locustfile (docs/byo/locustfile.py) through the suite's
+# instrumentation plugin, its Prometheus histogram read at the window's edges, then the report.
+.PHONY: byo-demo
+byo-demo: demo-venv $(VENV)/.byo-installed
+	$(PY) docs/byo/demo.py --out results
+
+$(VENV)/.byo-installed: pyproject.toml
+	$(PY) -m pip install --quiet -e '.[byo]' 2>&1 | grep -v "^WARNING: Location" || true
+	touch $@
+
 # JupyterLab on notebooks/ with the project's venv; JupyterLab itself (the `jupyter` extra, about
 # 40 packages) is installed on first use only: the tests run the notebooks with papermill instead.
 notebooks: $(VENV)/.jupyter-installed
@@ -83,30 +110,30 @@ bench: bench-service bench-storage bench-scenarios bench-sweep bench-analysis
 
 # The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
 bench-service: venv system-deps
-	$(PY) bench/service.py
+	$(PY) -m bench.service
 
 # The postgres backend (cache off) vs a bare ASGI app doing the same asyncpg query with the same
 # pool, the Redis hit path vs a bare app doing the same GET, all pinned with the database and
 # cache on the app's CPU, wrk on another; and the per-point reset of 1,000 products (~60 s).
 bench-storage: venv system-deps
-	$(PY) bench/storage.py
+	$(PY) -m bench.storage
 
 # The CPU envelope's quota period: one service at 0.25 vCPU under wrk, periods 100/50/20/10/5 ms
 # interleaved in rounds (scenarios/README.md, "CPU envelope") (~2 min). Not part of `make bench`.
 bench-cpu-period: venv system-deps
-	$(PY) bench/cpu_period.py --rounds 3 --connections 50 --periods 100,50,20,10,5
+	$(PY) -m bench.cpu_period --rounds 3 --connections 50 --periods 100,50,20,10,5
 
 # Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
 bench-scenarios: venv
-	$(PY) bench/user_classes.py
+	$(PY) -m bench.user_classes
 
 # The sweep runner's own overhead: wall time / (ramps + windows) of a 6-point sweep, <= 1.15 (~60 s).
 bench-sweep: venv
-	$(PY) bench/sweep_overhead.py
+	$(PY) -m bench.sweep_overhead
 
 # Analysis: 1M-row history load vs pandas.read_csv (<= 2x) and a 48-point report (< 15 s) (~40 s).
 bench-analysis: venv
-	$(PY) bench/analysis.py
+	$(PY) -m bench.bench_analysis
 
 # --- the study ----------------------------------------------------------------------------------
 # Regenerates docs/study/ (docs/study/run_study.sh, about 30 min here): the headline sweep (the
@@ -121,7 +148,8 @@ study: venv system-deps
 # --- AWS deployment (terraform/README.md) -------------------------------------------------------
 # checkov pins heavy dependencies of its own, so it lives in a venv apart from the project's.
 TOOLS_VENV := .venv-tools
-TF := terraform -chdir=terraform
+TF_DIR ?= terraform
+TF := terraform -chdir=$(TF_DIR)
 # Where the registry is out of reach, providers come from a local mirror (as on the CI machines).
 TF_PLUGIN_DIR ?= $(wildcard /opt/tf-plugins)
 TF_INIT := $(TF) init -input=false $(if $(TF_PLUGIN_DIR),-plugin-dir=$(TF_PLUGIN_DIR))
@@ -148,43 +176,98 @@ tf-check: tools
 	$(TOOLS_VENV)/bin/checkov --config-file .checkov.yaml --compact --quiet -d terraform --framework terraform
 	$(TOOLS_VENV)/bin/checkov --config-file .checkov.yaml --compact --quiet -f Dockerfile --framework dockerfile
 
-# Needs AWS credentials, the AWS CLI, buildah, and terraform/terraform.tfvars (allowed_ingress_cidrs).
-# The images are built for the tasks' architecture (output image_platform, from
-# task_cpu_architecture), whatever the build machine's is.
-deploy:
-	@test -f terraform/terraform.tfvars || { echo "deploy: write terraform/terraform.tfvars first (allowed_ingress_cidrs at least; see terraform/README.md)" >&2; exit 1; }
+# Every AWS target works on TF_DIR (default terraform/) and reads the deployment from its state:
+# region, cluster, services (deploy/aws_ops, python -m deploy.aws_ops --help). AUTO_APPROVE=1 runs
+# the applies and the destroy without asking (unattended). Walk-through: terraform/README.md.
+TF_DIR ?= terraform
+AUTO_APPROVE ?=
+TF_APPROVE := $(if $(filter 1 yes true,$(AUTO_APPROVE)),-auto-approve)
+OPS := $(PY) -m deploy.aws_ops --tf-dir $(TF_DIR)
+# buildah (default), docker or podman builds and pushes the images. IMAGE_BUILD=stub builds
+# nothing and registers a placeholder manifest per repository (ecr put-image): only for an
+# emulated AWS without a registry (the moto tests); no task could run such an image.
+CONTAINER_TOOL ?= buildah
+IMAGE_BUILD ?= push
+RESULTS_DIR ?= results
+.PHONY: preflight pause resume status locust-ui remote-report
+
+# Credentials, region, the Fargate vCPU quota against the plan, the ECS service-linked role: one
+# line each, with its fix. deploy runs it first (PREFLIGHT=0 skips it).
+preflight: venv
+	@test -f $(TF_DIR)/terraform.tfvars || { echo "preflight: write $(TF_DIR)/terraform.tfvars first (allowed_ingress_cidrs at least; see terraform/README.md)" >&2; exit 1; }
+	@$(TF_INIT) >/dev/null
+	@$(OPS) preflight
+
+# From an empty state: ECR repositories, build + push both images, the rest of the stack. The
+# first apply targets the repositories and terraform_data.build (which carries the outputs the
+# build needs: a targeted apply writes only outputs that depend on its targets).
+deploy: venv
+	@test -f $(TF_DIR)/terraform.tfvars || { echo "deploy: write $(TF_DIR)/terraform.tfvars first (allowed_ingress_cidrs at least; see terraform/README.md)" >&2; exit 1; }
 	$(TF_INIT)
-	$(TF) apply -input=false -var image_tag=$(IMAGE_TAG) -target=aws_ecr_repository.this
-	set -e; export STORAGE_DRIVER=$${STORAGE_DRIVER:-vfs}; \
-	  service_repo=$$($(TF) output -raw ecr_repository_url); \
-	  loadgen_repo=$$($(TF) output -raw ecr_loadgen_repository_url); \
-	  platform=$$($(TF) output -raw image_platform); \
-	  registry=$${service_repo%%/*}; region=$$(echo $$registry | cut -d. -f4); \
-	  password=$$(aws ecr get-login-password --region $$region); \
-	  echo "$$password" | buildah login --username AWS --password-stdin $$registry; \
-	  IMAGE_PLATFORM=$$platform deploy/build_image.sh service $$service_repo:$(IMAGE_TAG); \
-	  IMAGE_PLATFORM=$$platform deploy/build_image.sh loadgen $$loadgen_repo:$(IMAGE_TAG); \
-	  buildah push $$service_repo:$(IMAGE_TAG); \
-	  buildah push $$loadgen_repo:$(IMAGE_TAG)
-	$(TF) apply -input=false -var image_tag=$(IMAGE_TAG)
+	$(if $(filter 0,$(PREFLIGHT)),,$(OPS) preflight)
+	$(TF) apply -input=false $(TF_APPROVE) -var image_tag=$(IMAGE_TAG) -target=aws_ecr_repository.this -target=terraform_data.build
+	CONTAINER_TOOL=$(CONTAINER_TOOL) STORAGE_DRIVER=$${STORAGE_DRIVER:-vfs} \
+	  $(OPS) images --tag $(IMAGE_TAG) $(if $(filter stub,$(IMAGE_BUILD)),--stub)
+	$(TF) apply -input=false $(TF_APPROVE) -var image_tag=$(IMAGE_TAG)
 	$(TF) output
 
-# Needs no terraform.tfvars: destroy reads what to delete from the state, and the two required
-# variables only have to be valid (a tfvars file, when there is one, still applies).
-destroy:
+# Needs no terraform.tfvars: the region is the deployment's (its state's aws_region output, not
+# whatever terraform.tfvars says now), the running sweep tasks (not in the state) are stopped
+# first, and the two required variables only have to be valid.
+destroy: venv
 	$(TF_INIT) >/dev/null
-	$(TF) destroy -input=false -var image_tag=destroy \
-	  $(if $(wildcard terraform/terraform.tfvars),,-var 'allowed_ingress_cidrs=["127.0.0.1/32"]')
+	@region=$$($(OPS) region) || exit $$?; \
+	if [ -z "$$region" ]; then \
+	  echo "destroy: the state in $(TF_DIR) has no aws_region output (nothing deployed, or an older or failed deploy): using terraform.tfvars or the default region" >&2; \
+	else $(OPS) stop-sweeps || exit $$?; fi; \
+	$(TF) destroy -input=false $(TF_APPROVE) -var image_tag=destroy $${region:+-var aws_region=$$region} \
+	  $(if $(wildcard $(TF_DIR)/terraform.tfvars),,-var 'allowed_ingress_cidrs=["127.0.0.1/32"]')
 
-# A headless sweep inside the VPC: an ECS task runs python -m scenarios.sweep ARGS against the
-# Locust master and the internal load balancer and uploads the results to S3 (terraform/README.md).
+# Between sweeps: sweep tasks stopped, every ECS service at 0 tasks, the database stopped (the
+# load balancers, endpoints, cache and storage still bill). resume starts them again.
+pause: venv
+	$(OPS) pause
+resume: venv
+	$(OPS) resume
+
+# What runs now and its list price per hour (deploy/aws_ops/prices.py says whose prices).
+status: venv
+	@$(OPS) status
+
+# The private Locust web UI on http://127.0.0.1:8089 through SSM port forwarding (needs the AWS
+# CLI's session-manager-plugin and a running master, i.e. a sweep in progress).
+locust-ui: venv
+	@cmd=$$($(OPS) locust-ui) || exit $$?; echo "$$cmd"; eval "$$cmd"
+
+# A headless sweep inside the VPC: the Locust master and workers are started for it (WORKERS, or
+# from the sweep's largest --users and USERS_PER_WORKER), then the sweep task, which scales them
+# to 0 when it ends, fails or reaches sweep_max_lifetime_minutes (terraform/README.md).
 #   make remote-sweep ARGS="--preset quick"      then      make remote-fetch SWEEP=<sweep id>
+# DRY_RUN=1 starts nothing: it prints the run-task request and checks it against the registered
+# task definition and the network (ECS and EC2 APIs).
+WORKERS ?=
+USERS_PER_WORKER ?= 500
 remote-sweep: venv
-	$(PY) -m scenarios.remote_results launch -- $(ARGS)
+	@outputs=$$(mktemp); request=$$(mktemp); trap 'rm -f "$$outputs" "$$request"' EXIT; \
+	$(TF) output -json > "$$outputs" || exit $$?; \
+	if [ -n "$(DRY_RUN)" ]; then \
+	  $(PY) -m scenarios.remote_results launch --dry-run --outputs "$$outputs" -- $(ARGS) > "$$request" || exit $$?; \
+	  cat "$$request"; $(OPS) check-request "$$request"; exit $$?; \
+	fi; \
+	workers=$$($(OPS) generators-up --sweep-args "$(ARGS)" $(if $(WORKERS),--workers $(WORKERS)) --users-per-worker $(USERS_PER_WORKER)) || exit $$?; \
+	echo "remote-sweep: Locust master and $$workers worker(s) running"; \
+	$(PY) -m scenarios.remote_results launch --outputs "$$outputs" -- $(ARGS) --expect-workers $$workers \
+	  || { status=$$?; $(OPS) generators-down; exit $$status; }
 
 remote-fetch: venv
-	@test -n "$(SWEEP)" || { $(PY) -m scenarios.remote_results list; echo "remote-fetch: give SWEEP=<sweep id> (listed above)" >&2; exit 2; }
-	$(PY) -m scenarios.remote_results fetch $(SWEEP)
+	@outputs=$$(mktemp); trap 'rm -f "$$outputs"' EXIT; $(TF) output -json > "$$outputs" || exit $$?; \
+	if [ -z "$(SWEEP)" ]; then $(PY) -m scenarios.remote_results list --outputs "$$outputs"; \
+	  echo "remote-fetch: give SWEEP=<sweep id> (listed above)" >&2; exit 2; fi; \
+	$(PY) -m scenarios.remote_results fetch $(SWEEP) --outputs "$$outputs" --out $(RESULTS_DIR)
+
+remote-report: venv
+	@test -n "$(SWEEP)" || { echo "remote-report: give SWEEP=<sweep id> (make remote-fetch first)" >&2; exit 2; }
+	$(PY) -m analysis report $(RESULTS_DIR)/$(SWEEP)
 
 # --- container images (deploy/README.md): buildah, no Docker engine needed -----------------------
 LOCAL_BASE := localhost/loadbench-base:bookworm

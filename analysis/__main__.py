@@ -11,7 +11,14 @@ from pathlib import Path
 import pandas as pd
 
 from analysis._errors import AnalysisError
-from analysis.compare import comparable_cells, compare_sweeps, verdict_changes
+from analysis.compare import (
+    comparable_cells,
+    compare_sweeps,
+    power_sentence,
+    power_summary,
+    relative_size,
+    verdict_changes,
+)
 from analysis.loading import load
 from analysis.stats import summarise
 from analysis.tables import summary_table
@@ -19,11 +26,16 @@ from analysis.tables import summary_table
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
 EXIT_NOTHING_COMPARABLE = 3
-EXIT_CODES = ("Exit status: 0 fine (compare: no regression; improvements are reported, not "
+EXIT_UNDERPOWERED = 4
+EXIT_CODES = ("Exit status: 0 fine (compare: no regression, and its repeats could have detected "
+              "one of the threshold's size at 80% power; improvements are reported, not "
               "failed); 1 compare found a regression (a change in the worse direction beyond "
-              "the threshold and the noise, or a cell whose verdict got worse, e.g. valid -> "
-              "sut-errors); 2 bad input (one line on stderr names the file and the problem); "
-              "3 compare found nothing comparable (no cell with a verdict in both sweeps).")
+              "the threshold and measurably different after Holm's correction, or a cell "
+              "whose verdict got worse, e.g. valid -> sut-errors); 2 bad input (one line on "
+              "stderr names the file and the problem); 3 compare found nothing comparable (no "
+              "cell with a verdict in both sweeps); 4 compare found no regression but is "
+              "underpowered: at the measured noise and its repeats it could not have detected "
+              "a regression of the threshold's size (at 80% power).")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,16 +108,20 @@ def _compare(before: Path, after: Path, threshold: float, as_json: bool,
     improvements = table[table["flagged"] & ~table["regression"]]
     worse = verdicts[verdicts["change"] == "worse"]
     comparable = comparable_cells(a.points, b.points)
+    power = power_summary(table, threshold)
     if as_json:
         document = {"metrics": table.to_dict(orient="records"),
                     "verdicts": verdicts.to_dict(orient="records"),
-                    "comparable_cells": comparable}
+                    "comparable_cells": comparable,
+                    "power": power.to_dict(orient="records")}
         print(json.dumps(_jsonable(document), indent=2))
     else:
         _print_compare(a.sweep_id, b.sweep_id, table, verdicts, threshold)
         print(f"{len(regressions)} regression(s) and {len(improvements)} improvement(s) beyond "
               f"{threshold:.0%} and the noise; {len(worse)} cell(s) whose verdict got worse; "
               f"{comparable} comparable cell(s)")
+        if not power.empty:
+            print(power_sentence(power, threshold))
     status = 0
     if len(regressions) or len(worse):
         status = EXIT_REGRESSION
@@ -114,6 +130,8 @@ def _compare(before: Path, after: Path, threshold: float, as_json: bool,
             print(f"nothing comparable: no (class, mix, users) cell trusted in both "
                   f"{a.sweep_id} and {b.sweep_id}")
         status = EXIT_NOTHING_COMPARABLE
+    elif not power.empty and bool(power["underpowered"].any()):
+        status = EXIT_UNDERPOWERED
     if html is not None:
         from analysis import compare_report  # matplotlib: imported only for the page
 
@@ -130,8 +148,9 @@ def _print_compare(before: str, after: str, table: pd.DataFrame, verdicts: pd.Da
     if table.empty:
         return
     label = {(True, True): "REGRESSION", (True, False): "improvement"}
-    shown = table.assign(
+    shown = table.drop(columns=["p", "p_equivalence"]).assign(
         change=table["change"].map(lambda v: f"{v:+.1%}"),
+        detectable=table["detectable"].map(relative_size),
         flagged=[label.get((bool(f), bool(r)), "") for f, r in
                  zip(table["flagged"], table["regression"], strict=True)],
     ).drop(columns=["regression"])

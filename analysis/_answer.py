@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 
 from analysis._format import number
-from analysis.compare import HIGHER, LOWER, SAME
+from analysis.compare import HIGHER, INCONCLUSIVE, LOWER, SAME, UNKNOWN
 
 
 def slo_answer(fit: dict[Any, Any], label: str) -> str:
@@ -26,7 +26,8 @@ def slo_answer(fit: dict[Any, Any], label: str) -> str:
                  f"{number(fit['max_rps'])} requests/s, near {number(fit['peak_users'], 0)} "
                  "users.")
     elif not math.isnan(float(fit["sigma"])):
-        text += " The USL gives no capacity here: its peak is an extrapolation."
+        text += (" The USL gives no capacity here: no peak established (kappa's interval "
+                 "includes 0, or the peak lies beyond the measured range).")
     return text
 
 
@@ -35,11 +36,13 @@ def class_answer(ratios: pd.DataFrame) -> list[str]:
     if usable.empty:
         return ["FastHttpUser vs HttpUser: no (mix, users) cell has valid points of both "
                 "classes, so no comparison is made (see the untrusted points below)."]
+    margin = float(usable["margin"].iloc[0]) if "margin" in usable else 0.10
     clear = usable[usable["rps_difference"].isin([HIGHER, LOWER])]
     if clear.empty:
-        lines = [f"FastHttpUser vs HttpUser: no measurable difference in throughput in any of "
-                 f"the {len(usable)} comparable cells (95% CI of the ratio includes 1, or a "
-                 f"single repeat within the measured run-to-run noise)."]
+        lines = [f"FastHttpUser vs HttpUser: no measurable throughput difference after Holm's "
+                 f"correction in any of the {len(usable)} comparable cells (Welch's t on the log "
+                 f"ratio); that is not evidence of equality, which only TOST within "
+                 f"±{margin:.0%} shows (counted per mix below)."]
     else:
         best = clear.assign(size=clear["rps"].map(lambda v: abs(math.log(v)))
                             ).sort_values("size").iloc[-1]
@@ -57,15 +60,19 @@ def class_answer(ratios: pd.DataFrame) -> list[str]:
             f"n={_span(group['n_http'], 0)} HttpUser repeats per cell): ratio "
             f"{_span(group['rps'])}; FastHttpUser "
             f"measurably higher in {counts.get(HIGHER, 0)}, HttpUser measurably higher in "
-            f"{counts.get(LOWER, 0)}, no measurable difference in {counts.get(SAME, 0)}.")
+            f"{counts.get(LOWER, 0)} (Holm-corrected), no difference within ±{margin:.0%} "
+            f"(TOST) in {counts.get(SAME, 0)}, inconclusive in "
+            f"{counts.get(INCONCLUSIVE, 0) + counts.get(UNKNOWN, 0)}.")
     return lines
 
 
 def _evidence(row: pd.Series) -> str:
     n = f"n={int(row['n_fast'])} FastHttpUser, n={int(row['n_http'])} HttpUser repeats"
+    label = str(row.get("rps_interval") or "interval")
     if math.isnan(row["rps_lo"]):
-        return f"{n}: no confidence interval, a single repeat on a side"
-    return f"{n}; 95% CI of FastHttpUser/HttpUser {row['rps_lo']:.2f}-{row['rps_hi']:.2f}"
+        return f"{n}: no interval, a single repeat on a side"
+    return (f"{n}; {label} of FastHttpUser/HttpUser {row['rps_lo']:.2f}-{row['rps_hi']:.2f}; "
+            f"Holm-corrected p={row['rps_p_holm']:.3g}")
 
 
 def _span(values: pd.Series, digits: int = 2) -> str:

@@ -21,15 +21,15 @@ from analysis.histograms import (
     percentiles,
     to_histogram,
 )
+from runmodel import verdicts
 
 AGGREGATED = "Aggregated"
 # The only verdict whose figures describe the service. "unchecked" (plain Locust output loaded
 # from a --csv prefix, no CPU evidence) is never trusted: nothing shows the generator kept up.
-TRUSTED_STATUSES = ("valid",)
-# Most severe first (results/README.md): a configuration that is not valid takes the first
-# status any of its repeats has.
-VERDICT_ORDER = ("interrupted", "failed", "too-few-samples", "sut-errors", "generator-bound",
-                 "unchecked", "unknown", "valid")
+TRUSTED_STATUSES = verdicts.TRUSTED
+# Most severe first (results/README.md, runmodel.verdicts): a configuration that is not valid
+# takes the first status any of its repeats has.
+VERDICT_ORDER = verdicts.ORDER
 
 STATS_COLUMNS = ["Type", "Name", "Request Count", "Failure Count", "Average Response Time",
                  "Max Response Time", "Requests/s", "50%", "90%", "95%", "99%"]

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
+from analysis._dimensions import DIMENSIONS, class_name, named_dimensions, suffix
 from analysis._format import number
 from analysis._locust import TRUSTED_STATUSES
-from analysis._panels import DIMENSIONS, class_name, named_dimensions
 from analysis.checks import EXPLANATIONS
-from analysis.compare import HIGHER, LOWER
+from analysis.compare import HIGHER, INCONCLUSIVE, LOWER, SAME
 from analysis.loading import Sweep
 
 
@@ -154,16 +154,19 @@ def comparison(ratios: pd.DataFrame, mix_order: list[str]) -> list[dict[str, str
                          "points of both classes"})
             continue
         top = group.iloc[-1]
-        ci = ("no CI, one repeat on a side" if math.isnan(top["rps_lo"]) else
-              f"95% CI {top['rps_lo']:.2f}–{top['rps_hi']:.2f}")
+        kind = str(top.get("rps_interval") or "")
+        ci = (f"{kind}: {top['rps_lo']:.2f}–{top['rps_hi']:.2f}"
+              if not math.isnan(top["rps_lo"]) else kind or "no interval")
         users = int(top["users"])
-        detail = (f"at {users} user{'s' if users != 1 else ''} ({ci}, n={int(top['n_fast'])}/"
-                  f"{int(top['n_http'])})")
+        detail = (f"at {users} user{'s' if users != 1 else ''} ({ci}; "
+                  f"{top.get('rps_finding') or 'not judged'})")
         if len(group) > 1:
             counts = group["rps_difference"].value_counts()
             detail += (f"; {group['rps'].min():.2f}–{group['rps'].max():.2f}× over "
-                       f"{len(group)} levels, a measurable difference at "
-                       f"{counts.get(HIGHER, 0) + counts.get(LOWER, 0)}")
+                       f"{len(group)} levels: measurably different at "
+                       f"{counts.get(HIGHER, 0) + counts.get(LOWER, 0)}, no difference "
+                       f"(±{float(group['margin'].iloc[0]):.0%}) at {counts.get(SAME, 0)}, "
+                       f"inconclusive at {counts.get(INCONCLUSIVE, 0)} (Holm-corrected)")
         rows.append({"mix": label, "ratio": f"{top['rps']:.2f}×", "detail": detail})
     return rows
 
@@ -175,17 +178,17 @@ def capacity(table: pd.DataFrame) -> list[str]:
     fitted = table[table["sigma"].notna()]
     lines = []
     for fit in fitted.to_dict(orient="records"):
-        label = f"{class_name(fit['user_class'])} / {fit['mix']}"
-        if str(fit.get("backend") or "memory") != "memory":
-            label += f" / {fit['backend']}"
-        if str(fit.get("rtt_delay") or "none") != "none":
-            label += f" / +{fit['rtt_delay']} RTT"
-        if str(fit.get("payload") or "small") != "small":
-            label += f" / {fit['payload']} payload"
+        # every series dimension away from its default, the CPU envelope too
+        label = f"{class_name(fit['user_class'])} / {fit['mix']}{suffix(fit)}"
         measured = (f"; {number(fit['measured_max_rps'], 0)} requests/s measured at most"
                     if "measured_max_rps" in fit else "")
         if math.isinf(float(fit["peak_users"])):
-            knee = f"no peak: throughput still rising at the highest trusted level{measured}"
+            knee = (f"no peak established: throughput still rising at the highest trusted "
+                    f"level{measured}")
+        elif not (float(fit.get("kappa_lo", math.nan)) > 0):
+            knee = (f"no peak established: the coherency kappa's 95% CI includes 0, so the "
+                    f"fitted peak near {number(fit['peak_users'], 0)} users may not "
+                    f"exist{measured}")
         elif fit.get("extrapolated"):
             knee = (f"the fitted peak (near {number(fit['peak_users'], 0)} users) lies beyond "
                     f"the highest trusted level: not a capacity{measured}")

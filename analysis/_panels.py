@@ -1,8 +1,8 @@
 """Small multiples: one panel per mix, one colour per series, one palette for every figure.
 
-A series is a user class, plus the storage backend (``backend``: memory, postgres,
-postgres+cache) when a sweep has more than the default in-memory store, plus the service's CPU
-envelope (``service_cpu``: "0.25 vCPU") when it has one. Its colour comes from
+A series is a user class, plus each series dimension (``analysis._dimensions``, from runmodel's
+registry: the storage backend, the CPU envelope, the added delay, the payload) that the sweep
+varies or sets away from its default ("postgres+cache", "0.25 vCPU"). Its colour comes from
 its position among the sweep's series, so it is the same in every figure of a report. Trusted
 points are filled markers joined by a line; untrusted points are hollow crosses in the series'
 colour, never joined; one legend entry explains the cross.
@@ -20,45 +20,17 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
+from analysis._dimensions import named_dimensions, series_label
 from analysis._locust import AGGREGATED
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000"]
-CLASS_NAMES = {"fast": "FastHttpUser", "http": "HttpUser"}
-# matrix dimensions beyond class, mix and users; one left at its default is not named in labels
-DIMENSIONS = ("backend", "service_cpu", "rtt_delay", "payload")
-DEFAULTS = {"backend": "memory", "service_cpu": "none", "rtt_delay": "none", "payload": "small"}
 WIDTH, PANEL_H = 9.4, 2.9  # inches: the report's figure column (about 900 px), a panel's height
 MAX_COLUMNS = 3
 UNTRUSTED = {"marker": "X", "markersize": 8, "linestyle": "none", "markerfacecolor": "none",
              "markeredgewidth": 1.6}
 UNTRUSTED_LABEL = "not trusted (hollow ✕)"
-
-
-def class_name(user_class: object) -> str:
-    return CLASS_NAMES.get(str(user_class), str(user_class))
-
-
-def series_label(row: pd.Series | dict[str, object], named: tuple[str, ...] = ()) -> str:
-    """``HttpUser``, or ``HttpUser, postgres+cache`` for each dimension in ``named``."""
-    parts = [class_name(row["user_class"])]
-    for name in named:
-        value = row.get(name)
-        if value is not None and value == value and str(value) != "":
-            parts.append(str(value))
-    return ", ".join(parts)
-
-
-def named_dimensions(rows: pd.DataFrame) -> tuple[str, ...]:
-    """The dimensions a sweep varies, or sets to something other than the default."""
-    named = []
-    for name in DIMENSIONS:
-        if name in rows and len(rows):
-            values = set(rows[name].dropna().astype(str))
-            if len(values) > 1 or values - {DEFAULTS.get(name, "")}:
-                named.append(name)
-    return tuple(named)
 
 
 def aggregated(summary: pd.DataFrame) -> pd.DataFrame:

@@ -3,6 +3,10 @@
 USL (Gunther): X(N) = lambda * N / (1 + sigma * (N - 1) + kappa * N * (N - 1)), where lambda is
 the throughput of one user, sigma the contention (serialised share) and kappa the coherency
 (crosstalk) coefficient. Throughput peaks at N* = sqrt((1 - sigma) / kappa).
+
+A peak is reported only when it is established: kappa's 95% interval excludes 0 (a kappa
+whose interval reaches 0 is as consistent with a throughput that levels off and never falls)
+and N* lies inside the measured range. Otherwise the fit says "no peak established".
 """
 
 from __future__ import annotations
@@ -58,9 +62,20 @@ class UslFit:
         return not self.peak_users <= self.max_users
 
     @property
+    def kappa_excludes_zero(self) -> bool:
+        """True when kappa's interval is known and its low end is above 0."""
+        low = self.kappa_ci[0]
+        return self.kappa > 0 and not math.isnan(low) and low > 0
+
+    @property
+    def peak_established(self) -> bool:
+        """A peak the data support: kappa's interval excludes 0 and N* was measured past."""
+        return self.kappa_excludes_zero and not self.extrapolated
+
+    @property
     def capacity_rps(self) -> float:
-        """The peak throughput when the peak was inside the measured range, else NaN."""
-        return math.nan if self.extrapolated else self.max_rps
+        """The peak throughput when the peak is established (``peak_established``), else NaN."""
+        return self.max_rps if self.peak_established else math.nan
 
 
 def usl(users: np.ndarray, lam: float, sigma: float, kappa: float) -> np.ndarray:
@@ -120,10 +135,16 @@ def fit_usl(users: np.ndarray | pd.Series, rps: np.ndarray | pd.Series,
 
 
 def knee_text(fit: UslFit) -> str:
-    """The fit's peak in words: a capacity only when the peak was inside the measured range."""
+    """The fit's peak in words: a capacity only when the peak is established."""
     if math.isinf(fit.peak_users):
-        return ("no peak: kappa = 0, throughput keeps rising within the fit; an extrapolated "
-                "ceiling is not a capacity")
+        return ("no peak established: kappa = 0, throughput keeps rising within the fit; an "
+                "extrapolated ceiling is not a capacity")
+    if not fit.kappa_excludes_zero:
+        low, high = fit.kappa_ci
+        interval = ("no interval for kappa" if math.isnan(low) else
+                    f"kappa's 95% CI [{low:.2g}, {high:.2g}] includes 0")
+        return (f"no peak established: {interval}, so the fitted peak (near "
+                f"{fit.peak_users:,.0f} users) may not exist")
     if fit.extrapolated:
         return (f"the fitted peak (near {fit.peak_users:,.0f} users) lies beyond the highest "
                 f"measured {fit.max_users:,.0f} users: an extrapolation, not a capacity")
@@ -138,7 +159,8 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
     Only configurations whose every repeat is valid enter (``stats.trusted_points``).
     ``slo_rps`` is the highest mean throughput among user counts whose every repeat met
     ``slo_metric < slo_ms``; ``slo_users`` is where it was measured. ``max_rps`` is the USL
-    peak only when it lies inside the measured range (``extrapolated`` False), else NaN.
+    peak only when it is established (``peak_established``: kappa's interval excludes 0 and
+    the peak lies inside the measured range), else NaN.
     """
     from analysis.loading import POINT_KEYS
     from analysis.stats import trusted_points
@@ -172,6 +194,7 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
             if fit else "",
             "peak_users": fit.peak_users if fit else math.nan,
             "extrapolated": fit.extrapolated if fit else False,
+            "peak_established": fit.peak_established if fit else False,
             "max_rps": fit.capacity_rps if fit else math.nan,
             "knee": knee_text(fit) if fit else "",
             "measured_max_rps": float(by_users["rps"].max()),

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
+from runmodel import littles_law as law
 
 
 def littles_law(points: pd.DataFrame) -> pd.DataFrame:
@@ -22,16 +23,20 @@ def littles_law(points: pd.DataFrame) -> pd.DataFrame:
     left unanswered all window are missing from the completed requests, not from that count.
     """
     rows = points[points["endpoint"] == AGGREGATED].copy()
-    response_s = rows["mean_ms"] / 1000.0
-    cycle_s = response_s + rows["think_s"]  # NaN when the think time is not known
-    rate_paced = rows["pacing"] == "rate"
-    cycle_s = cycle_s.where(~rate_paced, 1.0 / rows["per_user_rps"])
-    rows["predicted_users"] = rows["rps"] * cycle_s
-    users = rows["users"].replace(0, np.nan)
-    rows["residual"] = (rows["users"] - rows["predicted_users"]) / users
+    # runmodel.littles_law: the cycle is R + Z (NaN when the think time is not known), or
+    # 1 / the per-user rate for rate-paced points
+    rows["predicted_users"] = [
+        rps * law.cycle_s(mean_ms, think_s, rate if pacing == "rate" else None)
+        for rps, mean_ms, think_s, rate, pacing in zip(
+            rows["rps"], rows["mean_ms"], rows["think_s"], rows["per_user_rps"], rows["pacing"],
+            strict=True)]
+    rows["residual"] = [law.residual(users, busy) for users, busy in
+                        zip(rows["users"], rows["predicted_users"], strict=True)]
     measured = rows.get("measured_in_flight", np.nan)
-    closed = (rows["pacing"] == "none") | (rows["pacing"] == "locust-default")
-    rows["measured_residual"] = ((rows["users"] - measured) / users).where(closed)
+    rows["measured_residual"] = [
+        law.residual(users, busy) if law.closed_model(pacing) else np.nan
+        for users, busy, pacing in zip(rows["users"], pd.Series(measured, index=rows.index),
+                                       rows["pacing"], strict=True)]
     columns = ["point_id", "user_class", "mix", "users", "repeat", "rps", "mean_ms", "think_s",
                "predicted_users", "residual", "measured_residual", "status"]
     return rows[columns].reset_index(drop=True)

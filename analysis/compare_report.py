@@ -2,8 +2,10 @@
 
 ``python -m analysis compare A B --html OUT`` writes it beside the text table, with the same
 exit status. It shows A and B on the same axes (a panel per mix, A dashed and hollow, B solid),
-every (class, mix, users) cell's change per metric with a 95% interval of B / A - 1, which
-changes the compare flags, and which cells' verdicts changed between the two sweeps.
+every (class, mix, users) cell's change per metric with a labelled interval of B / A - 1 (a
+95% CI with 3 or more repeats on both sides, else the range of the repeats' ratios), what each
+row shows (regression, no difference within the threshold, or inconclusive at n = …), the
+smallest regression the repeats could have detected, and which cells' verdicts changed.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import _html, _overview, plots
+from analysis._dimensions import class_name, named_dimensions
 from analysis._format import html_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
-from analysis._panels import class_name, named_dimensions
-from analysis.compare import ratio_ci
+from analysis.compare import power_sentence, power_summary, ratio_interval
 from analysis.loading import Sweep
 from analysis.stats import summarise
 
@@ -27,26 +29,31 @@ from analysis.stats import summarise
 EXIT_MEANINGS = {0: "no regression beyond the threshold and the noise, no verdict got worse",
                  1: "a regression beyond the threshold and the noise, or a verdict that got "
                     "worse",
-                 3: "nothing comparable: no cell with trusted points in both sweeps"}
+                 3: "nothing comparable: no cell with trusted points in both sweeps",
+                 4: "underpowered: no regression found, but at the measured noise and these "
+                    "repeats a regression of the threshold's size could have gone unseen "
+                    "(80% power)"}
 METRIC_NAMES = {"rps": "throughput (requests/s)", "mean_ms": "mean (ms)", "p50_ms": "p50 (ms)",
                 "p95_ms": "p95 (ms)", "p99_ms": "p99 (ms)"}
 
 
 def deltas(before: Sweep, after: Sweep, table: pd.DataFrame) -> pd.DataFrame:
-    """``compare_sweeps``' rows with B / A - 1 and its 95% interval (``ratio_ci``) added."""
+    """``compare_sweeps``' rows with B / A - 1 and its interval (``ratio_interval``: what it is
+    in ``change_interval``) added."""
     if table.empty:
-        return table.assign(change_lo=[], change_hi=[])
+        return table.assign(change_lo=[], change_hi=[], change_interval=[])
     keys = _overview.config_keys(before.points)
     a, b = _trusted(before.points), _trusted(after.points)
-    low, high = [], []
+    low, high, labels = [], [], []
     for _, row in table.iterrows():
         cell = {key: row[key] for key in keys if key in row}
         in_a = a.loc[(a[list(cell)] == pd.Series(cell)).all(axis=1), row["metric"]]
         in_b = b.loc[(b[list(cell)] == pd.Series(cell)).all(axis=1), row["metric"]]
-        _, lo, hi = ratio_ci(in_b, in_a)
+        _, lo, hi, label = ratio_interval(in_b, in_a)
         low.append(lo - 1)
         high.append(hi - 1)
-    return table.assign(change_lo=low, change_hi=high)
+        labels.append(label)
+    return table.assign(change_lo=low, change_hi=high, change_interval=labels)
 
 
 def _trusted(points: pd.DataFrame) -> pd.DataFrame:
@@ -68,13 +75,17 @@ def delta_table(rows: pd.DataFrame) -> pd.DataFrame:
         "metric": rows["metric"].map(lambda m: METRIC_NAMES.get(str(m), str(m))),
         "A": rows["before"].map(lambda v: number(v, 2)),
         "B": rows["after"].map(lambda v: number(v, 2)),
-        "change B/A - 1 [95% CI]": [
-            _percent(c) + ("" if lo != lo else f" [{_percent(lo)}, {_percent(hi)}]")
-            for c, lo, hi in zip(rows["change"], rows["change_lo"], rows["change_hi"],
-                                 strict=True)],
+        "change B/A - 1 (interval)": [
+            _percent(c) + (f" ({label})" if lo != lo else
+                           f" ({label}: {_percent(lo)} to {_percent(hi)})")
+            for c, lo, hi, label in zip(rows["change"], rows["change_lo"], rows["change_hi"],
+                                        rows["change_interval"], strict=True)],
         "n A / B": [f"{a} / {b}" for a, b in zip(rows["n_before"], rows["n_after"],
                                                   strict=True)],
         "noise": rows["noise"],
+        "finding": rows["finding"],
+        "detectable at 80% power": rows["detectable"].map(
+            lambda v: "-" if v != v else f"{v:.0%}" if v < 1 else f"×{1 + v:,.3g}"),
         "direction": [str(d) if f else "" for d, f in zip(rows["direction"], rows["flagged"],
                                                           strict=True)],
     }).reset_index(drop=True)
@@ -156,7 +167,9 @@ def page(before: Sweep, after: Sweep, table: pd.DataFrame, status: int,
         "compare.html.j2", title=f"Compare {after.sweep_id} (B) against {before.sweep_id} (A)",
         a=_side(before), b=_side(after), status=status,
         meaning=EXIT_MEANINGS.get(status, "see python -m analysis compare --help"),
-        threshold=f"{threshold:.0%}", cells=len(rows.groupby(["user_class", "mix", "users"]))
+        threshold=f"{threshold:.0%}",
+        power=power_sentence(power_summary(table, threshold), threshold) if len(table) else "",
+        cells=len(rows.groupby(["user_class", "mix", "users"]))
         if len(rows) else 0, flagged=len(flagged), regressions=regressions,
         improvements=len(flagged) - regressions, verdict_changes=len(changed),
         verdict_worse=verdict_classes.count("regression"), figures=shown,
@@ -177,7 +190,8 @@ def _top_changes(flagged: pd.DataFrame, count: int = 6) -> list[dict[str, str]]:
     lines = []
     for _, row in largest.head(count).iterrows():
         interval = ("" if row["change_lo"] != row["change_lo"] else
-                    f" [{_percent(row['change_lo'])}, {_percent(row['change_hi'])}]")
+                    f" ({row['change_interval']}: {_percent(row['change_lo'])} to "
+                    f"{_percent(row['change_hi'])})")
         metric = METRIC_NAMES.get(str(row["metric"]), str(row["metric"]))
         lines.append({"direction": str(row["direction"]),
                       "text": f"{class_name(row['user_class'])} / {row['mix']} / "

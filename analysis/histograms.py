@@ -16,12 +16,17 @@ from typing import Any
 
 from hdrh.histogram import HdrHistogram
 
-Histogram = dict[int, int]
+from runmodel.percentiles import (
+    HDR_DIGITS,
+    HDR_HIGHEST_US,
+    HDR_LOWEST_US,
+    PERCENTILES,
+    hdr_query_percent,
+    locust_percentile,
+    nearest_rank,
+)
 
-PERCENTILES: dict[str, float] = {"p50": 0.50, "p90": 0.90, "p95": 0.95, "p99": 0.99}
-HDR_LOWEST_US = 1
-HDR_HIGHEST_US = 3_600_000_000  # one hour
-HDR_DIGITS = 3
+Histogram = dict[int, int]
 SOURCE_HDR = "HDR histogram (µs, 3 significant digits)"
 SOURCE_LOCUST = "Locust's histogram (ms buckets; schema-1 run, no HDR)"
 
@@ -43,19 +48,11 @@ def merge(histograms: Iterable[Mapping[int, int]]) -> Histogram:
 def percentile(histogram: Mapping[int, int], fraction: float) -> float:
     """The response time (ms) that ``fraction`` of the requests finished within (Locust's).
 
-    The same rule as Locust's ``calculate_response_time_percentile``, so a percentile taken
-    here from Locust's histogram equals the one Locust prints. NaN for an empty histogram.
+    The same rule as Locust's ``calculate_response_time_percentile``
+    (``runmodel.percentiles.locust_percentile``), so a percentile taken here from Locust's
+    histogram equals the one Locust prints. NaN for an empty histogram.
     """
-    total = sum(histogram.values())
-    if total == 0:
-        return math.nan
-    allowed_above = int(total * fraction)
-    processed = 0
-    for bucket in sorted(histogram, reverse=True):
-        processed += histogram[bucket]
-        if total - processed <= allowed_above:
-            return float(bucket)
-    return 0.0
+    return locust_percentile(histogram, fraction)
 
 
 def percentiles(histogram: Mapping[int, int]) -> dict[str, float]:
@@ -98,14 +95,12 @@ def hdr_percentile(histogram: HdrHistogram, fraction: float) -> float:
     total = histogram.get_total_count()
     if total == 0:
         return math.nan
-    rank = max(1, math.ceil(fraction * total - 1e-9))
-    return _hdr_value_at_rank(histogram, rank)
+    return _hdr_value_at_rank(histogram, nearest_rank(total, fraction))
 
 
 def _hdr_value_at_rank(histogram: HdrHistogram, rank: int) -> float:
     total = histogram.get_total_count()
-    rank = min(max(rank, 1), total)
-    return float(histogram.get_value_at_percentile(100.0 * rank / total)) / 1000.0
+    return float(histogram.get_value_at_percentile(hdr_query_percent(rank, total))) / 1000.0
 
 
 def _locust_value_at_rank(histogram: Mapping[int, int], rank: int) -> float:

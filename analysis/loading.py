@@ -1,4 +1,6 @@
-"""Load a sweep directory (results/README.md, schema 1) or plain Locust CSV output into pandas."""
+"""Load a sweep directory (results/README.md, schema 1 or 2) or plain Locust CSV output into
+pandas. run.json and manifest.json are read through runmodel's records; each run's dimensions
+are labelled by runmodel's registry."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from analysis._dimensions import label_of
 from analysis._errors import AnalysisError
 from analysis._locust import (
     AGGREGATED,
@@ -18,15 +21,20 @@ from analysis._locust import (
     read_endpoints,
     read_hdr_evidence,
     read_history_csv,
-    read_json_file,
     read_stats_csv,
 )
+from runmodel import littles_law
+from runmodel.dimensions import point_keys
+from runmodel.records import SCHEMA_VERSIONS, RecordError, load_manifest, load_run
 
-SCHEMA_VERSIONS = (1, 2)  # results/README.md: 2 adds evidence/ and HDR percentiles
+__all__ = ["POINT_KEYS", "SCHEMA_VERSIONS", "Sweep", "delay_label", "envelope_label", "load",
+           "load_history", "load_locust_csv", "load_sweep", "think_time"]
+
 DEFAULT_GENERATOR_THRESHOLD = 90.0
 
-# A configuration of the matrix (its repeats share these); `payload` is "small" for older runs.
-POINT_KEYS = ["service_cpu", "rtt_delay", "backend", "payload", "user_class", "mix", "users"]
+# A configuration of the matrix (its repeats share these; runmodel's point keys): a dimension
+# newer than a run reads as its default ("small" payload, "none" envelope, ...).
+POINT_KEYS = list(point_keys())
 NO_STATS_STATUSES = ("failed", "interrupted", "too-few-samples")
 
 
@@ -134,7 +142,10 @@ def load(path: Path | str) -> Sweep:
 def load_sweep(path: Path | str) -> Sweep:
     """Load a sweep directory written by ``python -m scenarios.sweep``."""
     path = Path(path).resolve()
-    manifest = _checked(read_json_file(path / "manifest.json"), path / "manifest.json")
+    try:
+        manifest = load_manifest(path / "manifest.json").to_dict()
+    except RecordError as error:
+        raise AnalysisError(error.path, error.problem) from None
     rows: list[dict[str, Any]] = []
     unfinished: list[str] = []
     runs_dir = path / "runs"
@@ -143,7 +154,10 @@ def load_sweep(path: Path | str) -> Sweep:
         if not (run_dir / "run.json").exists():
             unfinished.append(run_dir.name)
             continue
-        run = _checked(read_json_file(run_dir / "run.json"), run_dir / "run.json")
+        try:
+            run = load_run(run_dir / "run.json").to_dict()
+        except RecordError as error:
+            raise AnalysisError(error.path, error.problem) from None
         rows.extend(_run_rows(manifest, run, run_dir))
     if not rows:
         raise AnalysisError(runs_dir, "no finished runs (no run directory has a run.json)")
@@ -211,17 +225,6 @@ def load_history(path: Path | str) -> pd.DataFrame:
     return read_history_csv(Path(path))
 
 
-def _checked(document: Any, path: Path) -> dict[str, Any]:
-    if not isinstance(document, dict):
-        raise AnalysisError(path, "expected a JSON object")
-    version = document.get("schema_version")
-    if version not in SCHEMA_VERSIONS:
-        known = ", ".join(str(v) for v in SCHEMA_VERSIONS)
-        raise AnalysisError(path,
-                            f"unknown schema_version {version!r} (this analysis reads {known})")
-    return document
-
-
 def _run_rows(manifest: dict[str, Any], run: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
     run_json = run_dir / "run.json"
     try:
@@ -270,12 +273,12 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
         "attempt": int(run.get("attempt", 1)),
         "user_class": str(params["user_class"]), "mix": str(params["mix"]),
-        # memory, postgres or postgres+cache (runs older than the backends were memory)
-        "backend": str(params.get("backend") or "memory"),
-        # the service's CPU envelope: none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"
+        # the series dimensions by their labels (runmodel's registry; a run older than a
+        # dimension has its default): backend memory, postgres or postgres+cache; the CPU
+        # envelope none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"; the payload small, 4k, ...
+        "backend": label_of("backend", params.get("backend") or None),
         "service_cpu": envelope_label(params.get("service_cpu"), params.get("service_vcpu")),
-        # each product's description size (--payload): small (none), 4k, ...; older runs: small
-        "payload": str(params.get("payload") or "small"),
+        "payload": label_of("payload", params.get("payload") or None),
         **_throttling(run.get("cpu_limit")),
         "rtt_delay": delay_label(params.get("rtt_delay")),  # "none", "10 ms", "40±5 ms"
         "users": int(params["users"]), "repeat": int(params["repeat"]),
@@ -309,17 +312,9 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
 
 
 def think_time(pacing: dict[str, Any]) -> float:
-    """Mean seconds a user waits between requests under a pacing (for Little's law)."""
-    kind = pacing.get("kind", "none")
-    if kind == "none":
-        return 0.0
-    if kind == "constant":
-        return float(pacing["seconds"])
-    if kind == "between":
-        return (float(pacing["min_s"]) + float(pacing["max_s"])) / 2
-    # "rate": the cycle time is fixed at 1/rate, the wait depends on the response time;
-    # "locust-default" and anything newer: the locustfile's own wait_time, not known here
-    return math.nan
+    """Mean seconds a user waits between requests under a pacing (for Little's law;
+    ``runmodel.littles_law.think_time``: NaN where not known here)."""
+    return littles_law.think_time(pacing)
 
 
 def _endpoint_keys(row: dict[str, Any]) -> dict[str, str]:
@@ -346,24 +341,17 @@ def _epoch(value: Any) -> float:
 
 
 def envelope_label(name: Any, vcpu: Any) -> str:
-    """The CPU envelope as the report names it (runs older than the envelope: none)."""
-    if name is None or str(name) == "none" or vcpu is None:
+    """The CPU envelope as the report names it (the registry's label: ``0.25 vCPU``,
+    ``fargate-256 (0.25 vCPU)``); none for runs older than the envelope or without vCPUs."""
+    if name is None or vcpu is None:
         return "none"
-    cores = f"{float(vcpu):g} vCPU"
-    return cores if str(name)[:1].isdigit() else f"{name} ({cores})"
+    return label_of("service_cpu", name)
 
 
 def delay_label(delay: Any) -> str:
     """The added round-trip delay as the report names it: ``10 ms``, ``40±5 ms`` or none (also
-    for runs older than the delay)."""
-    if delay is None or str(delay).strip().lower() in ("", "none", "0"):
-        return "none"
-    base, _, jitter = str(delay).partition(":")
-    try:
-        millis, spread = float(base), float(jitter or 0)
-    except ValueError:
-        return str(delay)
-    return f"{millis:g}" + (f"±{spread:g}" if spread else "") + " ms"
+    for runs older than the delay): the registry's label."""
+    return label_of("rtt_delay", delay)
 
 
 def _throttling(limit: Any) -> dict[str, float]:

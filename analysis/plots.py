@@ -25,13 +25,24 @@ MAX_SERIES = 6  # lines per panel
 PERCENTILE_STYLES = {"p50": ":", "p90": "-.", "p95": "--", "p99": "-"}
 
 
+def _bars(rows: pd.DataFrame) -> str:
+    """What the throughput bars are, from the trusted rows' repeat counts."""
+    counts = set(rows.loc[rows["trusted"], "n"].astype(int)) if "n" in rows else set()
+    if counts and min(counts) >= 3:
+        return "95% CI (t)"
+    if counts and max(counts) < 3:
+        return "range of the repeats" if max(counts) == 2 else "none (one repeat)"
+    return "95% CI (t) with 3+ repeats, else the repeats' range"
+
+
 def _percentile_column(rows: pd.DataFrame, name: str) -> str:
     pooled = f"pooled_{name}_ms"
     return pooled if pooled in rows else f"{name}_ms"
 
 
 def throughput_vs_users(summary: pd.DataFrame, mix_order: list[str] | None = None) -> Figure:
-    """Mean throughput (requests/s, 95% CI bars) against users: a panel per mix."""
+    """Mean throughput (requests/s) against users, a panel per mix; bars: the repeats' range
+    with fewer than 3 repeats, else the 95% CI (t)."""
     rows = panels.aggregated(summary)
     colour = panels.colours(rows["series"])
     mixes = panels.mixes(rows, mix_order)
@@ -49,8 +60,8 @@ def throughput_vs_users(summary: pd.DataFrame, mix_order: list[str] | None = Non
     axes_list[0].set_ylabel("throughput (requests/s)")
     handles = [panels.series_handle(label, c) for label, c in colour.items()]
     panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
-    figure.suptitle("Throughput vs users (mean over trusted repeats, 95% CI)", fontsize=11,
-                    x=0.01, ha="left")
+    figure.suptitle(f"Throughput vs users (mean over trusted repeats; bars: {_bars(rows)})",
+                    fontsize=11, x=0.01, ha="left")
     return figure
 
 
@@ -206,8 +217,13 @@ def ratio_vs_users(ratios: pd.DataFrame, numerator: str = "FastHttpUser",
     else:
         panels.empty_panel(axes_list[0], "no ratio defined (no cell with trusted points of "
                                          "both classes)")
+    labels = sorted({str(v) for v in ratios.get("rps_interval", pd.Series(dtype=str)).dropna()
+                     if str(v)})
+    bars = "95% CI (Welch t)" if labels and all("CI" in v for v in labels) else (
+        "range of the repeats' ratios" if labels and not any("CI" in v for v in labels) else
+        "95% CI (Welch t) with 3+ repeats per class, else range of the repeats' ratios")
     figure.suptitle(f"{numerator} / {denominator}: throughput > 1 and latency < 1 favour "
-                    f"{numerator} (95% CI)", fontsize=11, x=0.01, ha="left")
+                    f"{numerator} (bars: {bars})", fontsize=11, x=0.01, ha="left")
     return figure
 
 

@@ -20,9 +20,9 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import _answer, _html, _overview, plots, tables
+from analysis._dimensions import CLASS_NAMES, suffix
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
-from analysis._panels import CLASS_NAMES
 from analysis.capacity import capacity_table
 from analysis.checks import littles_law, untrusted
 from analysis.compare import class_ratio, mix_ratio
@@ -190,14 +190,9 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
 
 
 def _backend_suffix(fit: Mapping[Any, Any]) -> str:
-    backend = str(fit.get("backend") or "memory")
-    envelope = str(fit.get("service_cpu") or "none")
-    delay = str(fit.get("rtt_delay") or "none")
-    payload = str(fit.get("payload") or "small")
-    return ("" if backend == "memory" else f" / {backend}") + (
-        "" if envelope == "none" else f" / {envelope}") + (
-        "" if delay == "none" else f" / +{delay} RTT") + (
-        "" if payload == "small" else f" / {payload} payload")
+    """`` / postgres / 0.25 vCPU / +10 ms RTT / 4k payload``: the dimensions away from their
+    defaults (``analysis._dimensions.suffix``)."""
+    return suffix(fit)
 
 
 def _slo_lines(capacity: pd.DataFrame) -> list[str]:
@@ -257,7 +252,11 @@ def _table(title: str, frame: pd.DataFrame, note: str = "") -> Table:
 def _open_tables(report: Report) -> list[Table]:
     aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
     shown = [_table("FastHttpUser / HttpUser per mix and users (ratios of the means of trusted "
-                    "repeats, 95% CI; n = trusted repeats FastHttpUser / HttpUser)",
+                    "repeats; each interval says what it is: a 95% CI (Welch t, log scale) "
+                    "with 3 or more repeats per class, else the range of the repeats' ratios; "
+                    "throughput: different only after Holm's correction over the table, no "
+                    "difference only from TOST within ±10%, else inconclusive at n; n = trusted "
+                    "repeats FastHttpUser / HttpUser)",
                     tables.ratio_table(report.ratios), tables.bucketing_note(aggregated))]
     shown.append(_table("Capacity (Universal Scalability Law on trusted points) and the SLO",
                         tables.capacity_display(report.capacity)))
@@ -269,7 +268,9 @@ def _collapsed(report: Report) -> list[Table]:
     aggregated = report.summary[report.summary["endpoint"] == AGGREGATED]
     collapsed = [
         _table("All points (Aggregated; means over repeats of one verdict, percentiles from "
-               "merged histograms)", tables.summary_table(report.summary),
+               "merged histograms; intervals over repeats: the range with 2 repeats, a 95% CI "
+               "(t) for means and a 95% bootstrap over repeats for percentiles with 3 or more)",
+               tables.summary_table(report.summary),
                tables.bucketing_note(aggregated)),
         _table("Warnings (doubts that change no verdict)",
                tables.warnings_table(report.sweep.points)),

@@ -1,20 +1,24 @@
-"""Repeats into a mean and a bootstrap 95% confidence interval, per configuration of the matrix.
+"""Repeats into a mean and an interval labelled by what it is, per configuration of the matrix.
 
 A configuration (user class, mix, users) is trusted only when every one of its repeats is
 ``valid``: one valid repeat out of three is not a valid point (``valid_repeats``/``n`` show
 k/n). ``unchecked`` (plain Locust output, no CPU evidence) is never trusted.
 
-Intervals come from the data and never leave the range of non-negative figures:
+Every interval says what it is (``interval_label``, ``percentile_label``):
 
-- over repeats, a percentile bootstrap of the mean (``bootstrap_ci``): resampled means lie
-  between the smallest and largest repeat, so a throughput or a latency interval cannot go
-  below zero. With a single repeat there is no spread to resample: the bounds are NaN;
-- for the pooled percentiles of the merged histograms, an order-statistic (binomial) interval
-  on the rank of the percentile (``histograms.percentile_interval``).
+- a mean over repeats (``mean_interval``): with 3 or more repeats a Student-t 95% confidence
+  interval ("95% CI (t, n=5)", its low end clipped at 0 for a non-negative figure); with 2
+  repeats the two values, labelled "range of 2", never a CI (two values hold the true mean
+  about half the time); with one repeat no interval;
+- a percentile of the merged histograms of the repeats (``percentile_intervals``): with 3 or
+  more repeats a bootstrap over repeats (whole repeats resampled, their histograms merged,
+  the percentile read; "95% bootstrap over repeats (n=5)"); with 2 the range of the repeats'
+  own percentiles. Never an interval over requests as if they were independent: requests of
+  one run share its machine, its drift and its stalls.
 
-"A difference" between two figures is judged against the measured run-to-run spread
-(``relative_spread``: the pooled coefficient of variation of the sweep's trusted
-configurations that have repeats), never against a constant.
+"A difference" between two figures is judged by ``analysis.inference`` (Welch's t on the log
+ratio, TOST for "no difference", Holm across a table), against the spread of the repeats or,
+with one repeat on a side, the sweep's measured run-to-run spread (``relative_spread``).
 """
 
 from __future__ import annotations
@@ -30,22 +34,38 @@ from analysis.histograms import PERCENTILES, merge, percentile, pooled_percentil
 from analysis.loading import POINT_KEYS
 
 CONFIDENCE = 0.95
-RESAMPLES = 4000
-CI_METHOD = ("bootstrap over repeats (expanded percentile interval of the mean, 4000 "
-             "resamples; never wider than the repeats' range)")
-POOLED_CI_METHOD = "order-statistic interval on the merged histogram (binomial ranks)"
+RESAMPLES = 2000
+MIN_CI_REPEATS = 3  # with fewer repeats an interval is a range, never a confidence interval
+CI_METHOD = ("over repeats: Student-t 95% CI with 3 or more repeats (clipped at 0), the range "
+             "of the repeats with 2, none with 1")
+POOLED_CI_METHOD = ("percentiles of the merged histograms: 95% bootstrap over repeats with 3 or "
+                    "more repeats, the range of the repeats' own percentiles with 2")
 METRICS = ["rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms"]
 CONFIG_KEYS = POINT_KEYS
 GROUP_KEYS = [*CONFIG_KEYS, "endpoint"]
 
 
-def bootstrap_ci(values: Sequence[float] | np.ndarray | pd.Series,
-                 confidence: float = CONFIDENCE, resamples: int = RESAMPLES,
-                 seed: int = 0) -> tuple[float, float, float]:
-    """Mean and percentile-bootstrap interval (low, high); NaN bounds with fewer than 2 values.
+def interval_label(n: int, confidence: float = CONFIDENCE) -> str:
+    """What ``mean_interval`` gives for n repeats: "95% CI (t, n=5)", "range of 2", ..."""
+    if n >= MIN_CI_REPEATS:
+        return f"{confidence:.0%} CI (t, n={n})"
+    return f"range of {n}" if n == 2 else f"n={n}, no interval"
 
-    The bounds are means of resampled repeats, so they stay within [min, max] of the data.
-    Deterministic (seeded) so a report is reproducible.
+
+def percentile_label(n: int, confidence: float = CONFIDENCE) -> str:
+    """What ``percentile_intervals`` gives for n repeats."""
+    if n >= MIN_CI_REPEATS:
+        return f"{confidence:.0%} bootstrap over repeats (n={n})"
+    return f"range of {n} repeats" if n == 2 else f"n={n}, no interval"
+
+
+def mean_interval(values: Sequence[float] | np.ndarray | pd.Series,
+                  confidence: float = CONFIDENCE) -> tuple[float, float, float]:
+    """Mean and its interval (low, high) over repeats; ``interval_label`` names it.
+
+    3 or more values: the Student-t interval mean ± t(n-1) s / sqrt(n), its low end clipped at
+    0 when every value is non-negative (clipping a bound at a value the mean cannot take keeps
+    the coverage). 2 values: their range. 1 value: NaN bounds. No values: NaN.
     """
     data = np.asarray(values, dtype=float)
     data = data[~np.isnan(data)]
@@ -54,29 +74,92 @@ def bootstrap_ci(values: Sequence[float] | np.ndarray | pd.Series,
     mean = float(data.mean())
     if data.size < 2:
         return mean, math.nan, math.nan
-    rng = np.random.default_rng(seed)
-    means = data[rng.integers(0, data.size, (resamples, data.size))].mean(axis=1)
-    tail = expanded_tail(data.size, confidence)
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return mean, float(low), float(high)
-
-
-def expanded_tail(n: int, confidence: float = CONFIDENCE) -> float:
-    """The tail level of Hesterberg's expanded percentile bootstrap interval for n repeats.
-
-    The plain percentile interval is too narrow with few repeats (the sample spread
-    underestimates the true one); the tail is moved out until z matches
-    sqrt(n / (n - 1)) * t(n - 1). The bounds stay quantiles of resampled means, so within
-    the repeats' range: with n repeats no interval of this kind covers the true mean more
-    often than 1 - 2 * 0.5^n (75% for 3 repeats, 94% for 5).
-    """
+    if data.size < MIN_CI_REPEATS:
+        return mean, float(data.min()), float(data.max())
     from scipy import stats as scipy_stats  # imported here: scipy is slow to import
 
-    z = math.sqrt(n / (n - 1)) * float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1))
-    return float(scipy_stats.norm.sf(z))
+    half = float(scipy_stats.t.ppf((1 + confidence) / 2, data.size - 1)) * float(
+        data.std(ddof=1)) / math.sqrt(data.size)
+    low = mean - half
+    if (data >= 0).all():
+        low = max(low, 0.0)
+    return mean, low, mean + half
 
 
-mean_ci = bootstrap_ci  # the name the notebooks and earlier code use
+mean_ci = mean_interval  # the name the notebooks and earlier code use
+
+
+def _steps(row: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A run's histogram as sorted (values in ms, counts): HDR when it has one, else Locust's."""
+    hdr = row.get("hdr")
+    if hdr is not None:
+        pairs = [(step.value_iterated_to / 1000.0, step.count_added_in_this_iter_step)
+                 for step in hdr.get_recorded_iterator()]
+    else:
+        pairs = [(float(k), int(v)) for k, v in (row.get("histogram") or {}).items()]
+    pairs.sort()
+    return (np.array([p[0] for p in pairs], dtype=float),
+            np.array([p[1] for p in pairs], dtype=float))
+
+
+def _read(cumulative: np.ndarray, values: np.ndarray, fraction: float,
+          locust_rule: bool) -> np.ndarray:
+    """The percentile of each row of ``cumulative`` counts over ``values`` (the same rank rules
+    as ``histograms.hdr_percentile`` and Locust's)."""
+    total = cumulative[:, -1]
+    rank = total - np.floor(total * fraction) if locust_rule else np.maximum(
+        1, np.ceil(fraction * total - 1e-9))
+    index = (cumulative < rank[:, None]).sum(axis=1)
+    return values[np.minimum(index, values.size - 1)]
+
+
+def percentile_intervals(group: pd.DataFrame, confidence: float = CONFIDENCE,
+                         resamples: int = RESAMPLES, seed: int = 0
+                         ) -> dict[str, tuple[float, float]]:
+    """Per percentile name, its interval over the repeats in ``group`` (rows of runs).
+
+    3 or more repeats: whole repeats resampled with replacement (seeded), their histograms
+    merged, the percentile read; the interval is the bootstrap distribution's central
+    ``confidence`` share. 2 repeats: the range of the two repeats' own percentiles. Fewer:
+    NaN. ``percentile_label`` names it.
+    """
+    nan2 = (math.nan, math.nan)
+    rows = [row for _, row in group.iterrows()]
+    if len(rows) < 2:
+        return {name: nan2 for name in PERCENTILES}
+    locust_rule = not all(row.get("hdr") is not None for row in rows)
+    if locust_rule:
+        rows = [row.drop(labels=["hdr"], errors="ignore") for row in rows]
+    steps = [_steps(row) for row in rows]
+    values = np.unique(np.concatenate([v for v, _ in steps]))
+    if values.size == 0:
+        return {name: nan2 for name in PERCENTILES}
+    counts = np.zeros((len(rows), values.size))
+    for index, (v, c) in enumerate(steps):
+        np.add.at(counts[index], np.searchsorted(values, v), c)
+    counts = counts[counts.sum(axis=1) > 0]
+    if counts.shape[0] < 2:
+        return {name: nan2 for name in PERCENTILES}
+    if counts.shape[0] < MIN_CI_REPEATS:
+        own = np.cumsum(counts, axis=1)
+        return {name: (float(found.min()), float(found.max())) for name, found in
+                ((name, _read(own, values, fraction, locust_rule))
+                 for name, fraction in PERCENTILES.items())}
+    rng = np.random.default_rng(seed)
+    draws: dict[str, list[np.ndarray]] = {name: [] for name in PERCENTILES}
+    size = counts.shape[0]
+    for start in range(0, resamples, 250):
+        chosen = rng.integers(0, size, (min(250, resamples - start), size))
+        weights = np.stack([np.bincount(row, minlength=size) for row in chosen])
+        cumulative = np.cumsum(weights @ counts, axis=1)
+        for name, fraction in PERCENTILES.items():
+            draws[name].append(_read(cumulative, values, fraction, locust_rule))
+    tail = (1 - confidence) / 2
+    out = {}
+    for name, found in draws.items():
+        low, high = np.quantile(np.concatenate(found), [tail, 1 - tail])
+        out[name] = (float(low), float(high))
+    return out
 
 
 def config_status(statuses: Sequence[str]) -> str:
@@ -123,6 +206,11 @@ def relative_spread(points: pd.DataFrame, metric: str) -> float:
     sqrt(sum((n_i - 1) cv_i^2) / sum(n_i - 1)) over the configurations with 2 or more valid
     repeats; NaN when there are none (the spread was never measured).
     """
+    return measured_spread(points, metric)[0]
+
+
+def measured_spread(points: pd.DataFrame, metric: str) -> tuple[float, int]:
+    """``relative_spread`` and its degrees of freedom, sum(n_i - 1) (0 when unmeasured)."""
     rows = trusted_points(points)
     weighted, freedom = 0.0, 0
     for _, group in rows.groupby(CONFIG_KEYS):
@@ -132,7 +220,7 @@ def relative_spread(points: pd.DataFrame, metric: str) -> float:
             continue
         weighted += (data.size - 1) * float(data.var(ddof=1)) / float(data.mean()) ** 2
         freedom += data.size - 1
-    return math.sqrt(weighted / freedom) if freedom else math.nan
+    return (math.sqrt(weighted / freedom), freedom) if freedom else (math.nan, 0)
 
 
 def noise_margin(spread: float, n_a: int, n_b: int, confidence: float = CONFIDENCE) -> float:
@@ -154,9 +242,10 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
     ``points`` is ``Sweep.points`` (or any frame with its columns). ``trusted`` is True only
     when every repeat is valid; ``n`` counts the repeats, ``valid_repeats`` the valid ones,
     ``statuses`` says "valid 2/3, generator-bound 1/3". For each metric in ``METRICS`` the row
-    has ``<metric>`` (mean over repeats) and ``<metric>_lo``/``_hi`` (``bootstrap_ci``).
-    ``pooled_<pXX>_ms`` is read off the merged histogram of all the repeats (exact merge, not an
-    average of percentiles), with ``pooled_<pXX>_ms_lo``/``_hi`` its order-statistic interval;
+    has ``<metric>`` (mean over repeats) and ``<metric>_lo``/``_hi`` (``mean_interval``), named
+    by ``interval``. ``pooled_<pXX>_ms`` is read off the merged histogram of all the repeats
+    (exact merge, not an average of percentiles), with ``pooled_<pXX>_ms_lo``/``_hi`` its
+    interval over repeats (``percentile_intervals``), named by ``percentile_interval``;
     ``latency_source`` says which histogram (HDR, or Locust's for a schema-1 run).
     ``pooled_mean_ms`` is the exact mean response time of all the repeats' requests.
     """
@@ -174,17 +263,22 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
         row["requests"] = int(group["requests"].sum())
         row["failures"] = int(group["failures"].sum())
         for metric in METRICS:
-            row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = bootstrap_ci(
+            row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = mean_interval(
                 group[metric], confidence)
+        row["interval"] = interval_label(len(group), confidence)
+        row["percentile_interval"] = percentile_label(len(group), confidence)
         requests = int(group["requests"].sum())
         weighted = float((group["mean_ms"] * group["requests"]).sum())
         row["pooled_mean_ms"] = weighted / requests if requests else math.nan
         pooled, source = pooled_percentiles(group, confidence)
+        over_repeats = percentile_intervals(group, confidence) if requests else {}
         for name in PERCENTILES:
-            value, low, high = pooled.get(name, (math.nan, math.nan, math.nan))
+            value = pooled.get(name, (math.nan, math.nan, math.nan))[0]
+            low, high = over_repeats.get(name, (math.nan, math.nan))
             row[f"pooled_{name}_ms"] = value if requests else math.nan
-            row[f"pooled_{name}_ms_lo"] = low if requests else math.nan
-            row[f"pooled_{name}_ms_hi"] = high if requests else math.nan
+            # the merged figure lies within its repeats' spread; bucket edges may differ
+            row[f"pooled_{name}_ms_lo"] = min(low, value) if requests else math.nan
+            row[f"pooled_{name}_ms_hi"] = max(high, value) if requests else math.nan
         row["latency_source"] = source
         locust = merge(group["histogram"])
         for name, fraction in PERCENTILES.items():  # Locust's own figure, as a cross-check

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from analysis._dimensions import with_dimension_columns
 from analysis._format import number, with_ci
 from analysis._locust import AGGREGATED
 from analysis.histograms import SOURCE_HDR
@@ -32,6 +33,16 @@ def bucketing_note(summary: pd.DataFrame) -> str:
     return BUCKET_NOTE if small else ""
 
 
+def labelled(mean: float, low: float, high: float, label: str, digits: int = 1) -> str:
+    """A figure with its interval and what the interval is: "1,234.0 (range of 2: 1,200.0–
+    1,260.0)", "1,234.0 (95% CI (t, n=5): ...)", "1,234.0 (n=1, no interval)"."""
+    if mean != mean:
+        return "-"
+    if low != low or high != high:
+        return f"{number(mean, digits)} ({label or 'no interval'})"
+    return f"{number(mean, digits)} ({label}: {number(low, digits)}–{number(high, digits)})"
+
+
 def ms(value: object) -> str:
     """A response time in ms to about 3 significant digits (HDR's precision)."""
     try:
@@ -49,18 +60,21 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
         "class": rows["user_class"], "mix": rows["mix"], "users": rows["users"],
         "n": rows["n"], "verdict (repeats k/n)": rows["statuses"],
         "trusted": rows["trusted"].map({True: "yes", False: "no"}),
-        "rps [95% CI, bootstrap]": [with_ci(m, lo, hi) for m, lo, hi in
-                                    zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], strict=True)],
+        "rps (interval over repeats)": [
+            labelled(m, lo, hi, label) for m, lo, hi, label in
+            zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], rows["interval"], strict=True)],
         "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
         "p50 ms": rows["pooled_p50_ms"].map(ms),
         "p95 ms": rows["pooled_p95_ms"].map(ms),
         "p99 ms": rows["pooled_p99_ms"].map(ms),
-        "p95 ms [95% CI, order statistic]": [
-            f"[{ms(lo)}, {ms(hi)}]" for lo, hi in
-            zip(rows["pooled_p95_ms_lo"], rows["pooled_p95_ms_hi"], strict=True)],
-        "p95 ms, mean of repeats [95% CI, bootstrap]": [
-            with_ci(m, lo, hi, 3) for m, lo, hi in
-            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"], strict=True)],
+        "p95 ms interval (over repeats)": [
+            f"{label}: {ms(lo)}–{ms(hi)}" if lo == lo else label for lo, hi, label in
+            zip(rows["pooled_p95_ms_lo"], rows["pooled_p95_ms_hi"],
+                rows["percentile_interval"], strict=True)],
+        "p95 ms, mean of repeats (interval)": [
+            labelled(m, lo, hi, label, 3) for m, lo, hi, label in
+            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"], rows["interval"],
+                strict=True)],
         "p50 / p95 ms (Locust, cross-check)": [
             f"{number(a, 0)} / {number(b, 0)}" for a, b in
             zip(rows["pooled_locust_p50_ms"], rows["pooled_locust_p95_ms"], strict=True)],
@@ -71,20 +85,9 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
 
 
 def _with_backend(rows: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
-    """The table with a first `backend` column when the rows are not all memory-backed, an
-    `added RTT` column when some rows ran with an added delay, and a first `service CPU` column
-    when some rows ran in a CPU envelope (and a `payload` column when some products were not
-    small)."""
-    table = table.reset_index(drop=True)
-    if "payload" in rows and (rows["payload"] != "small").any():
-        table.insert(0, "payload", rows["payload"].to_numpy())
-    if "backend" in rows and (rows["backend"] != "memory").any():
-        table.insert(0, "backend", rows["backend"].to_numpy())
-    if "rtt_delay" in rows and (rows["rtt_delay"] != "none").any():
-        table.insert(0, "added RTT", rows["rtt_delay"].to_numpy())
-    if "service_cpu" in rows and (rows["service_cpu"] != "none").any():
-        table.insert(0, "service CPU", rows["service_cpu"].to_numpy())
-    return table
+    """The table with a first column per dimension some rows set away from its default
+    (`service CPU`, `added RTT`, `backend`, `payload`: the registry's titles and order)."""
+    return with_dimension_columns(rows, table)
 
 
 def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
@@ -104,19 +107,17 @@ def endpoint_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def ratio_table(ratios: pd.DataFrame) -> pd.DataFrame:
-    """``compare.class_ratio`` formatted: ratios with their 95% CI, n and the verdict on rps."""
+    """``compare.class_ratio`` formatted: ratios with their labelled intervals, n and the
+    finding on throughput (Holm-corrected difference, TOST equivalence, or inconclusive)."""
     if ratios.empty:
         return ratios
     table = ratios[["mix", "users"]].copy()
     counts = [column for column in ratios.columns if column.startswith("n_")]
     table["n"] = [" / ".join(str(int(row[c])) for c in counts) for _, row in ratios.iterrows()]
     for metric in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"):
-        table[metric.removesuffix("_ms") + " ratio"] = [
-            with_ci(m, lo, hi, 2) for m, lo, hi in
-            zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
-    table["throughput"] = ratios["rps_difference"].map(
-        {"higher": "FastHttpUser higher", "lower": "HttpUser higher"}).fillna(
-        ratios["rps_difference"])
+        table[metric.removesuffix("_ms") + " ratio"] = _ratios(ratios, metric)
+    table["throughput"] = ratios["rps_finding"]
+    table["Holm p"] = ratios["rps_p_holm"].map(lambda v: "-" if v != v else f"{v:.3g}")
     table["note"] = ratios["note"]
     return _with_backend(ratios, table)
 
@@ -169,10 +170,22 @@ def mix_table(ratios: pd.DataFrame) -> pd.DataFrame:
         return ratios
     table = ratios[["mixes", "user_class", "users"]].copy()
     for metric in ("rps", "mean_ms", "p50_ms", "p95_ms", "p99_ms"):
-        table[metric.removesuffix("_ms") + " ratio"] = [
-            with_ci(m, lo, hi, 2) for m, lo, hi in
-            zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"], strict=True)]
+        table[metric.removesuffix("_ms") + " ratio"] = _ratios(ratios, metric)
     return _with_backend(ratios, table)
+
+
+def _short(label: str) -> str:
+    """A ratio interval's label for a table cell (the table's title gives the method, its
+    ``n`` column the repeats): "95% CI (Welch t)" or "range of repeat ratios"."""
+    if label.startswith("95% CI"):
+        return "95% CI (Welch t)"
+    return label.split(" (n=")[0]
+
+
+def _ratios(ratios: pd.DataFrame, metric: str) -> list[str]:
+    return [labelled(m, lo, hi, _short(str(label)), 2) for m, lo, hi, label in
+            zip(ratios[metric], ratios[f"{metric}_lo"], ratios[f"{metric}_hi"],
+                ratios[f"{metric}_interval"], strict=True)]
 
 
 def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
@@ -183,16 +196,16 @@ def capacity_display(capacity: pd.DataFrame) -> pd.DataFrame:
         "class": capacity["user_class"], "mix": capacity["mix"],
         "valid points": capacity["valid_points"],
         "user counts": capacity["valid_levels"],
-        "lambda [95% CI]": [with_ci(m, lo, hi, 1) for m, lo, hi in zip(
+        "lambda [95% CI, fit]": [with_ci(m, lo, hi, 1) for m, lo, hi in zip(
             capacity["lambda"], capacity["lambda_lo"], capacity["lambda_hi"], strict=True)],
-        "contention sigma [95% CI]": [with_ci(m, lo, hi, 4) for m, lo, hi in zip(
+        "contention sigma [95% CI, fit]": [with_ci(m, lo, hi, 4) for m, lo, hi in zip(
             capacity["sigma"], capacity["sigma_lo"], capacity["sigma_hi"], strict=True)],
-        "coherency kappa [95% CI]": [with_ci(m, lo, hi, 6) for m, lo, hi in zip(
+        "coherency kappa [95% CI, fit]": [with_ci(m, lo, hi, 6) for m, lo, hi in zip(
             capacity["kappa"], capacity["kappa_lo"], capacity["kappa_hi"], strict=True)],
         "R^2": capacity["r_squared"].map(lambda v: number(v, 3)),
         "residuals (users: measured - fitted rps)": capacity["residuals"],
         "peak": capacity["knee"],
-        "max rps (USL, peak inside the measured range only)": capacity["max_rps"].map(number),
+        "max rps (USL, established peak only)": capacity["max_rps"].map(number),
         "max rps (measured)": capacity["measured_max_rps"].map(number),
         "SLO": capacity["slo"],
         "highest valid measured rps within SLO": capacity["slo_rps"].map(number),

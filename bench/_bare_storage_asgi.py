@@ -17,8 +17,12 @@ import redis.asyncio as redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from target_service._postgres_store import _GET, DB_TIMEOUT_SECONDS, create_pool
-from target_service._redis_cache import CACHE_TIMEOUT_SECONDS
+from target_service.backends import (
+    CACHE_TIMEOUT_SECONDS,
+    DB_TIMEOUT_SECONDS,
+    PRODUCT_BY_ID_QUERY,
+    create_pool,
+)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -49,7 +53,7 @@ async def _start() -> None:
 async def _lookup(product_id: str) -> bytes | None:
     if _BACKEND == "postgres":
         async with _state["pool"].acquire(timeout=DB_TIMEOUT_SECONDS) as connection:
-            body: bytes | None = await connection.fetchval(_GET, product_id,
+            body: bytes | None = await connection.fetchval(PRODUCT_BY_ID_QUERY, product_id,
                                                            timeout=DB_TIMEOUT_SECONDS)
             return body
     cached: bytes | None = await _state["redis"].get(f"p:{product_id}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from _crosscheck_rounds import TOLERANCE
+from bench._crosscheck_rounds import TOLERANCE
 
 ENDPOINT = "GET /products/{id}"
 

@@ -1,15 +1,15 @@
 """Benchmark: what the CPU quota's period does to a service limited to a fraction of a core.
 
-    .venv/bin/python bench/cpu_period.py [--vcpu 0.25] [--periods 100,20,10,5]
+    .venv/bin/python -m bench.cpu_period [--vcpu 0.25] [--periods 100,20,10,5]
                                          [--connections 10] [--seconds 5] [--rounds 3]
 
 One service (`python -m target_service`, seeded with the sweep's 1,000 seed products) runs pinned to
-the first CPU inside the sweep's CPU envelope (scenarios/runner/_cpu_limit.py: a cgroup CPU quota of
-VCPU cores per period). wrk, pinned to the other CPU, keeps a fixed closed-loop load (`-t1 -cN`,
-random seeded `GET /products/{id}`) for SECONDS per measurement; the periods are measured in
-interleaved rounds on that one service. Per period it prints the median over rounds of requests/s,
-p50, p99 and the share of periods the kernel throttled (cpu.stat), plus each p99 as a ratio to the
-shortest period's. Exit status 2 when no cgroup CPU quota can be written."""
+the first CPU inside the sweep's CPU envelope (scenarios/runner/target/_cpu_limit.py: a cgroup
+CPU quota of VCPU cores per period). wrk, pinned to the other CPU, keeps a fixed closed-loop load
+(`-t1 -cN`, random seeded `GET /products/{id}`) for SECONDS per measurement; the periods are
+measured in interleaved rounds on that one service. Per period it prints the median over rounds of
+requests/s, p50, p99 and the share of periods the kernel throttled (cpu.stat), plus each p99 as a
+ratio to the shortest period's. Exit status 2 when no cgroup CPU quota can be written."""
 
 from __future__ import annotations
 
@@ -20,14 +20,15 @@ import sys
 import tempfile
 from pathlib import Path
 
-BENCH_DIR = Path(__file__).resolve().parent
-sys.path.insert(0, str(BENCH_DIR.parent))
-sys.path.append(str(BENCH_DIR))
-from _wrk import WrkError, run_wrk, seeded_ids_script  # noqa: E402
-
-from scenarios.runner._cpu_limit import CpuEnvelope, CpuLimitError, throttling  # noqa: E402
-from scenarios.runner._local_target import TargetError, start_service  # noqa: E402
-from scenarios.runner._spares import seed_pipelined  # noqa: E402
+from bench.wrk import WrkError, run_wrk, seeded_ids_script
+from scenarios.runner.target import (
+    CpuEnvelope,
+    CpuLimitError,
+    TargetError,
+    seed_pipelined,
+    start_service,
+    throttling,
+)
 
 SEED = 1000
 

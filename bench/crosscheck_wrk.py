@@ -1,6 +1,6 @@
 """Cross-check: the suite's figures for `GET /products/{id}` against wrk, on the same service.
 
-    .venv/bin/python bench/crosscheck_wrk.py [--users 1,10,50] [--rounds 3] [--ramp 2s]
+    .venv/bin/python -m bench.crosscheck_wrk [--users 1,10,50] [--rounds 3] [--ramp 2s]
                                              [--duration 8s] [--service-cpu V] [--out DIR]
                                              [--host URL]
 
@@ -49,40 +49,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import psutil
 
-# bench/analysis.py is named like the analysis package: import the package with bench/ off the
-# path, then put bench/ back (last) for _wrk.
-BENCH_DIR = Path(__file__).resolve().parent
-REPO_ROOT = BENCH_DIR.parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != BENCH_DIR]
-sys.path.insert(0, str(REPO_ROOT))
-import numpy as np  # noqa: E402
-
-import analysis  # noqa: E402
-from analysis._errors import AnalysisError  # noqa: E402
-from analysis.capacity import fit_usl  # noqa: E402
-from scenarios.runner._cpu_limit import (  # noqa: E402
+import analysis
+from analysis import AnalysisError
+from analysis.capacity import fit_usl
+from bench._crosscheck_rounds import CLASSES, TOLERANCE, agree, bracket, summarize
+from bench._crosscheck_table import ENDPOINT, json_ready, markdown_table
+from bench._service_cpu import CpuTrace, tree_cpu_s
+from bench.pinned_service import (
+    ServiceError,
+    die_with_parent,
+    fresh_service,
+    seed_service,
+)
+from bench.wrk import WrkError, run_wrk, seeded_ids_script
+from scenarios.runner.evidence import Scrape, scrape, window_view
+from scenarios.runner.target import (
     DEFAULT_PERIOD_MS,
     CpuEnvelope,
     CpuLimitError,
     parse_service_cpu,
     throttling,
 )
-from scenarios.runner._server_view import Scrape, scrape, window_view  # noqa: E402
 
-sys.path.append(str(BENCH_DIR))
-from _crosscheck_rounds import CLASSES, TOLERANCE, agree, bracket, summarize  # noqa: E402
-from _crosscheck_table import ENDPOINT, json_ready, markdown_table  # noqa: E402
-from _pinned_service import (  # noqa: E402
-    ServiceError,
-    die_with_parent,
-    fresh_service,
-    seed_service,
-)
-from _service_cpu import CpuTrace, tree_cpu_s  # noqa: E402
-from _wrk import WrkError, run_wrk, seeded_ids_script  # noqa: E402
-
+REPO_ROOT = Path(__file__).resolve().parent.parent
 GENERATOR_BOUND_PERCENT = 90.0
 MIN_REQUESTS = 100
 ERROR_RATIO = 0.01  # the sweep's --error-threshold default: the same rule for both tools
@@ -303,7 +295,8 @@ def run_wrk_point(url: str, service_pid: int | None, users: int, round_: int,
 def _envelope(service_pid: int, vcpu: float | None, period_ms: float,
               ) -> Iterator[dict[str, Any]]:
     """The service's process tree under a CPU quota of ``vcpu`` (the sweep's cgroup envelope,
-    scenarios/runner/_cpu_limit.py) while Locust and wrk run; the throttling counted, after."""
+    scenarios/runner/target/_cpu_limit.py) while Locust and wrk run; the throttling counted,
+    after."""
     counted: dict[str, Any] = {}
     if vcpu is None:
         yield counted

@@ -1,6 +1,6 @@
 """Benchmark: the product service against a bare ASGI ceiling, driven by wrk on loopback.
 
-    .venv/bin/python bench/service.py [--seconds 4] [--rounds 2] [--connections 50]
+    .venv/bin/python -m bench.service [--seconds 4] [--rounds 2] [--connections 50]
 
 Both apps run on uvicorn with the same settings, pinned to one CPU; wrk runs pinned to another.
 Each is seeded with the same products over HTTP; then `GET /products/{id}` (random ids, a wrk Lua
@@ -28,12 +28,11 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _pinned_service import free_port, pinned_server
-from _wrk import WrkError, WrkResult, random_path_script, run_wrk
+from bench.pinned_service import pinned_server
+from bench.wrk import WrkError, WrkResult, random_path_script, run_wrk
+from scenarios.runner.processes import free_port
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-BENCH_DIR = Path(__file__).resolve().parent
 TARGET_RATIO = 0.65
 METRICS_TARGET = 0.95
 NO_METRICS = "no /metrics"
@@ -53,9 +52,9 @@ def server_command(app: str, port: int) -> list[str]:
         return [sys.executable, "-m", "target_service", "--host", "127.0.0.1",
                 "--port", str(port), *UVICORN_FLAGS]
     # The same uvicorn settings as target_service/__main__.py.
-    target = ["_service_without_metrics:create_app", "--factory"] if app == NO_METRICS \
-        else ["_bare_asgi:app"]
-    return [sys.executable, "-m", "uvicorn", *target, "--app-dir", str(BENCH_DIR),
+    target = ["bench._service_without_metrics:create_app", "--factory"] if app == NO_METRICS \
+        else ["bench._bare_asgi:app"]
+    return [sys.executable, "-m", "uvicorn", *target, "--app-dir", str(REPO_ROOT),
             "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools",
             "--lifespan", "on", "--no-server-header", *UVICORN_FLAGS]
 

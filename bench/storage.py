@@ -1,9 +1,9 @@
 """Benchmark: the storage backends' read path against bare ASGI ceilings, and the sweep's reset.
 
-    .venv/bin/python bench/storage.py [--seconds 4] [--rounds 2] [--connections 50]
+    .venv/bin/python -m bench.storage [--seconds 4] [--rounds 2] [--connections 50]
 
-PostgreSQL and Redis (throwaway servers, scenarios/runner/_db_servers.py) run pinned to the same
-CPU as the app under test; wrk runs pinned to another. `GET /products/{id}` over the 1,000 seed
+PostgreSQL and Redis (throwaway servers, scenarios/runner/target/_db_servers.py) run pinned to the
+same CPU as the app under test; wrk runs pinned to another. `GET /products/{id}` over the 1,000 seed
 products (random ids, a wrk Lua script) is measured in interleaved rounds, best round kept, for:
 
 - the service with `--store postgres` (cache off) against a bare ASGI app doing the same asyncpg
@@ -34,15 +34,12 @@ from pathlib import Path
 
 import psutil
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from _pinned_service import free_port, pinned_server, process_tree_cpu_s
-from _wrk import WrkError, WrkResult, run_wrk, seeded_ids_script
+from bench.pinned_service import pinned_server, process_tree_cpu_s
+from bench.wrk import WrkError, WrkResult, run_wrk, seeded_ids_script
+from scenarios.runner.processes import free_port
+from scenarios.runner.target import BackendServers, ServerError
 
-from scenarios.runner._backends import BackendServers
-from scenarios.runner._db_servers import ServerError
-
-BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.7
 RESET_TARGET_S = 1.0
 SEEDS = 1000
@@ -71,8 +68,8 @@ def command(app: str, port: int, servers: BackendServers) -> tuple[list[str], di
     env = {"BARE_BACKEND": "postgres" if app == "bare asyncpg" else "redis",
            "DATABASE_URL": servers.database_url, "CACHE_URL": servers.redis.url,
            "DB_POOL_SIZE": str(POOL_SIZE)}
-    return [sys.executable, "-m", "uvicorn", "_bare_storage_asgi:app", "--app-dir",
-            str(BENCH_DIR), "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
+    return [sys.executable, "-m", "uvicorn", "bench._bare_storage_asgi:app", "--app-dir",
+            str(REPO_ROOT), "--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop",
             "--http", "httptools", "--lifespan", "on", "--no-server-header",
             *UVICORN_FLAGS], env
 

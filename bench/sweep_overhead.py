@@ -5,7 +5,7 @@ service per point) as a user would, `python -m scenarios.sweep`, into a temporar
 prints the wall time, the sum of the ramps and windows asked for, the windows Locust really
 measured, and the ratio wall / (ramps + windows), which must be at most 1.15.
 
-    .venv/bin/python bench/sweep_overhead.py [--keep DIR]
+    .venv/bin/python -m bench.sweep_overhead [--keep DIR]
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 LIMIT = 1.15
 RAMP_S, DURATION_S = 1.0, 8.0
 MATRIX = ["--user-classes", "http,fast", "--users", "1,10,50", "--mixes", "read-heavy",
-          "--ramp", f"{RAMP_S:g}s", "--duration", f"{DURATION_S:g}s", "--processes", "1"]
+          "--ramp", f"{RAMP_S:g}s", "--duration", f"{DURATION_S:g}s", "--processes", "1",
+          "--repeats", "1"]
 
 
 def main() -> int:

@@ -13,7 +13,7 @@ beside the instrumented one (which writes its evidence files as in a sweep). Tar
 instrumented / uninstrumented requests per
 CPU-second >= 0.95 (the instrumentation costs at most 5% of generator throughput per core).
 
-    .venv/bin/python bench/user_classes.py [--users 50] [--duration 8] [--repeats 4]
+    .venv/bin/python -m bench.user_classes [--users 50] [--duration 8] [--repeats 4]
                                            [--concurrent]
 """
 
@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,10 +34,10 @@ from pathlib import Path
 
 import psutil
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from scenarios.runner.processes import NotReady, free_port, wait_until_ready
+from scenarios.seeding import seed_products
 
-from scenarios._seeding import seed_products  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 LOCUST = [sys.executable, "-m", "locust"]
 TARGET_RATIO = 0.9
@@ -171,14 +170,17 @@ def start_service(port: int, cpu: int | None) -> subprocess.Popen[bytes]:
     command = [*_taskset(cpu), sys.executable, "-m", "target_service", "--host", "127.0.0.1",
                "--port", str(port), "--no-access-log", "--log-level", "warning"]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL)
-    for _ in range(200):
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
-                return process
-        except OSError:
-            time.sleep(0.05)
-    process.kill()
-    raise RuntimeError("the service did not start")
+
+    def healthy() -> None:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1):
+            return
+
+    try:
+        wait_until_ready(healthy, None, timeout=10.0, interval=0.05)
+    except NotReady:
+        process.kill()
+        raise RuntimeError("the service did not start") from None
+    return process
 
 
 def main() -> int:
@@ -197,9 +199,7 @@ def main() -> int:
     print(f"cpus {cpus}: service on {service_cpu}, Locust on {locust_cpu}; {args.users} users, "
           f"{args.duration:g} s measured per run, {args.repeats} runs per variant "
           f"{'at the same time' if args.concurrent else 'alternated'}")
-    with socket.socket() as probe:  # a free loopback port
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     host = f"http://127.0.0.1:{port}"
     service = start_service(port, service_cpu)
     runs: list[Run] = []

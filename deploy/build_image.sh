@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build one of the Dockerfile's images with buildah (no Docker engine needed):
+# Build one of the Dockerfile's images with buildah (no Docker engine needed), or with docker or
+# podman (CONTAINER_TOOL=docker|podman, e.g. on macOS):
 #
 #   deploy/build_image.sh service [TAG]    # default tag localhost/loadbench-service:latest
 #   deploy/build_image.sh loadgen [TAG]    # default tag localhost/loadbench-loadgen:latest
@@ -23,7 +24,12 @@ tag="${2:-localhost/loadbench-$target:latest}"
 export STORAGE_DRIVER="${STORAGE_DRIVER:-vfs}"
 repo_root="$(cd "$(dirname "$0")/.." && pwd)"
 
-command -v buildah >/dev/null || { echo "build_image: buildah is not installed (make system-deps)" >&2; exit 1; }
+tool="${CONTAINER_TOOL:-buildah}"
+case "$tool" in
+  buildah | docker | podman) ;;
+  *) echo "build_image: CONTAINER_TOOL=$tool: use buildah, docker or podman" >&2; exit 2 ;;
+esac
+command -v "$tool" >/dev/null || { echo "build_image: $tool is not installed (buildah: make system-deps; or set CONTAINER_TOOL=docker|podman)" >&2; exit 1; }
 
 build_args=()
 if [ -n "${IMAGE_PLATFORM:-}" ]; then build_args+=(--platform "$IMAGE_PLATFORM"); fi
@@ -41,6 +47,24 @@ if [ -n "$host_cert" ] && [ -r "$host_cert" ]; then
     --build-arg PIP_CERT=/run/build-ca-bundle.crt)
 fi
 
-buildah bud --layers --force-rm --isolation chroot --format docker \
-  "${build_args[@]}" --target "$target" --tag "$tag" \
-  --file "$repo_root/Dockerfile" "$repo_root"
+case "$tool" in
+  buildah)
+    buildah bud --layers --force-rm --isolation chroot --format docker \
+      "${build_args[@]}" --target "$target" --tag "$tag" \
+      --file "$repo_root/Dockerfile" "$repo_root" ;;
+  podman)
+    podman build --layers --force-rm --format docker \
+      "${build_args[@]}" --target "$target" --tag "$tag" \
+      --file "$repo_root/Dockerfile" "$repo_root" ;;
+  docker)
+    # BuildKit builds for --platform. docker build has no --volume: the host CA bundle (the
+    # four words --volume SRC --build-arg PIP_CERT=...) is left out; behind a TLS-inspecting
+    # proxy build with buildah or podman.
+    docker_args=()
+    for ((i = 0; i < ${#build_args[@]}; i++)); do
+      if [ "${build_args[$i]}" = "--volume" ]; then i=$((i + 3)); continue; fi
+      docker_args+=("${build_args[$i]}")
+    done
+    DOCKER_BUILDKIT=1 docker build "${docker_args[@]}" --target "$target" --tag "$tag" \
+      --file "$repo_root/Dockerfile" "$repo_root" ;;
+esac

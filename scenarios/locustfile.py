@@ -10,7 +10,6 @@ Two user classes with the same behaviour, ``HttpProductUser`` (HttpUser) and ``F
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from pathlib import Path
@@ -23,27 +22,21 @@ from locust.runners import MasterRunner, WorkerRunner
 if __package__ in (None, ""):  # loaded by path (locust -f): make `scenarios` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scenarios import (
-    _cpu_report,
-    _distributed,
-    _hdr,
-    _in_flight,
-    _loop_probe,
-    _master_info,
-    _pacing,
-    _tasks,
-)
-from scenarios._options import (
+from scenarios import _pacing
+from scenarios.instrumentation import register
+from scenarios.mixes import DEFAULT_MIX, resolve_mix
+from scenarios.options import (
     ScenarioOptionError,
     add_scenario_arguments,
     resolve_options,
 )
-from scenarios._seeding import SeedError, seed_products
-from scenarios.mixes import DEFAULT_MIX, resolve_mix
+from scenarios.seeding import SeedError, seed_products
+from scenarios.tasks import STATE as TASKS_STATE
+from scenarios.tasks import task_list
 
 logger = logging.getLogger("scenarios")
 
-_DEFAULT_TASKS = _tasks.task_list(resolve_mix(DEFAULT_MIX)[1])
+_DEFAULT_TASKS = task_list(resolve_mix(DEFAULT_MIX)[1])
 
 
 class HttpProductUser(HttpUser):
@@ -69,22 +62,11 @@ def _add_arguments(parser: Any) -> None:
     add_scenario_arguments(parser)
 
 
-@events.init.add_listener
-def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs: Any) -> None:
-    _hdr.install(environment, runner, web_ui)
-    if runner is not None:
-        role = ("worker" if isinstance(runner, WorkerRunner)
-                else "master" if isinstance(runner, MasterRunner) else "local")
-        _loop_probe.start(role)  # event-loop lateness, per second, into the evidence dir
-        _in_flight.install(environment, runner, role)  # requests in flight, for Little's law
-    if isinstance(runner, WorkerRunner):
-        _cpu_report.start_worker_cpu_refresh(runner)
-        _distributed.install_on_worker(runner)
-    if isinstance(runner, MasterRunner):
-        _distributed.install_on_master(environment, runner)
-        if web_ui is not None:
-            _cpu_report.add_master_cpu_route(web_ui)
-            _master_info.add_master_routes(web_ui, environment)
+# The suite's instrumentation (HDR latency, event-loop probe, requests in flight, the distributed
+# stats-reset fix, CPU report, master routes, gc.freeze): the same code path as the plugin that
+# adds it to any other locustfile (scenarios/loadbench_plugin.py). The tasks mark requests in
+# flight themselves (scenarios/tasks.py), so Locust's clients are not wrapped for it as well.
+register(events, tasks_mark_requests=True)
 
 
 def _stop_test(environment: Any, message: str) -> None:
@@ -111,16 +93,16 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
     except ScenarioOptionError as error:
         _stop_test(environment, f"scenarios: {error}")
         return
-    tasks = _tasks.task_list(config.weights)
+    tasks = task_list(config.weights)
     wait_time = _pacing.wait_time_for(config.pacing)
     for user_class in PRODUCT_USERS:
         user_class.tasks = tasks
         user_class.wait_time = wait_time
-    _tasks.STATE.configure(config.seed_products, config.run_tag, config.payload_bytes)
+    TASKS_STATE.configure(config.seed_products, config.run_tag, config.payload_bytes)
     _pacing.LATENESS.reset()
     role = type(environment.runner).__name__
     logger.info("scenarios: %s mix %s %s, pacing %s, ids %s-N", role, config.mix,
-                config.weights, config.pacing, _tasks.STATE.id_prefix)
+                config.weights, config.pacing, TASKS_STATE.id_prefix)
     if isinstance(environment.runner, WorkerRunner):
         return  # the master seeded before it sent the workers their users
     host = environment.host or environment.parsed_options.host
@@ -136,19 +118,17 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
                 report.requested, report.created, report.already_there, report.seconds)
 
 
-@events.spawning_complete.add_listener
-def _on_spawning_complete(**_kwargs: Any) -> None:
-    """The users and their sessions now live until the end: freeze them out of the cyclic
-    collector, whose full collections otherwise stall the event loop (scenarios/README.md)."""
-    gc.freeze()
-
-
 @events.test_stop.add_listener
 def _on_test_stop(environment: Any, **_kwargs: Any) -> None:
-    if isinstance(environment.runner, WorkerRunner):
-        _distributed.flush_worker_stats(environment.runner)
     if isinstance(environment.runner, MasterRunner) or environment.parsed_options is None:
         return
     pacing = environment.parsed_options.pacing
     if str(pacing).strip().lower().startswith("poisson"):
         logger.info("scenarios: %s", _pacing.LATENESS.summary())
+
+
+# The open model (--arrival-rate): registered last, so that its test_start hook runs after
+# _on_test_start and turns the users' wait_time into the arrival gate (scenarios/open_model/).
+from scenarios.open_model import locust_hooks as _open_model  # noqa: E402
+
+_open_model.register(events, PRODUCT_USERS)

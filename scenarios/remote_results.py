@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scenarios.runner._remote_sweep import (
+from scenarios.runner.remote import (
     RemoteResultsError,
     deployment,
     fetch_sweep,

@@ -15,12 +15,21 @@ import tempfile
 from pathlib import Path
 from typing import Any, NoReturn
 
-from scenarios.runner._auto_envelope import AutoEnvelopeError, size_service_cpu
-from scenarios.runner._local_target import TargetError, default_placement
-from scenarios.runner._matrix import PRESETS_DIR, ConfigError, SweepConfig, expand, resolve_config
-from scenarios.runner._results_io import SCHEMA_VERSION, read_json
-from scenarios.runner._runner import SweepRunner
-from scenarios.runner._slo import parse_slo
+from runmodel import dimensions
+from scenarios.runner import AutoEnvelopeError, SweepRunner, size_service_cpu
+from scenarios.runner.config import (
+    LOCUSTFILE_PACING,
+    PRESETS_DIR,
+    ConfigError,
+    SweepConfig,
+    expand,
+    locustfile_path,
+    parse_slo,
+    resolve_config,
+)
+from scenarios.runner.generator import probe_locustfile
+from scenarios.runner.record import SCHEMA_VERSION, read_json
+from scenarios.runner.target import TargetError, default_placement
 
 EXIT_USAGE = 2
 
@@ -28,6 +37,26 @@ EXIT_USAGE = 2
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+class _DimensionFlags:
+    """The matrix's flags from runmodel's registry (flag, metavar, help), in the order asked."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self.parser, self.added = parser, set[str]()
+
+    def add(self, field: str) -> None:
+        """The flag of the dimension setting ``field`` (``users``, ``service_cpu``, ...)."""
+        entry = dimensions.setting(field)
+        self.parser.add_argument(entry.flag, dest=entry.field, metavar=entry.metavar,
+                                 help=entry.help.replace("%", "%%"))
+        self.added.add(field)
+
+    def rest(self) -> None:
+        """The flags of every setting not added yet (a dimension new to the registry)."""
+        for field in dimensions.SETTINGS:
+            if field not in self.added:
+                self.add(field)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,39 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     add("--resume", metavar="DIR", help="finish the sweep in DIR: re-run only unfinished points")
     add("--target", choices=["local"], help="local (default): start the service on loopback")
     add("--host", metavar="URL", help="a running target instead of a local service")
-    add("--user-classes", metavar="LIST", help="user classes (default http,fast)")
-    add("--mixes", metavar="LIST", help="mixes among read-only, read-heavy, balanced, write-heavy "
-        "(default read-heavy)")
+    dimension = _DimensionFlags(parser)  # the matrix's dimensions: runmodel's registry
+    dimension.add("user_classes")
+    dimension.add("mixes")
     add("--weights", metavar="SPEC", help="custom task weights, e.g. get_product=90,"
         "list_products=5,create_product=5 (the mix is then 'custom')")
-    add("--store", dest="stores", metavar="LIST",
-        help="the local service's backends: memory, postgres (default memory); PostgreSQL is "
-             "started by the sweep and reset before every point")
-    add("--cache", dest="caches", metavar="LIST",
-        help="off, on: a Redis cache in front of postgres (default off)")
-    add("--service-cpu", dest="service_cpu", metavar="LIST",
-        help="the local service's CPU envelope, a sweep dimension: vCPUs (any fraction, e.g. "
-             "0.1,0.25,1), Fargate sizes (fargate-256 = 0.25 vCPU, fargate-512, fargate-1024, "
-             "...), auto (sized here so that the service saturates before the generator) or none "
-             "(default); a cgroup CPU quota on the service, its database and cache")
+    dimension.add("stores")
+    dimension.add("caches")
+    dimension.add("service_cpu")
     add("--cpu-period", dest="cpu_period_ms", metavar="DURATION",
         help="the CPU quota's period (default 20ms; the kernel's default is 100ms)")
-    add("--rtt-delay", dest="rtt_delay", metavar="LIST",
-        help="round-trip delays added to every request, a sweep dimension: MS or MS:JITTER_MS "
-             "(uniform jitter), e.g. none,10,40:5 (default none); a delaying TCP proxy on the "
-             "service's CPUs")
-    add("--payload", metavar="LIST",
-        help="each product's size, a sweep dimension: small (default: no description), or a "
-             "description of 1k, 4k, 16k, ... or N bytes (at most 32k) in every product the "
-             "scenario creates and seeds; pages list 20 products, so they grow too")
-    add("--users", metavar="LIST", help="concurrency levels (default 1,10,50,100)")
+    dimension.add("rtt_delay")
+    dimension.add("payload")
+    dimension.add("users")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
     add("--duration", dest="duration_s", metavar="DURATION",
         help="the measured window after the ramp (default 10s)")
-    add("--repeats", metavar="N", help="runs of every point (default 1)")
-    add("--processes", metavar="N|auto",
-        help="Locust processes per point (default 1); auto: add workers to a "
-        "generator-bound point")
+    dimension.add("repeats")
+    dimension.add("processes")
+    dimension.rest()  # a dimension added to the registry since: its flag, with no edit here
     add("--pacing", metavar="SPEC", help="none, constant:S, between:MIN:MAX, rate:RPS, ...")
     add("--seed-products", metavar="N", help="products created before each run (default 1000)")
     add("--out", metavar="DIR", help="parent folder of the sweep (default results)")
@@ -92,11 +107,43 @@ def build_parser() -> argparse.ArgumentParser:
     add("--fail-fast", action="store_true", default=None, help="stop at the first invalid point")
     add("--master-host", metavar="URL", help="drive a running Locust master's web UI instead")
     add("--expect-workers", metavar="N", help="workers the remote master must have (default 1)")
-    add("--locustfile", metavar="FILE", help=argparse.SUPPRESS)
+    byo = parser.add_argument_group(
+        "any locustfile (docs/byo/README.md)",
+        "Sweep a locustfile of your own, unchanged, against your service: the suite's "
+        "instrumentation is loaded beside it (scenarios/loadbench_plugin.py). The product-only "
+        "dimensions (--mixes, --weights, --payload, --seed-products, --store, --cache, "
+        "--pacing, --service-workers) are refused.")
+    byo.add_argument("--locustfile", metavar="FILE",
+                     help="a locustfile of your own (default: the product scenario, "
+                          "scenarios/locustfile.py); give --host and --user-classes with the "
+                          "file's own class names (default: every class it has)")
+    byo.add_argument("--locust-arg", dest="locust_args", metavar="ARGS", action="append",
+                     help='options the file defines, passed through to Locust, e.g. '
+                          '--locust-arg "--projects 40" (repeatable; or a [locust_args] table '
+                          "in the TOML file)")
+    byo.add_argument("--server-metrics", metavar="URL",
+                     help="the service's Prometheus endpoint: its request-duration histogram "
+                          "is read at the window's edges into run.json (per route: count, "
+                          "mean, p50, p95, p99)")
+    byo.add_argument("--server-histogram", metavar="NAMES",
+                     help="the histogram's names or patterns (default: the common ones, e.g. "
+                          "http_server_request_duration_seconds (OpenTelemetry), "
+                          "http_request_duration_seconds, *_request_duration_seconds)")
+    byo.add_argument("--server-route-label", metavar="LABEL",
+                     help="the histogram's route label, if not one of route, http_route, "
+                          "handler, path, endpoint, ...")
+    byo.add_argument("--service-pid", metavar="PID",
+                     help="a local service's process: its CPU (and its children's) is sampled")
+    byo.add_argument("--service-cgroup", metavar="PATH",
+                     help="a local service's cgroup v2 directory: the CPU of its processes")
     return parser
 
 
-def _resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig, dict[str, Any]]:
+def resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig, dict[str, Any]]:
+    """``--resume DIR``: the sweep's own configuration and manifest, read back from DIR.
+
+    ConfigError when DIR is no sweep of this schema version, or when ``flags`` set anything
+    but ``--fail-fast`` (a resumed sweep keeps its own settings)."""
     manifest_path = sweep_dir / "manifest.json"
     try:
         manifest = read_json(manifest_path)
@@ -145,6 +192,32 @@ def _size_auto_envelope(config: SweepConfig, prog: str) -> dict[str, Any] | None
     return sizing
 
 
+def check_locustfile(config: SweepConfig) -> None:
+    """A locustfile of the user's own: load it once (a child process), check the classes and
+    the options passed through, and settle the classes and pacing; ConfigError otherwise."""
+    if not config.host:
+        raise ConfigError(f"--locustfile {config.locustfile}: give --host URL, the service the "
+                          "file loads (the local target is the product service)")
+    if config.master_host:
+        raise ConfigError("--master-host: a remote master runs the product scenario; drop "
+                          "--master-host or --locustfile")
+    if config.service_pid and config.service_cgroup:
+        raise ConfigError("--service-pid and --service-cgroup: give one or the other")
+    answer = probe_locustfile(locustfile_path(config.locustfile), config.locust_args)
+    if "error" in answer:
+        raise ConfigError(f"{config.locustfile}: {answer['error']}")
+    classes: dict[str, Any] = answer.get("classes") or {}
+    if not classes:
+        raise ConfigError(f"{config.locustfile}: defines no user class")
+    for name in config.user_classes:
+        if name not in classes:
+            raise ConfigError(f"--user-classes: {config.locustfile} has no user class {name!r} "
+                              f"(it has: {', '.join(sorted(classes))})")
+    config.user_classes = config.user_classes or sorted(classes)
+    waits = any(classes[name].get("waits") for name in config.user_classes)
+    config.pacing = LOCUSTFILE_PACING if waits else "none"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse the flags, run the sweep, return the exit status."""
     parser = build_parser()
@@ -154,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         if flags.pop("target") == "local" and flags.get("host"):
             raise ConfigError("--target local and --host: give one or the other")
         if resume:
-            config, manifest = _resume_config(Path(resume), flags)
+            config, manifest = resume_config(Path(resume), flags)
             sweep_dir: Path | None = Path(resume)
         else:
             config, manifest, sweep_dir = resolve_config(flags), {}, None
@@ -165,10 +238,12 @@ def main(argv: list[str] | None = None) -> int:
             config.service_cpu, config.rtt_delay = ["none"], ["none"]
         objectives = parse_slo(config.slo) if config.slo else []
         auto_envelope = _size_auto_envelope(config, parser.prog)
-        points = expand(config)
         if not (Path(__file__).resolve().parent.parent / config.locustfile).is_file() \
                 and not Path(config.locustfile).is_file():
             raise ConfigError(f"{config.locustfile}: no such locustfile")
+        if not config.product and not resume:
+            check_locustfile(config)
+        points = expand(config)
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -13,6 +13,8 @@ from typing import NoReturn
 import uvicorn
 
 from target_service import __version__
+from target_service._test_stall import stall_from_env
+from target_service._timed_protocol import IMPORT_STRING as TIMED_HTTP_PROTOCOL
 from target_service.logs import log_config
 from target_service.settings import (
     DEFAULT_CAPACITY,
@@ -71,9 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="one JSON line per request; turn off for load tests "
                              "(ACCESS_LOG=true/false, default on)")
     parser.add_argument("--capacity", type=_typed("capacity"), metavar="N",
-                        help="most products stored (per process with memory, in total with "
-                             "postgres); past it POST answers 507 "
-                             f"(STORE_CAPACITY, default {DEFAULT_CAPACITY})")
+                        help="most products stored, past which POST answers 507: per process "
+                             "with memory (default "
+                             f"{DEFAULT_CAPACITY}), over the whole database with postgres "
+                             "(default: no cap, the disk is the limit) (STORE_CAPACITY)")
     parser.add_argument("--store", type=_typed("store"), metavar="KIND",
                         help=f"one of {', '.join(STORES)} (STORE, default {defaults.store})")
     parser.add_argument("--database-url", type=_typed("database_url"), metavar="URL",
@@ -95,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="close an idle keep-alive connection after this long; behind a load "
                              "balancer, longer than its idle timeout (TIMEOUT_KEEP_ALIVE, "
                              f"default {defaults.keep_alive})")
+    parser.add_argument("--metrics-port", type=_typed("metrics_port"), metavar="PORT",
+                        help="also serve /metrics (and /health/live) on this port, from its own "
+                             "thread: scrapes do not queue behind the load (METRICS_PORT, "
+                             "default off; /metrics stays on --port too)")
     parser.add_argument("--version", action="version", version=f"target_service {__version__}")
     return parser
 
@@ -112,6 +119,7 @@ def parse_settings(argv: Sequence[str] | None = None) -> Settings:
     settings = Settings(**values)  # type: ignore[arg-type]
     try:
         check_combination(settings)
+        stall_from_env(os.environ)
     except ValueError as error:
         parser.error(str(error))
     return settings
@@ -140,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         log_level=settings.log_level,
         access_log=settings.access_log,
         loop="uvloop",
-        http="httptools",
+        http=TIMED_HTTP_PROTOCOL,  # httptools, stamping each request's arrival
         lifespan="on",
         server_header=False,
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from target_service.store import DuplicateProduct, StoreFull, encode_product, page_body
@@ -70,3 +71,17 @@ class MemoryStore:
 
     async def health(self) -> dict[str, object]:
         return {}
+
+    async def ready(self) -> dict[str, object]:
+        return {}
+
+    async def reset(self, records: Sequence[tuple[str, bytes]]) -> None:
+        """Replace every product with `records` (id, encoded bytes), in order."""
+        if len(records) > self.capacity:
+            raise StoreFull(f"{len(records)} seed products")
+        by_id = dict(records)
+        in_order = [encoded for _, encoded in records]
+        with self._lock:
+            self._by_id = by_id
+            self._in_order = in_order
+            self._pages.clear()

@@ -7,16 +7,17 @@ starting together do not race). Each product is one row: a unique `product_id`, 
 Inserts go through one function, `loadbench_add_product`: it takes a transaction-scoped advisory
 lock, so identities are committed in the order they are drawn and any snapshot sees a prefix of the
 final order (offset pages neither skip nor repeat while others insert); the duplicate rule is the
-unique key (`INSERT ... ON CONFLICT DO NOTHING RETURNING`); the capacity is a counter row updated in
-the same transaction. Every call has a deadline: a database that is down or stuck becomes
-StoreUnavailable (503) after at most about 2 x DB_TIMEOUT_SECONDS, and the pool reconnects by
-itself when it is back.
-"""
+unique key (`INSERT ... ON CONFLICT DO NOTHING RETURNING`); the product count is a counter row
+updated in the same transaction, checked against a capacity only when one is set (by default there
+is none: the database's disk is the limit). Every call has a deadline: a database that is down or
+stuck becomes StoreUnavailable (503) after at most about 2 x DB_TIMEOUT_SECONDS, and the pool
+reconnects by itself when it is back. """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import asyncpg
@@ -51,7 +52,8 @@ DECLARE
 BEGIN
     -- One writer at a time until commit: identities become visible in the order they are drawn.
     PERFORM pg_advisory_xact_lock(7262011);
-    IF (SELECT n FROM product_total) >= p_capacity
+    -- p_capacity NULL: no cap (the default on PostgreSQL: the limit is the disk).
+    IF p_capacity IS NOT NULL AND (SELECT n FROM product_total) >= p_capacity
             AND NOT EXISTS (SELECT 1 FROM products WHERE product_id = p_id) THEN
         RETURN 507;
     END IF;
@@ -66,10 +68,14 @@ END
 $fn$;
 """
 
-# Emptying the store (used by the sweep runner between points and by tests): one statement list.
-RESET = "TRUNCATE products RESTART IDENTITY; UPDATE product_total SET n = 0;"
+# A reset (target_service/admin.py) may load many seed products: a longer deadline than a request.
+RESET_TIMEOUT_SECONDS = 60.0
+# Readiness: one dedicated connection (never queued behind the request pool), one check at a
+# time, its answer reused for READY_CACHE_SECONDS by every caller.
+READY_TIMEOUT_SECONDS = 3.0
+READY_CACHE_SECONDS = 1.0
 
-_GET = "SELECT body FROM products WHERE product_id = $1"
+_GET = "SELECT body FROM products WHERE product_id = $1"  # also backends.PRODUCT_BY_ID_QUERY
 _ADD = "SELECT loadbench_add_product($1, $2, $3)"
 _PAGE = ("SELECT (SELECT n FROM product_total), "
          "ARRAY(SELECT body FROM products ORDER BY seq OFFSET $1 LIMIT $2)")
@@ -104,16 +110,35 @@ async def migrate(connection: asyncpg.Connection) -> None:
         await connection.execute(SCHEMA)
 
 
+async def reset_products(connection: asyncpg.Connection,
+                         records: Sequence[tuple[str, bytes]]) -> None:
+    """Replace every product with `records` (id, encoded bytes) in one transaction: TRUNCATE,
+    binary COPY, the counter. Waits for writes in flight (TRUNCATE's lock)."""
+    async with connection.transaction():
+        await connection.execute("TRUNCATE products RESTART IDENTITY",
+                                 timeout=RESET_TIMEOUT_SECONDS)
+        if records:
+            await connection.copy_records_to_table(
+                "products", records=records, columns=("product_id", "body"),
+                timeout=RESET_TIMEOUT_SECONDS)
+        await connection.execute("UPDATE product_total SET n = $1", len(records),
+                                 timeout=RESET_TIMEOUT_SECONDS)
+
+
 class PostgresStore:
     """The products table through a pool of `pool_size` connections."""
 
-    def __init__(self, url: str, capacity: int, pool_size: int,
+    def __init__(self, url: str, capacity: int | None, pool_size: int,
                  start_timeout: float = 30.0) -> None:
         self.url = url
         self.capacity = capacity
         self.pool_size = pool_size
         self.start_timeout = start_timeout
         self._pool: asyncpg.Pool | None = None
+        self._probe: asyncpg.Connection | None = None  # readiness' own connection
+        self._ready_lock = asyncio.Lock()
+        self._ready_state: dict[str, object] = {}
+        self._ready_at: float | None = None
 
     async def open(self) -> None:
         """Connect (retrying while the database starts, up to `start_timeout`) and migrate."""
@@ -135,6 +160,7 @@ class PostgresStore:
                 await asyncio.sleep(0.5)
 
     async def close(self) -> None:
+        self._drop_probe()
         if self._pool is not None:
             await asyncio.wait_for(self._pool.close(), DB_TIMEOUT_SECONDS)
 
@@ -177,3 +203,37 @@ class PostgresStore:
         except StoreUnavailable:
             return {"database": "down"}
         return {"database": "ok"}
+
+    async def ready(self) -> dict[str, object]:
+        """Whether the database answers `SELECT 1` on readiness' own connection (not the
+        request pool, so a saturated pool does not make the service unready)."""
+        loop = asyncio.get_running_loop()
+        async with self._ready_lock:  # one check at a time; waiting callers share its answer
+            if self._ready_at is None or loop.time() - self._ready_at >= READY_CACHE_SECONDS:
+                self._ready_state = await self._check_ready()
+                self._ready_at = loop.time()
+            return self._ready_state
+
+    async def _check_ready(self) -> dict[str, object]:
+        try:
+            if self._probe is None or self._probe.is_closed():
+                self._probe = await asyncpg.connect(self.url, timeout=READY_TIMEOUT_SECONDS)
+            await self._probe.fetchval("SELECT 1", timeout=READY_TIMEOUT_SECONDS)
+        except (*UNAVAILABLE_ERRORS, asyncpg.PostgresError):
+            self._drop_probe()
+            return {"database": "down"}
+        return {"database": "ok"}
+
+    def _drop_probe(self) -> None:
+        if self._probe is not None:
+            self._probe.terminate()
+            self._probe = None
+
+    async def reset(self, records: Sequence[tuple[str, bytes]]) -> None:
+        """Replace every product with `records`, in one transaction (see reset_products)."""
+        assert self._pool is not None, "open() first"
+        try:
+            async with self._pool.acquire(timeout=DB_TIMEOUT_SECONDS) as connection:
+                await reset_products(connection, records)
+        except UNAVAILABLE_ERRORS as error:
+            raise StoreUnavailable("database", f"{type(error).__name__}: {error}") from None

@@ -1,9 +1,9 @@
 """The optional Redis cache in front of a store: cache-aside for products and listing pages.
 
-`GET /products/{id}`: the product's bytes under `p:{id}`. Products are immutable and never
-deleted while the service runs, so an entry can never become wrong and needs no invalidation
-(only emptying the whole database, which the sweep runner and the tests do between runs, must also
-flush the cache; they do). Misses (404) are not cached: the id may be created a moment later.
+`GET /products/{id}`: the product's bytes under `p:{id}`. Products are immutable and never deleted
+while the service runs, so an entry can never become wrong and needs no invalidation (only a reset,
+which empties the database, must also flush the cache; `reset` and the admin CLI do, see
+target_service/admin.py). Misses (404) are not cached: the id may be created a moment later.
 
 `GET /products`: pages under a generation number. A read fetches the generation and the page in
 one round trip (a small Lua script); a miss reads the database and stores the page under the
@@ -21,6 +21,7 @@ alone for COOLDOWN_SECONDS. Every read served by the database because of the cac
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any, cast
 
 import redis.asyncio as redis
@@ -28,7 +29,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from target_service.store import Store
+from target_service.store import Store, StoreUnavailable
 
 CACHE_TIMEOUT_SECONDS = 0.25
 COOLDOWN_SECONDS = 1.0
@@ -40,6 +41,14 @@ local generation = redis.call('GET', KEYS[1]) or '0'
 return {generation, redis.call('HGET', 'pages:' .. generation, ARGV[1])}
 """
 _CACHE_ERRORS = (RedisError, OSError, TimeoutError)
+
+
+async def flush_cache(client: redis.Redis) -> None:
+    """Empty the cache's database (FLUSHDB) and move the page generation to a value never used
+    before, so that a page computed before the flush by a read still in flight is stored under
+    a generation nobody reads again."""
+    await client.flushdb()
+    await client.set(_GENERATION, time.time_ns())
 
 
 class CachedStore:
@@ -140,6 +149,21 @@ class CachedStore:
 
     async def count(self) -> int:
         return await self.store.count()
+
+    async def ready(self) -> dict[str, object]:
+        """The database's readiness only: a cache that is down slows reads, it fails none."""
+        return await self.store.ready()
+
+    async def reset(self, records: Sequence[tuple[str, bytes]]) -> None:
+        """Reset the store, then empty the cache (a failure here fails the reset: stale copies
+        of the old products would otherwise be served)."""
+        await self.store.reset(records)
+        try:
+            await flush_cache(self.client)
+        except _CACHE_ERRORS as error:
+            raise StoreUnavailable("cache", f"{type(error).__name__}: {error}") from None
+        self._invalidation_owed = False
+        self._down_until = 0.0
 
     async def health(self) -> dict[str, object]:
         state = "ok"

@@ -18,13 +18,16 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 import target_service
+from target_service._admin_route import RESET_PATH, reset_route
 from target_service._fast_reads import NOT_FOUND_MESSAGE, FastReads
 from target_service._memory_store import MemoryStore
+from target_service._metrics_listener import MetricsListener
 from target_service._test_delay import with_test_delay
+from target_service._test_stall import Staller, stall_from_env
 from target_service.errors import ApiError, error_body, error_response
 from target_service.metrics import Metrics
 from target_service.products import MAX_BODY_BYTES, parse_product
-from target_service.settings import Settings, settings_from_env
+from target_service.settings import Settings, settings_from_env, store_capacity
 from target_service.store import DuplicateProduct, Store, StoreFull, StoreUnavailable
 
 DEFAULT_PAGE_SIZE = 20
@@ -40,11 +43,13 @@ logger = logging.getLogger("target_service")
 
 def open_store(settings: Settings) -> Store:
     """The backend the settings choose (not opened yet)."""
+    capacity = store_capacity(settings)
     if settings.store == "memory":
-        return MemoryStore(settings.capacity)
+        assert capacity is not None
+        return MemoryStore(capacity)
     from target_service._postgres_store import PostgresStore
 
-    store: Store = PostgresStore(settings.database_url, settings.capacity, settings.db_pool_size)
+    store: Store = PostgresStore(settings.database_url, capacity, settings.db_pool_size)
     if settings.cache_url:
         from target_service._redis_cache import CachedStore
 
@@ -58,8 +63,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     store = open_store(settings)
     openapi_document = OPENAPI_PATH.read_bytes()
     version = target_service.__version__
-    backend = {"store": settings.store, "cache": "on" if settings.cache_url else "off",
-               "fastReads": settings.fast_reads}
+    backend: dict[str, object] = {"store": settings.store,
+                                  "cache": "on" if settings.cache_url else "off",
+                                  "fastReads": settings.fast_reads}
+    if settings.metrics_port is not None:
+        backend["metricsPort"] = settings.metrics_port
+    stall = stall_from_env()
+    listener: MetricsListener | None = None
 
     async def get_product(request: Request) -> Response:
         encoded = await store.get(request.path_params["productId"])
@@ -79,8 +89,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
             raise ApiError(409, "duplicate",
                            "a product with this productId already exists") from None
         except StoreFull:
-            raise ApiError(507, "store_full", f"the store is full ({store.capacity} products); "
-                           "reads still work") from None
+            raise ApiError(507, "store_full", f"the store is full ({store.capacity} products, "
+                           "its capacity); reads still work") from None
         location = f"/products/{product['productId']}"
         return Response(encoded, 201, headers={"location": location}, media_type=JSON)
 
@@ -99,15 +109,41 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
                 "products": products, "capacity": store.capacity, **dependencies}
         return Response(orjson.dumps(body), 200 if ok else 503, media_type=JSON)
 
+    async def live(request: Request) -> Response:
+        # Liveness: this process answers. Nothing else is asked (no database, no cache).
+        return Response(orjson.dumps({"status": "ok", "version": version, "pid": os.getpid()}),
+                        media_type=JSON)
+
+    async def ready(request: Request) -> Response:
+        # Readiness: the store is reachable, checked off the request path (see Store.ready).
+        dependencies = await store.ready()
+        ok = dependencies.get("database") != "down"
+        body = {"status": "ok" if ok else "unavailable", "version": version,
+                "store": settings.store, "pid": os.getpid(), **dependencies}
+        return Response(orjson.dumps(body), 200 if ok else 503, media_type=JSON)
+
     async def openapi(request: Request) -> Response:
         return Response(openapi_document, media_type="application/yaml")
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        nonlocal listener
         await store.open()
+        if settings.metrics_port is not None:
+            listener = MetricsListener(settings.host, settings.metrics_port, metrics.registry,
+                                       reuse_port=settings.workers > 1)
+            listener.start()
+        staller = Staller(stall) if stall is not None else None
+        if staller is not None:
+            staller.start()
         logger.info("service ready", extra={"version": version, **backend,
-                                            "capacity": store.capacity, "pid": os.getpid()})
+                                            "capacity": store.capacity, "pid": os.getpid(),
+                                            "admin": bool(settings.admin_token)})
         yield
+        if staller is not None:
+            staller.stop()
+        if listener is not None:
+            listener.stop()
         try:
             products: int | None = await store.count()
         except StoreUnavailable:
@@ -119,8 +155,13 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
         Route("/products/{productId}", get_product, methods=["GET"]),
         Route("/products", products, methods=["GET", "POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/health/live", live, methods=["GET"]),
+        Route("/health/ready", ready, methods=["GET"]),
         Route("/openapi.yaml", openapi, methods=["GET"]),
     ]
+    if settings.admin_token:  # off unless enabled: without a token the path is a 404
+        routes.append(Route(RESET_PATH, reset_route(store, settings.admin_token,
+                                                    _read_json_body), methods=["POST"]))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
@@ -133,7 +174,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False  # "/products/" is a 404, not a redirect
     served = FastReads(app, store, DEFAULT_PAGE_SIZE) if settings.fast_reads else app
-    return Metrics(with_test_delay(served))
+    metrics = Metrics(with_test_delay(served))
+    return metrics
 
 
 def _page_params(request: Request) -> tuple[int, int]:

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 STORES = ("memory", "postgres")
-DEFAULT_CAPACITY = 200_000
+DEFAULT_CAPACITY = 200_000  # the memory store's bound; PostgreSQL has no cap unless one is set
+MIN_ADMIN_TOKEN_LENGTH = 16
 DEFAULT_POOL_SIZE = 10
 MAX_WORKERS = 64
 DEFAULT_KEEP_ALIVE = 5  # uvicorn's; behind a load balancer, set it above the LB's idle timeout
@@ -21,7 +22,7 @@ class Settings:
     workers: int = 1
     log_level: str = "info"
     access_log: bool = True
-    capacity: int = DEFAULT_CAPACITY
+    capacity: int | None = None  # None: the store's default (see store_capacity)
     store: str = "memory"
     database_url: str = ""
     cache_url: str = ""
@@ -29,6 +30,8 @@ class Settings:
     fast_reads: bool = True
     allow_split_memory: bool = False
     keep_alive: int = DEFAULT_KEEP_ALIVE
+    metrics_port: int | None = None
+    admin_token: str = ""
 
 
 # flag destination -> environment variable
@@ -46,6 +49,8 @@ ENV_VARS = {
     "fast_reads": "FAST_READS",
     "allow_split_memory": "ALLOW_SPLIT_MEMORY",
     "keep_alive": "TIMEOUT_KEEP_ALIVE",
+    "metrics_port": "METRICS_PORT",
+    "admin_token": "ADMIN_TOKEN",
 }
 
 
@@ -88,6 +93,16 @@ def parse_cache_url(text: str) -> str:
 
 def parse_pool_size(text: str) -> int:
     return _int_in_range(text, 1, 200)
+
+
+def parse_admin_token(text: str) -> str:
+    if len(text) < MIN_ADMIN_TOKEN_LENGTH or not text.isascii() or not text.isprintable() \
+            or any(c.isspace() for c in text):
+        raise ValueError(f"expected at least {MIN_ADMIN_TOKEN_LENGTH} printable ASCII "
+                         "characters without spaces (or unset: the admin route is off)")
+    return text
+
+
 def parse_keep_alive(text: str) -> int:
     return _int_in_range(text, 1, 4000)
 
@@ -122,7 +137,17 @@ PARSERS: dict[str, Callable[[str], object]] = {
     "fast_reads": parse_bool,
     "allow_split_memory": parse_bool,
     "keep_alive": parse_keep_alive,
+    "metrics_port": parse_port,
+    "admin_token": parse_admin_token,
 }
+
+
+def store_capacity(settings: Settings) -> int | None:
+    """The cap on products: the setting if given; else DEFAULT_CAPACITY for the memory store
+    (its bound is this process's memory) and none for PostgreSQL (its bound is the disk)."""
+    if settings.capacity is not None:
+        return settings.capacity
+    return DEFAULT_CAPACITY if settings.store == "memory" else None
 
 
 def check_combination(settings: Settings) -> None:
@@ -132,6 +157,9 @@ def check_combination(settings: Settings) -> None:
     if settings.store == "memory" and settings.cache_url:
         raise ValueError("--cache-url (CACHE_URL) needs --store postgres; the memory store "
                          "is its own cache")
+    if settings.metrics_port is not None and settings.metrics_port == settings.port:
+        raise ValueError(f"--metrics-port (METRICS_PORT) {settings.metrics_port} is the service's "
+                         "own --port: choose another port, or leave it unset")
     if settings.store == "memory" and settings.workers > 1 and not settings.allow_split_memory:
         raise ValueError(
             f"--workers {settings.workers} with --store memory would give each worker its own "
@@ -162,6 +190,9 @@ def export_to_env(settings: Settings, environ: dict[str, str] | os._Environ[str]
     """Write `settings` as their environment variables, for uvicorn workers to read back."""
     for name, variable in ENV_VARS.items():
         value = getattr(settings, name)
+        if value is None:
+            environ.pop(variable, None)  # unset: the default
+            continue
         environ[variable] = ("true" if value else "false") if isinstance(value, bool) \
             else str(value)
 

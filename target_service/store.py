@@ -8,6 +8,7 @@ Redis cache (`CACHE_URL`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import orjson
@@ -30,9 +31,17 @@ class StoreUnavailable(Exception):
 
 
 class Store(Protocol):
-    """Products by id, append-only, listed in insertion order; every answer is JSON bytes."""
+    """Products by id, append-only, listed in insertion order; every answer is JSON bytes.
 
-    capacity: int
+    `health` reports the dependencies as the request path sees them (the request pool);
+    `ready` checks that the store is reachable without queueing behind requests (readiness);
+    `reset` replaces every product with `records` (id, encoded bytes), in that order: the
+    admin path (target_service/admin.py) uses it between the points of a sweep.
+    """
+
+    @property
+    def capacity(self) -> int | None:
+        """Most products stored (None: no cap, PostgreSQL's default: the limit is the disk)."""
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...
@@ -41,6 +50,8 @@ class Store(Protocol):
     async def page(self, offset: int, limit: int) -> bytes: ...
     async def count(self) -> int: ...
     async def health(self) -> dict[str, object]: ...
+    async def ready(self) -> dict[str, object]: ...
+    async def reset(self, records: Sequence[tuple[str, bytes]]) -> None: ...
 
 
 def encode_product(product: dict[str, Any]) -> bytes:

@@ -38,7 +38,7 @@ resource "aws_lb_target_group" "service" {
   deregistration_delay = 15
 
   health_check {
-    path                = "/health"
+    path                = var.service_readiness_path
     matcher             = "200"
     interval            = 10
     timeout             = 5
@@ -84,7 +84,7 @@ resource "aws_lb_listener" "https" {
 }
 
 resource "aws_lb_target_group" "locust_master" {
-  count = var.enable_locust ? 1 : 0
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
 
   name                 = "${var.name}-locust"
   target_type          = "ip"
@@ -100,19 +100,98 @@ resource "aws_lb_target_group" "locust_master" {
   }
 }
 
+# The Locust web UI is private by default (SSM port forwarding: make locust-ui). Opened
+# (locust_ui_public), it is served over TLS only (certificate_arn is required) behind a Cognito
+# login: create its users in the user pool (terraform/README.md).
 resource "aws_lb_listener" "locust_ui" {
-  # HTTPS whenever certificate_arn is given; otherwise plain HTTP, from allowed_ingress_cidrs only.
-  count = var.enable_locust ? 1 : 0
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
 
   load_balancer_arn = aws_lb.this.arn
   port              = local.locust_ui_port
-  protocol          = local.https ? "HTTPS" : "HTTP"
-  ssl_policy        = local.https ? "ELBSecurityPolicy-TLS13-1-2-2021-06" : null
+  protocol          = "HTTPS"
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
   certificate_arn   = var.certificate_arn
 
   default_action {
+    type  = "authenticate-cognito"
+    order = 1
+
+    authenticate_cognito {
+      user_pool_arn       = aws_cognito_user_pool.locust_ui[0].arn
+      user_pool_client_id = aws_cognito_user_pool_client.locust_ui[0].id
+      user_pool_domain    = aws_cognito_user_pool_domain.locust_ui[0].domain
+    }
+  }
+
+  default_action {
     type             = "forward"
+    order            = 2
     target_group_arn = aws_lb_target_group.locust_master[0].arn
+  }
+}
+
+resource "aws_cognito_user_pool" "locust_ui" {
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
+
+  name                     = "${var.name}-locust-ui"
+  deletion_protection      = "INACTIVE"
+  auto_verified_attributes = ["email"]
+
+  admin_create_user_config {
+    allow_admin_create_user_only = true # no self sign-up: you add the users
+  }
+
+  password_policy {
+    minimum_length    = 14
+    require_lowercase = true
+    require_uppercase = true
+    require_numbers   = true
+    require_symbols   = false
+  }
+}
+
+resource "aws_cognito_user_pool_domain" "locust_ui" {
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
+
+  domain       = "${var.name}-locust-${substr(sha1(aws_lb.this.arn), 0, 8)}"
+  user_pool_id = aws_cognito_user_pool.locust_ui[0].id
+}
+
+resource "aws_cognito_user_pool_client" "locust_ui" {
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
+
+  name                                 = "${var.name}-locust-ui"
+  user_pool_id                         = aws_cognito_user_pool.locust_ui[0].id
+  generate_secret                      = true
+  allowed_oauth_flows_user_pool_client = true
+  allowed_oauth_flows                  = ["code"]
+  allowed_oauth_scopes                 = ["openid", "email"]
+  supported_identity_providers         = ["COGNITO"]
+  callback_urls                        = ["https://${aws_lb.this.dns_name}:${local.locust_ui_port}/oauth2/idpresponse"]
+}
+
+# The service's admin route (POST /admin/reset) is for the load generators only: the public load
+# balancer refuses it; the internal one, reachable only from the Locust and sweep tasks, forwards
+# it (and the service still asks for its token).
+resource "aws_lb_listener_rule" "no_public_admin" {
+  for_each = merge({ http = aws_lb_listener.http.arn }, local.https ? { https = aws_lb_listener.https[0].arn } : {})
+
+  listener_arn = each.value
+  priority     = 10
+
+  condition {
+    path_pattern {
+      values = ["/admin/*", "/admin"]
+    }
+  }
+
+  action {
+    type = "fixed-response"
+    fixed_response {
+      content_type = "application/json"
+      status_code  = "403"
+      message_body = jsonencode({ error = "forbidden", message = "the admin route is reachable only from inside the VPC" })
+    }
   }
 }
 
@@ -159,7 +238,7 @@ resource "aws_lb_target_group" "internal_service" {
   deregistration_delay = 15
 
   health_check {
-    path                = "/health"
+    path                = var.service_readiness_path
     matcher             = "200"
     interval            = 10
     timeout             = 5

@@ -35,11 +35,14 @@ resource "aws_db_instance" "this" {
 
   manage_master_user_password = true
 
-  allocated_storage   = var.db_allocated_storage
-  storage_type        = "gp3"
-  storage_encrypted   = true
-  publicly_accessible = false
-  multi_az            = false
+  allocated_storage = var.db_allocated_storage
+  # Storage autoscaling: RDS grows the disk (by at least 10%) when free space runs low, up to
+  # db_max_allocated_storage; the free-storage alarm (monitoring.tf) says when it gets close.
+  max_allocated_storage = var.db_max_allocated_storage
+  storage_type          = "gp3"
+  storage_encrypted     = true
+  publicly_accessible   = false
+  multi_az              = false
 
   db_subnet_group_name   = aws_db_subnet_group.this[0].name
   vpc_security_group_ids = [aws_security_group.database[0].id]
@@ -52,6 +55,9 @@ resource "aws_db_instance" "this" {
   deletion_protection                 = false
   skip_final_snapshot                 = true
   apply_immediately                   = true
+
+  # The PostgreSQL log export's group exists first, with a retention (iam.tf).
+  depends_on = [aws_cloudwatch_log_group.database]
 }
 
 # ------------------------------------------------------------------------------------------------

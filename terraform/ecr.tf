@@ -55,3 +55,15 @@ resource "aws_ecr_lifecycle_policy" "this" {
     ]
   })
 }
+
+# What `make deploy` builds, kept in the state by its first, targeted apply
+# (-target=aws_ecr_repository.this -target=terraform_data.build): a targeted apply writes only
+# the outputs that depend on its targets, so the build outputs read from this resource, not from
+# variables alone (whose outputs a targeted apply leaves unwritten).
+resource "terraform_data" "build" {
+  input = {
+    platform     = local.image_platform
+    region       = var.aws_region
+    repositories = { for key, repository in aws_ecr_repository.this : key => repository.repository_url }
+  }
+}

@@ -9,6 +9,17 @@ resource "aws_ecs_cluster" "this" {
     name  = "containerInsights"
     value = var.enable_container_insights ? "enabled" : "disabled"
   }
+
+  # Container Insights writes here: created first, with a retention, and deleted with the stack.
+  depends_on = [aws_cloudwatch_log_group.container_insights]
+}
+
+# Fargate Spot for the Locust workers (locust_spot_workers); on demand for everything else.
+resource "aws_ecs_cluster_capacity_providers" "this" {
+  count = var.locust_spot_workers ? 1 : 0
+
+  cluster_name       = aws_ecs_cluster.this.name
+  capacity_providers = ["FARGATE", "FARGATE_SPOT"]
 }
 
 locals {
@@ -38,16 +49,74 @@ locals {
 
   # The `password` field of the secret RDS generated, read by ECS with the execution role and
   # handed to the container as PGPASSWORD (libpq's variable, which asyncpg reads too).
-  service_secrets = local.postgres ? [
-    { name = "PGPASSWORD", valueFrom = "${local.database_secret_arn}:password::" },
-  ] : []
+  service_secrets = concat(
+    local.postgres ? [
+      { name = "PGPASSWORD", valueFrom = "${local.database_secret_arn}:password::" },
+    ] : [],
+    local.admin_secret_arn == null ? [] : [
+      { name = local.admin_token_env, valueFrom = local.admin_secret_arn },
+    ],
+  )
 
   # Keep-alive past the load balancers' idle timeout: otherwise uvicorn may close a connection
   # just as the load balancer sends the next request on it, which the client sees as a 502.
   service_command = ["python", "-m", "target_service", "--timeout-keep-alive", tostring(var.service_keep_alive_seconds)]
 
+  # Liveness for the container health check (ECS replaces a task that fails it), readiness for
+  # the load balancers (which stop routing to it): neither fails because the service is saturated
+  # (target_service/README.md), so no task is replaced in the middle of a sweep.
   # The image needs no curl: the same urllib one-liner as the Dockerfile's HEALTHCHECK.
-  service_health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}/health', timeout=2)"
+  service_health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}${var.service_liveness_path}', timeout=2)"
+
+  # The ADOT collector sidecar: scrape /metrics every 10 s, write it as CloudWatch embedded metric
+  # format into its own log group; CloudWatch extracts the metrics (namespace <name>/service).
+  adot_config = yamlencode({
+    receivers = {
+      prometheus = {
+        config = {
+          scrape_configs = [{
+            job_name        = "${var.name}-service"
+            scrape_interval = "10s"
+            metrics_path    = "/metrics"
+            static_configs  = [{ targets = ["127.0.0.1:${var.container_port}"] }]
+          }]
+        }
+      }
+    }
+    exporters = {
+      awsemf = {
+        namespace               = local.service_metrics_namespace
+        log_group_name          = "/ecs/${var.name}/service-metrics"
+        log_stream_name         = "{TaskId}"
+        region                  = var.aws_region
+        dimension_rollup_option = "NoDimensionRollup"
+        metric_declarations = [{
+          dimensions            = [["route", "method"]]
+          metric_name_selectors = ["^loadbench_server_request_duration_seconds$"]
+        }]
+      }
+    }
+    service = { pipelines = { metrics = { receivers = ["prometheus"], exporters = ["awsemf"] } } }
+  })
+
+  adot_container = {
+    name                   = "metrics-collector"
+    image                  = var.adot_image
+    essential              = false # a collector failure must not stop the system under test
+    readonlyRootFilesystem = true
+    mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+    cpu                    = 64
+    memoryReservation      = 64
+    environment            = [{ name = "AOT_CONFIG_CONTENT", value = local.adot_config }]
+    logConfiguration = {
+      logDriver = "awslogs"
+      options = {
+        awslogs-group         = aws_cloudwatch_log_group.this.name
+        awslogs-region        = var.aws_region
+        awslogs-stream-prefix = "metrics-collector"
+      }
+    }
+  }
 }
 
 resource "aws_ecs_task_definition" "service" {
@@ -57,6 +126,7 @@ resource "aws_ecs_task_definition" "service" {
   cpu                      = var.service_cpu
   memory                   = var.service_memory
   execution_role_arn       = aws_iam_role.execution.arn
+  task_role_arn            = var.enable_service_metrics ? aws_iam_role.service_metrics[0].arn : null
 
   runtime_platform {
     operating_system_family = "LINUX"
@@ -68,7 +138,7 @@ resource "aws_ecs_task_definition" "service" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([
+  container_definitions = jsonencode(concat([
     {
       name                   = "service"
       image                  = "${aws_ecr_repository.this["service"].repository_url}:${var.image_tag}"
@@ -95,7 +165,7 @@ resource "aws_ecs_task_definition" "service" {
         }
       }
     },
-  ])
+  ], var.enable_service_metrics ? [local.adot_container] : []))
 }
 
 # Two versions of one ECS service, exactly one of which exists: with autoscaling, Terraform sets the
@@ -117,7 +187,7 @@ resource "aws_ecs_service" "service" {
   wait_for_steady_state             = var.wait_for_steady_state
 
   network_configuration {
-    subnets          = aws_subnet.public[*].id
+    subnets          = slice(aws_subnet.public[*].id, 0, local.task_subnet_count)
     security_groups  = [aws_security_group.service.id]
     assign_public_ip = true
   }
@@ -161,7 +231,7 @@ resource "aws_ecs_service" "autoscaled" {
   wait_for_steady_state             = var.wait_for_steady_state
 
   network_configuration {
-    subnets          = aws_subnet.public[*].id
+    subnets          = slice(aws_subnet.public[*].id, 0, local.task_subnet_count)
     security_groups  = [aws_security_group.service.id]
     assign_public_ip = true
   }
@@ -195,4 +265,31 @@ resource "aws_ecs_service" "autoscaled" {
 
 locals {
   service = one(concat(aws_ecs_service.service, aws_ecs_service.autoscaled))
+}
+
+# The sidecar's task role: write embedded-metric-format logs into its own log group, nothing else.
+data "aws_iam_policy_document" "service_metrics" {
+  count = var.enable_service_metrics ? 1 : 0
+
+  statement {
+    sid       = "WriteServiceMetrics"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"]
+    resources = [aws_cloudwatch_log_group.service_metrics[0].arn, "${aws_cloudwatch_log_group.service_metrics[0].arn}:*"]
+  }
+}
+
+resource "aws_iam_role" "service_metrics" {
+  count = var.enable_service_metrics ? 1 : 0
+
+  name               = "${var.name}-service-metrics"
+  description        = "Lets the ${var.name} metrics collector sidecar write the service's metrics"
+  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+resource "aws_iam_role_policy" "service_metrics" {
+  count = var.enable_service_metrics ? 1 : 0
+
+  name   = "write-service-metrics"
+  role   = aws_iam_role.service_metrics[0].id
+  policy = data.aws_iam_policy_document.service_metrics[0].json
 }

@@ -20,6 +20,9 @@ data "aws_availability_zones" "available" {
 locals {
   emulated = var.aws_endpoint_url != null
 
+  # The zones of the tasks' subnets: both, or the first one only (single_az).
+  task_subnet_count = var.single_az ? 1 : 2
+
   availability_zones = length(var.availability_zones) == 2 ? var.availability_zones : slice(data.aws_availability_zones.available.names, 0, 2)
 
   # Fargate's allowed task sizes: CPU units => memory sizes (MiB).
@@ -48,4 +51,9 @@ locals {
   locust_port      = 5557
   locust_namespace = "${var.name}.local"
   locust_master    = "locust-master.${local.locust_namespace}"
+
+  # The most Fargate vCPUs the plan runs at once (make preflight compares it with the account's
+  # quota): the service at its largest count, the Locust master and workers, and one sweep task.
+  service_max_tasks     = var.enable_autoscaling ? var.autoscaling_max_capacity : var.service_desired_count
+  fargate_vcpus_planned = (var.service_cpu * local.service_max_tasks + (var.enable_locust ? var.locust_cpu * (1 + var.locust_workers) + var.sweep_cpu : 0)) / 1024
 }

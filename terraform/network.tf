@@ -97,7 +97,10 @@ resource "aws_vpc_endpoint" "s3" {
 }
 
 resource "aws_vpc_endpoint" "interface" {
-  for_each = var.enable_locust ? toset(["ecr.api", "ecr.dkr", "logs"]) : toset([])
+  # ecs: the sweep task scales the Locust services down when it ends; ssmmessages: ECS Exec's
+  # channel for SSM port forwarding to the private Locust web UI; secretsmanager: the sweep
+  # task's admin token.
+  for_each = var.enable_locust ? toset(local.interface_endpoints) : toset([])
 
   vpc_id              = aws_vpc.this.id
   service_name        = "com.amazonaws.${var.aws_region}.${each.key}"
@@ -156,9 +159,9 @@ resource "aws_security_group" "alb" {
   }
 
   dynamic "ingress" {
-    for_each = var.enable_locust ? [local.locust_ui_port] : []
+    for_each = var.enable_locust && var.locust_ui_public ? [local.locust_ui_port] : []
     content {
-      description = "Locust web UI from the allowed networks"
+      description = "Locust web UI (TLS, login) from the allowed networks"
       from_port   = ingress.value
       to_port     = ingress.value
       protocol    = "tcp"
@@ -253,7 +256,7 @@ resource "aws_security_group" "locust" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "locust_ui_from_alb" {
-  count = var.enable_locust ? 1 : 0
+  count = var.enable_locust && var.locust_ui_public ? 1 : 0
 
   security_group_id            = aws_security_group.locust[0].id
   description                  = "Locust web UI from the public load balancer"
@@ -352,4 +355,9 @@ resource "aws_security_group" "cache" {
   }
 
   tags = { Name = "${var.name}-cache" }
+}
+
+locals {
+  interface_endpoints = concat(["ecr.api", "ecr.dkr", "logs", "ecs", "ssmmessages"],
+  var.service_admin_enabled ? ["secretsmanager"] : [])
 }

@@ -10,12 +10,17 @@ output "service_internal_url" {
 
 output "ecr_repository_url" {
   description = "ECR repository of the service image (push <url>:<image_tag> before applying)."
-  value       = aws_ecr_repository.this["service"].repository_url
+  value       = terraform_data.build.output.repositories["service"]
 }
 
 output "ecr_loadgen_repository_url" {
   description = "ECR repository of the load-generator (Locust) image."
-  value       = aws_ecr_repository.this["loadgen"].repository_url
+  value       = terraform_data.build.output.repositories["loadgen"]
+}
+
+output "aws_region" {
+  description = "Region of this deployment: make destroy, pause, resume and status use it, not terraform.tfvars."
+  value       = terraform_data.build.output.region
 }
 
 output "cluster_name" {
@@ -34,8 +39,8 @@ output "log_group_name" {
 }
 
 output "locust_master_url" {
-  description = "Web UI URL of the ECS Locust master: the sweep runner's --master-host (null without enable_locust)."
-  value       = var.enable_locust ? "${local.https ? "https" : "http"}://${aws_lb.this.dns_name}:${local.locust_ui_port}" : null
+  description = "Web UI URL of the ECS Locust master (null without enable_locust): with locust_ui_public its TLS address behind the login; otherwise the local end of `make locust-ui` (SSM port forwarding)."
+  value       = var.enable_locust ? (var.locust_ui_public ? "https://${aws_lb.this.dns_name}:${local.locust_ui_port}" : "http://127.0.0.1:${local.locust_ui_port}") : null
 }
 
 output "locust_master_dns_name" {
@@ -75,7 +80,7 @@ output "dashboard_name" {
 
 output "image_platform" {
   description = "Platform the images must be built for (buildah --platform), from task_cpu_architecture."
-  value       = local.image_platform
+  value       = terraform_data.build.output.platform
 }
 
 output "results_bucket" {
@@ -90,7 +95,7 @@ output "remote_sweep" {
     cluster         = aws_ecs_cluster.this.name
     task_definition = aws_ecs_task_definition.sweep[0].arn
     container       = "sweep"
-    subnets         = aws_subnet.private[*].id
+    subnets         = local.private_task_subnets
     security_groups = [aws_security_group.locust[0].id]
     bucket          = aws_s3_bucket.results[0].id
     prefix          = local.results_prefix
@@ -100,4 +105,37 @@ output "remote_sweep" {
     cache           = var.enable_cache
     image_tag       = var.image_tag
   } : null
+}
+
+output "operations" {
+  description = "What make pause, resume, status and destroy (deploy/aws_ops) need: region, cluster, services with their sizes and counts, the database."
+  value = {
+    region  = var.aws_region
+    cluster = aws_ecs_cluster.this.name
+    services = merge(
+      {
+        (local.service.name) = {
+          role      = "service", cpu = var.service_cpu, memory = var.service_memory, spot = false,
+          public_ip = true, resume_count = var.service_desired_count
+        }
+      },
+      var.enable_locust ? {
+        (aws_ecs_service.locust_master[0].name) = {
+          role      = "locust-master", cpu = var.locust_cpu, memory = var.locust_memory, spot = false,
+          public_ip = false, resume_count = local.locust_master_count
+        }
+        (aws_ecs_service.locust_worker[0].name) = {
+          role      = "locust-worker", cpu = var.locust_cpu, memory = var.locust_memory,
+          spot      = var.locust_spot_workers, public_ip = false, resume_count = local.locust_worker_count,
+          max_count = var.locust_workers
+        }
+      } : {},
+    )
+    database            = local.postgres ? aws_db_instance.this[0].identifier : null
+    database_class      = local.postgres ? var.db_instance_class : null
+    cache_node_type     = var.enable_cache ? var.cache_node_type : null
+    load_balancers      = var.enable_locust ? 2 : 1
+    interface_endpoints = var.enable_locust ? length(local.interface_endpoints) : 0
+    fargate_vcpus       = local.fargate_vcpus_planned
+  }
 }

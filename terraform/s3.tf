@@ -120,7 +120,22 @@ resource "aws_s3_bucket_policy" "results" {
 # ALB log delivery supports only SSE-S3 encryption, hence no KMS key here.
 # ------------------------------------------------------------------------------------------------
 
-data "aws_elb_service_account" "this" {}
+# Who delivers the access logs: in the regions that existed before August 2022, the regional
+# Elastic Load Balancing account (AWS's published list, below); in newer regions, the log-delivery
+# service principal. No data source: aws_elb_service_account fails in regions it does not know.
+locals {
+  elb_log_accounts = {
+    us-east-1      = "127311923021", us-east-2 = "033677994240", us-west-1 = "027434742980",
+    us-west-2      = "797873946194", af-south-1 = "098369216593", ap-east-1 = "754344448648",
+    ap-southeast-3 = "589379963580", ap-south-1 = "718504428378", ap-northeast-3 = "383597477331",
+    ap-northeast-2 = "600734575887", ap-southeast-1 = "114774131450", ap-southeast-2 = "783225319266",
+    ap-northeast-1 = "582318560864", ca-central-1 = "985666609251", eu-central-1 = "054676820928",
+    eu-west-1      = "156460612806", eu-west-2 = "652711504416", eu-south-1 = "635631232127",
+    eu-west-3      = "009996457667", eu-north-1 = "897822967062", me-south-1 = "076674570225",
+    sa-east-1      = "507241528517", us-gov-west-1 = "048591011584", us-gov-east-1 = "190560391635",
+  }
+  elb_log_account = lookup(local.elb_log_accounts, var.aws_region, null)
+}
 
 resource "aws_s3_bucket" "access_logs" {
   #checkov:skip=CKV_AWS_18:This bucket holds access logs itself; logging it would log the log delivery.
@@ -194,9 +209,16 @@ data "aws_iam_policy_document" "access_logs" {
     sid       = "ElbLogDelivery"
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.access_logs[0].arn}/*"]
+    dynamic "principals" {
+      for_each = local.elb_log_account == null ? [] : [local.elb_log_account]
+      content {
+        type        = "AWS"
+        identifiers = ["arn:${data.aws_partition.current.partition}:iam::${principals.value}:root"]
+      }
+    }
     principals {
-      type        = "AWS"
-      identifiers = [data.aws_elb_service_account.this.arn]
+      type        = "Service"
+      identifiers = ["logdelivery.elasticloadbalancing.amazonaws.com"]
     }
   }
 
@@ -228,3 +250,5 @@ resource "aws_s3_bucket_policy" "access_logs" {
 
   depends_on = [aws_s3_bucket_public_access_block.access_logs]
 }
+
+data "aws_partition" "current" {}

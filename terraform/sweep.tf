@@ -14,6 +14,39 @@ data "aws_iam_policy_document" "sweep" {
     actions   = ["s3:PutObject"]
     resources = ["${aws_s3_bucket.results[0].arn}/${local.results_prefix}/*"]
   }
+
+  # When it ends (done, failed, stopped or at its maximum lifetime) the sweep task scales the
+  # Locust services it ran on back to 0 tasks.
+  statement {
+    sid       = "StopSweepGenerators"
+    actions   = ["ecs:UpdateService"]
+    resources = [aws_ecs_service.locust_master[0].id, aws_ecs_service.locust_worker[0].id]
+  }
+}
+
+locals {
+  # The sweep task's entrypoint: the sweep under `timeout` (sweep_max_lifetime_minutes), then the
+  # Locust services back to 0 (unless locust_always_on), also when the sweep fails or the task is
+  # stopped (SIGTERM from ECS: 30 s before SIGKILL). "$@" is the command (the sweep's flags).
+  sweep_script = <<-EOT
+    stop_generators() {
+      [ -n "$GENERATOR_SERVICES" ] || return 0
+      python -c 'import boto3, os; ecs = boto3.client("ecs"); [ecs.update_service(cluster=os.environ["CLUSTER"], service=s, desiredCount=0) for s in os.environ["GENERATOR_SERVICES"].split(",")]'         && echo "sweep: Locust services scaled to 0" || echo "sweep: could not scale the Locust services to 0: make pause" >&2
+    }
+    trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; stop_generators; exit 143' TERM INT
+    if [ -n "$ADMIN_TOKEN" ] && [ "$RESET_SEED" -ge 0 ]; then
+      # A fresh store before the sweep, through the service's own admin route (internal load
+      # balancer only; the public one refuses /admin): no products left over from earlier sweeps.
+      python -c 'import json, os, urllib.request as u; r = u.Request(os.environ["SERVICE_URL"] + "/admin/reset", data=json.dumps({"seed": int(os.environ["RESET_SEED"])}).encode(), headers={"Authorization": "Bearer " + os.environ["ADMIN_TOKEN"], "Content-Type": "application/json"}); print("sweep: store reset:", u.urlopen(r, timeout=600).read().decode())' \
+        || { echo "sweep: the store reset failed: no sweep on a store in an unknown state" >&2; stop_generators; exit 2; }
+    fi
+    timeout -k 30 "$MAX_LIFETIME_SECONDS" python -m scenarios.remote_results run -- "$@" &
+    child=$!
+    wait "$child"; status=$?
+    [ "$status" -eq 124 ] && echo "sweep: stopped at its maximum lifetime ($MAX_LIFETIME_SECONDS s)" >&2
+    stop_generators
+    exit "$status"
+  EOT
 }
 
 resource "aws_iam_role" "sweep" {
@@ -60,7 +93,7 @@ resource "aws_ecs_task_definition" "sweep" {
       essential              = true
       readonlyRootFilesystem = true
       mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
-      entryPoint             = ["python", "-m", "scenarios.remote_results", "run", "--"]
+      entryPoint             = ["sh", "-c", local.sweep_script, "sweep"]
       command                = ["--preset", "quick"]
       environment = [
         { name = "RESULTS_BUCKET", value = aws_s3_bucket.results[0].id },
@@ -70,6 +103,13 @@ resource "aws_ecs_task_definition" "sweep" {
         { name = "SERVICE_URL", value = local.service_internal_url },
         { name = "AWS_REGION", value = var.aws_region },
         { name = "HOME", value = "/tmp" },
+        { name = "CLUSTER", value = aws_ecs_cluster.this.name },
+        { name = "GENERATOR_SERVICES", value = var.locust_always_on ? "" : join(",", [aws_ecs_service.locust_master[0].name, aws_ecs_service.locust_worker[0].name]) },
+        { name = "MAX_LIFETIME_SECONDS", value = tostring(var.sweep_max_lifetime_minutes * 60) },
+        { name = "RESET_SEED", value = tostring(var.sweep_reset_seed) },
+      ]
+      secrets = local.admin_secret_arn == null ? [] : [
+        { name = local.admin_token_env, valueFrom = local.admin_secret_arn },
       ]
       logConfiguration = merge(local.locust_log_configuration, {
         options = merge(local.locust_log_configuration.options, { awslogs-stream-prefix = "sweep" })

@@ -68,7 +68,7 @@ variable "availability_zones" {
 }
 
 variable "allowed_ingress_cidrs" {
-  description = "CIDR blocks allowed to reach the public load balancer (the service, and with enable_locust the Locust web UI, which has no login). Use your own address, e.g. [\"203.0.113.7/32\"]."
+  description = "CIDR blocks allowed to reach the public load balancer (the service, and with locust_ui_public the Locust web UI behind its login). Use your own address, e.g. [\"203.0.113.7/32\"]."
   type        = list(string)
 
   validation {
@@ -76,11 +76,11 @@ variable "allowed_ingress_cidrs" {
     error_message = "allowed_ingress_cidrs must be a non-empty list of CIDR blocks such as \"203.0.113.7/32\"."
   }
 
-  # The Locust web UI has no login and its swarm form aims the workers at any host: only a few
-  # known addresses may reach it.
+  # An opened Locust web UI (locust_ui_public) has a login, but its swarm form aims the workers at
+  # any host: only a few known addresses may reach it.
   validation {
-    condition     = !var.enable_locust || alltrue([for cidr in var.allowed_ingress_cidrs : !can(cidrhost(cidr, 0)) || try(tonumber(split("/", cidr)[1]) >= (strcontains(cidr, ":") ? 56 : 24), false)])
-    error_message = "allowed_ingress_cidrs: with enable_locust the Locust web UI (no login) is reachable from these blocks, so each must be an IPv4 /24 or narrower (IPv6 /56 or narrower); 0.0.0.0/0 and other wide blocks are refused. Give your own address, e.g. [\"203.0.113.7/32\"]."
+    condition     = !(var.enable_locust && var.locust_ui_public) || alltrue([for cidr in var.allowed_ingress_cidrs : !can(cidrhost(cidr, 0)) || try(tonumber(split("/", cidr)[1]) >= (strcontains(cidr, ":") ? 56 : 24), false)])
+    error_message = "allowed_ingress_cidrs: with locust_ui_public the Locust web UI (its swarm form aims the workers at any host) is reachable from these blocks, so each must be an IPv4 /24 or narrower (IPv6 /56 or narrower); 0.0.0.0/0 and other wide blocks are refused. Give your own address, e.g. [\"203.0.113.7/32\"]."
   }
 }
 
@@ -269,7 +269,7 @@ variable "service_access_log" {
 }
 
 variable "service_store_capacity" {
-  description = "Maximum number of products one task's in-memory store holds (STORE_CAPACITY); null keeps the service's default."
+  description = "Most products the service stores (STORE_CAPACITY): per task with store = \"memory\" (about 1 KB of task memory each), in the whole database with store = \"postgres\". null sets nothing: the service's default, which with postgres is no cap (the limit is the disk, grown by RDS storage autoscaling up to db_max_allocated_storage)."
   type        = number
   default     = null
 
@@ -556,5 +556,134 @@ variable "sweep_memory" {
   validation {
     condition     = contains(lookup(local.fargate_memory_by_cpu, tostring(var.sweep_cpu), []), var.sweep_memory)
     error_message = "sweep_memory is not a Fargate memory size for sweep_cpu: 256 takes 512-2048, 512 takes 1024-4096, 1024 takes 2048-8192 (steps of 1024)."
+  }
+}
+
+# ------------------------------------------------------------------------------------------------
+# Cost guardrails, load generators per sweep, the service's metrics, access to the Locust UI
+# ------------------------------------------------------------------------------------------------
+
+variable "locust_always_on" {
+  description = "Keep the Locust master and workers running between sweeps. false (default): both ECS services stay at 0 tasks and `make remote-sweep` starts them for one sweep, sized from it, and the sweep task stops them when it ends, fails or reaches sweep_max_lifetime_minutes."
+  type        = bool
+  default     = false
+}
+
+variable "locust_spot_workers" {
+  description = "Run the Locust workers on Fargate Spot (about 70% cheaper; AWS may stop a worker with two minutes' notice, which fails the point it was in). The master and the sweep task stay on demand."
+  type        = bool
+  default     = false
+}
+
+variable "sweep_max_lifetime_minutes" {
+  description = "The sweep task stops itself (and the Locust tasks) after this many minutes, whatever the sweep is doing."
+  type        = number
+  default     = 240
+
+  validation {
+    condition     = var.sweep_max_lifetime_minutes >= 5 && var.sweep_max_lifetime_minutes <= 1440
+    error_message = "sweep_max_lifetime_minutes must be from 5 to 1440."
+  }
+}
+
+variable "alert_email" {
+  description = "E-mail address subscribed to the alarms' SNS topic (and to the budget alarm); null: the topic has no subscriber. AWS sends a confirmation mail first."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alert_email == null || can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", var.alert_email))
+    error_message = "alert_email must be null or an e-mail address."
+  }
+}
+
+variable "budget_monthly_usd" {
+  description = "Create an AWS Budgets cost budget of this many US$ a month for resources tagged Project = name, which mails alert_email at 80% of actual and 100% of forecast spend; null: no budget."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.budget_monthly_usd == null || try(var.budget_monthly_usd > 0, false)
+    error_message = "budget_monthly_usd must be null or a positive number."
+  }
+
+  validation {
+    condition     = var.budget_monthly_usd == null || var.alert_email != null
+    error_message = "budget_monthly_usd needs alert_email: the budget mails that address."
+  }
+}
+
+variable "single_az" {
+  description = "Run the service tasks, the Locust tasks and the sweep task in the first availability zone only (no cross-zone hop in what is measured). The load balancers and the database subnet group still span two zones, as AWS requires."
+  type        = bool
+  default     = false
+}
+
+variable "db_max_allocated_storage" {
+  description = "RDS storage autoscaling ceiling in GiB (above db_allocated_storage); the database grows its disk up to this before writes fail."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.db_max_allocated_storage >= var.db_allocated_storage && var.db_max_allocated_storage <= 65536
+    error_message = "db_max_allocated_storage must be at least db_allocated_storage and at most 65536."
+  }
+}
+
+variable "alarm_db_free_storage_gib" {
+  description = "Alarm when the database's free storage falls below this many GiB."
+  type        = number
+  default     = 2
+}
+
+variable "enable_service_metrics" {
+  description = "Run an ADOT collector sidecar next to each service task that scrapes the service's Prometheus /metrics every 10 s into CloudWatch (namespace <name>/service, embedded metric format): latency per route on the dashboard."
+  type        = bool
+  default     = true
+}
+
+variable "adot_image" {
+  description = "Image of the ADOT collector sidecar (pulled through the tasks' public IPs)."
+  type        = string
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+}
+
+variable "service_admin_enabled" {
+  description = "Give the service an admin token (in Secrets Manager) so that the remote sweep can reset and seed the store through the service's admin route. The route is reachable only through the internal load balancer, that is from the Locust and sweep tasks; the public load balancer answers 403 to it."
+  type        = bool
+  default     = true
+}
+
+variable "locust_ui_public" {
+  description = "Open the Locust web UI on the public load balancer (port 8089) to allowed_ingress_cidrs. Needs certificate_arn (TLS) and puts a Cognito login in front (users created by you in the user pool). false (default): the UI is private, reached with SSM port forwarding (make locust-ui)."
+  type        = bool
+  default     = false
+
+  validation {
+    condition     = !var.locust_ui_public || var.certificate_arn != null
+    error_message = "locust_ui_public = true needs certificate_arn: the UI is served only over TLS, behind a login."
+  }
+}
+
+variable "service_liveness_path" {
+  description = "The service's liveness route: the container health check (ECS replaces a task that fails it). It must not fail because the service is saturated."
+  type        = string
+  default     = "/health/live"
+}
+
+variable "service_readiness_path" {
+  description = "The service's readiness route: the load balancers' health check (they stop routing to a task that fails it). It must not fail because the service is saturated."
+  type        = string
+  default     = "/health/ready"
+}
+
+variable "sweep_reset_seed" {
+  description = "Before each remote sweep, the sweep task resets the store to this many seed products through the service's admin route (POST /admin/reset, needs service_admin_enabled); -1 leaves the store as it is."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.sweep_reset_seed >= -1 && floor(var.sweep_reset_seed) == var.sweep_reset_seed
+    error_message = "sweep_reset_seed must be -1 (no reset) or a whole number of products."
   }
 }

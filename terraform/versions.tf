@@ -24,7 +24,9 @@ provider "aws" {
     for_each = local.emulated ? [var.aws_endpoint_url] : []
     content {
       applicationautoscaling = endpoints.value
+      budgets                = endpoints.value
       cloudwatch             = endpoints.value
+      cognitoidp             = endpoints.value
       ec2                    = endpoints.value
       ecr                    = endpoints.value
       ecs                    = endpoints.value
@@ -36,6 +38,7 @@ provider "aws" {
       s3                     = endpoints.value
       secretsmanager         = endpoints.value
       servicediscovery       = endpoints.value
+      sns                    = endpoints.value
       sts                    = endpoints.value
     }
   }

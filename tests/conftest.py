@@ -7,9 +7,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -17,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.runner._db_servers import (
+from scenarios.runner.target import (
     Postgres,
     Server,
     ServerError,
@@ -25,30 +22,12 @@ from scenarios.runner._db_servers import (
     start_postgres,
     start_redis,
 )
+from tests._tiers import TIER_MARKERS, PopenWatcher
+from tests.processes import free_port as free_port  # re-exported: tests import it from here
+from tests.processes import stop_process
+from tests.processes import wait_until_healthy as wait_until_healthy
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port that was free a moment ago on loopback."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"service exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.05)
-    raise RuntimeError(f"service at {url} not healthy after {timeout}s")
 
 
 @dataclass
@@ -59,14 +38,7 @@ class RunningService:
     log_path: Path
 
     def stop(self, timeout: float = 10.0) -> int:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+        return stop_process(self.process, timeout)
 
 
 def start_service(flags: tuple[str, ...], log_dir: Path,
@@ -193,3 +165,36 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield service.url
     finally:
         service.stop()
+
+
+# --- tiers: a test carries the marker of what it starts (tests/_tiers.py) ------------------------
+_WATCHER = PopenWatcher()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _WATCHER.install()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    _WATCHER.uninstall()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    markers = [mark.name for mark in item.iter_markers() if mark.name in TIER_MARKERS]
+    _WATCHER.start(markers)
+    if "load" in markers and int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        # verdicts depend on the CPU a run gets: a live-load test never overlaps another
+        pytest.fail("a live-load test runs alone: select the load tier without -n "
+                    "(make test runs it after the others)", pytrace=False)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    if call.when == "teardown":
+        problems = _WATCHER.finish()
+        if problems:
+            report = outcome.get_result()  # type: ignore[attr-defined]
+            report.outcome = "failed"
+            report.longrepr = "\n".join(problems)

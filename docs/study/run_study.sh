@@ -124,7 +124,7 @@ CROSSCHECK_ARGS=(--users 10,50)
 [ -n "$STUDY_QUICK" ] && CROSSCHECK_ARGS=(--users 50 --rounds 1 --ramp 1s --duration 3s)
 [ -z "$STUDY_HOST" ] && [ "$ENVELOPE" != none ] && CROSSCHECK_ARGS+=(--service-cpu "$ENVELOPE")
 status=0
-"$PY" bench/crosscheck_wrk.py "${CROSSCHECK_ARGS[@]}" --out "$CROSSCHECK_DIR" "${HOST_ARGS[@]}" >&2 || status=$?
+"$PY" -m bench.crosscheck_wrk "${CROSSCHECK_ARGS[@]}" --out "$CROSSCHECK_DIR" "${HOST_ARGS[@]}" >&2 || status=$?
 if [ "$status" -gt 1 ]; then
   echo "study: the cross-check stopped with exit status $status" >&2
   exit "$status"

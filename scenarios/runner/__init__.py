@@ -1,18 +1,47 @@
 """The sweep runner behind ``python -m scenarios.sweep``: everything outside the Locust process.
 
 The locustfile and what runs inside Locust (user classes, tasks, mixes, pacing, seeding, the
-HDR recorder, the event-loop probe, the requests-in-flight count) stay in ``scenarios/``; this
-package starts and watches Locust, the local service, its database, cache, CPU envelope and
-delay proxy, samples CPU, judges every run (``_verdict``) and writes ``results/`` in the format
-of results/README.md.
+instrumentation) stay in ``scenarios/``; this package starts and watches Locust, the local
+service, its database, cache, CPU envelope and delay proxy, samples CPU, judges every run and
+writes ``results/`` in the format of results/README.md. Its sub-packages, one concern each:
+``config`` (the sweep configuration and its matrix of points, SLOs), ``target`` (the local
+service, database, cache, CPU envelope, delay proxy), ``generator`` (Locust processes, their
+output, calibration, a remote master), ``evidence`` (probes and the verdict's rules),
+``record`` (results writing), ``remote`` (a point on a remote master, sweeps on S3/ECS). Here at
+the top: the sweep loop (``_runner``), one local run (``_local_run``) and the automatic CPU
+envelope (``_auto_envelope``), which orchestrate the sub-packages. A module imports another
+sub-package only through that sub-package's ``__init__``.
 
-- configuration and the matrix: ``_matrix``; one sweep: ``_runner``; one local point:
-  ``_local_run``; a point on a remote master: ``_remote_run``;
-- the target: ``_local_target``, ``_spares``, ``_backends``, ``_db_servers``, ``_cpu_limit``,
-  ``_auto_envelope``, ``_delay_proxy``, ``_delay_run``;
-- Locust processes: ``_locust_launcher`` (a fork server), ``_locust_process``,
-  ``_locust_output``, ``_calibration``;
-- evidence and verdicts: ``_cpu_sampler``, ``_evidence``, ``_health``, ``_server_view``,
-  ``_accept_queue``, ``_verdict``, ``_slo``, ``_run_record``;
-- results: ``_results_io``, ``_remote_sweep``, ``_progress``.
+Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
+process of the runner) then imports only what that module needs.
 """
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scenarios.runner._auto_envelope import AutoEnvelopeError, size_service_cpu
+    from scenarios.runner._local_run import LocalRun
+    from scenarios.runner._runner import SweepRunner
+
+__all__ = ["AutoEnvelopeError", "LocalRun", "SweepRunner", "size_service_cpu"]
+
+_HOMES = {  # public name -> (module of this package, its name there)
+    "SweepRunner": ("_runner", "SweepRunner"),
+    "LocalRun": ("_local_run", "LocalRun"),
+    "AutoEnvelopeError": ("_auto_envelope", "AutoEnvelopeError"),
+    "size_service_cpu": ("_auto_envelope", "size_service_cpu"),
+}
+
+if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use."""
+        if name not in _HOMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, attr = _HOMES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value

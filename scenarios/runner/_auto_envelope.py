@@ -33,11 +33,9 @@ from typing import Any
 
 import psutil
 
-from scenarios.runner._calibration import short_run
-from scenarios.runner._local_target import start_service
-from scenarios.runner._locust_process import LocustForkServer, LocustOptions
-from scenarios.runner._matrix import SweepConfig, mix_weights
-from scenarios.runner._spares import seed_pipelined
+from scenarios.runner.config import SweepConfig, mix_weights
+from scenarios.runner.generator import LocustForkServer, LocustOptions, short_run
+from scenarios.runner.target import seed_pipelined, start_service
 from scenarios.user_classes import USER_CLASSES
 
 GENERATOR_SHARE = 0.4  # of one core, per Locust process, at the service's saturation

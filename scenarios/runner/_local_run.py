@@ -12,16 +12,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scenarios.runner._accept_queue import socket_queues
-from scenarios.runner._cpu_limit import CpuEnvelope, throttling
-from scenarios.runner._cpu_sampler import CpuSampler, cpu_csv, host_busy, host_series, mark_window
-from scenarios.runner._evidence import EVIDENCE_DIR, EVIDENCE_ENV, read_in_flight, read_lateness
-from scenarios.runner._local_target import LocalService
-from scenarios.runner._locust_process import LocustForkServer, LocustOptions, LocustRun
-from scenarios.runner._matrix import USER_CLASSES, Point, SweepConfig
-from scenarios.runner._results_io import write_atomic
-from scenarios.runner._run_record import RunOutcome
-from scenarios.runner._server_view import Scrape, scrape, window_view
+from scenarios.runner.config import USER_CLASSES, Point, SweepConfig, locust_files
+from scenarios.runner.evidence import (
+    EVIDENCE_DIR,
+    EVIDENCE_ENV,
+    CpuSampler,
+    Scrape,
+    cpu_csv,
+    describe_service_side,
+    host_busy,
+    host_series,
+    mark_window,
+    not_load,
+    read_in_flight,
+    read_lateness,
+    scrape,
+    scraper,
+    service_pids,
+    socket_queues,
+    window_view,
+)
+from scenarios.runner.generator import LocustForkServer, LocustOptions, LocustRun
+from scenarios.runner.record import RunOutcome, write_atomic
+from scenarios.runner.target import CpuEnvelope, LocalService, throttling
 
 DEADLINE_GRACE_S = 60.0  # a run still going this long after ramp + window is stopped as failed
 
@@ -53,18 +66,26 @@ class LocalRun:
         run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"],
                         env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR)})
         run_time = math.ceil(config.ramp_s + config.duration_s)
+        product = config.product  # else a locustfile of the user's own, beside the plugin
         options = LocustOptions(
-            config.locustfile, self.via or host, USER_CLASSES[point.user_class], point.users,
+            locust_files(config.locustfile), self.via or host,
+            USER_CLASSES[point.user_class] if product else point.user_class, point.users,
             point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
             ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
-            config.pacing, config.seed_products, run_tag, point.payload_bytes)
+            config.pacing, config.seed_products, run_tag, point.payload_bytes,
+            product=product, extra_args=list(config.locust_args))
         scrapes: dict[str, Scrape | str] = {}
+        scrape_now = ((lambda: scrape(host)) if product else
+                      scraper(config.server_metrics, config.server_histogram,
+                              config.server_route_label))
+        own_pids = [] if service is not None else service_pids(config.service_pid,
+                                                                 config.service_cgroup)
 
         queued: dict[str, dict[str, int] | None] = {}
         service_port = urlsplit(service.url).port if service else None
 
         def on_edge(edge: str) -> None:  # the service's /metrics at the window's edges
-            scrapes[edge] = scrape(host)
+            scrapes[edge] = scrape_now()
             if service_port is not None:  # and its socket queues
                 queued[edge] = socket_queues(service_port)
 
@@ -83,6 +104,8 @@ class LocalRun:
                 sampler.track("generator", name, process.pid)
             if service is not None:
                 sampler.track("service", "service", service.process.pid)
+            for pid in own_pids:  # --service-pid / --service-cgroup: a service of the user's
+                sampler.track("service", "service", pid)
             sampler.start()
             self._watch(run, run_time, more_to_come)
         else:
@@ -112,8 +135,14 @@ class LocalRun:
                           generator_cpu_count=len(generator_cpus),
                           lateness=read_lateness(run_dir, {p.pid: n for n, p in run.processes}),
                           sampler_errors=errors, in_flight=read_in_flight(run_dir),
-                          extra={"server": window_view(scrapes.get("start"), scrapes.get("end")),
+                          extra={"server": window_view(
+                                     scrapes.get("start"), scrapes.get("end"),
+                                     not_load(config.server_metrics if not product else None)),
                                  **self._cpu_limit(point),
+                                 **({} if product or service is not None else {
+                                     "service_side": describe_service_side(
+                                         config.server_metrics, config.server_histogram,
+                                         config.service_pid, config.service_cgroup, own_pids)}),
                                  **({"service_sockets": queued} if queued else {})})
 
     def _cpu_limit(self, point: Point) -> dict[str, Any]:

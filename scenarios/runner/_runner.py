@@ -10,32 +10,38 @@ import time
 from pathlib import Path
 from typing import Any
 
-from scenarios.remote_master import RemoteMasterError
-from scenarios.runner._backends import BackendServers
-from scenarios.runner._calibration import calibrate
-from scenarios.runner._cpu_limit import CpuEnvelope, CpuLimitError
-from scenarios.runner._delay_proxy import parse_rtt_delay
-from scenarios.runner._delay_run import DelayProxy, describe, start_proxy
 from scenarios.runner._local_run import LocalRun
-from scenarios.runner._local_target import TargetError, default_placement, health, keep_runner_off
-from scenarios.runner._locust_process import LocustForkServer
-from scenarios.runner._matrix import Point, SweepConfig
-from scenarios.runner._progress import Progress, summary_table
-from scenarios.runner._remote_run import check_master, run_on_master
-from scenarios.runner._results_io import (
+from scenarios.runner.config import Objective, Point, SweepConfig
+from scenarios.runner.evidence import ServiceSideError, Thresholds, check_target
+from scenarios.runner.generator import LocustForkServer, RemoteMasterError, calibrate
+from scenarios.runner.record import (
+    Progress,
+    build_record,
     final_runs,
     finished_points,
     new_manifest,
     point_latest_symlink,
     stale_runs,
+    summary_table,
     sweep_id,
     utc_iso,
     write_json,
 )
-from scenarios.runner._run_record import build_record
-from scenarios.runner._slo import Objective
-from scenarios.runner._spares import ServicePool
-from scenarios.runner._verdict import Thresholds
+from scenarios.runner.remote import check_master, run_on_master
+from scenarios.runner.target import (
+    BackendServers,
+    CpuEnvelope,
+    CpuLimitError,
+    DelayProxy,
+    ServicePool,
+    TargetError,
+    default_placement,
+    describe,
+    health,
+    keep_runner_off,
+    parse_rtt_delay,
+    start_proxy,
+)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -90,8 +96,12 @@ class SweepRunner:
         host = self.config.host
         assert host is not None
         try:
+            if not self.config.product:  # any service: it answers, and so do its metrics
+                config = self.config
+                return check_target(host, config.server_metrics, config.server_histogram,
+                                    config.server_route_label)
             return health(host)
-        except TargetError as exc:
+        except (TargetError, ServiceSideError) as exc:
             self._discard_spares()
             raise TargetError(f"preflight: {exc}") from None
 
@@ -177,6 +187,8 @@ class SweepRunner:
     def _calibrate(self) -> dict[str, Any]:
         host = self.services.spare_url if self.services else self.config.host
         result: dict[str, Any] = {}
+        if not self.config.product:  # calibrated against the product's /health only
+            return {}
         for short_name in dict.fromkeys(p.user_class for p in self.points):
             if self.stop_event.is_set() or host is None or self.fork_server is None:
                 break
@@ -247,8 +259,13 @@ class SweepRunner:
             self.fork_server.close()
             self.fork_server = None
         record = build_record(point, processes, attempt, outcome, config, self.thresholds,
-                              self.objectives, self.placement, with_service=self.local,
+                              self.objectives, self.placement,
+                              with_service=self.local or bool(self.config.service_pid
+                                                              or self.config.service_cgroup),
                               calibration=self._calibration(point))
+        missing = (record.get("service_side") or {}).get("missing")
+        if missing:  # a service of the user's own that gave no side of its own
+            record["verdict"]["warnings"].append(missing)
         if service is not None and service.health_info:  # the backend and fast path it ran with
             record["service"] = {key: service.health_info.get(key) for key in
                                  ("version", "store", "cache", "fastReads", "capacity")}

@@ -78,7 +78,10 @@ def test_compare_a_sweep_with_itself_changes_nothing(sweep_copy: Path) -> None:
     assert "nothing comparable" in result.stdout
     _all_status(sweep_copy, "valid")
     result = run_cli("compare", sweep_copy, sweep_copy)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # no change, but 2 noisy repeats could not have shown a 10% regression: underpowered (4);
+    # a powered compare exits 0 (test_analysis_inference.py)
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "REGRESSION" not in result.stdout and "UNDERPOWERED" in result.stdout
 
 
 def test_compare_fails_when_every_after_point_is_sut_errors(
@@ -107,7 +110,8 @@ def test_compare_reports_an_improvement_without_failing(sweep_copy: Path, tmp_pa
     shutil.copytree(sweep_copy, slower)
     _slower_by(slower, 50)
     result = run_cli("compare", slower, sweep_copy)
-    assert result.returncode == 0, result.stdout + result.stderr
+    # not a failure (1): underpowered (4) at 2 noisy repeats, the improvement still reported
+    assert result.returncode == 4, result.stdout + result.stderr
     assert "improvement" in result.stdout and "REGRESSION" not in result.stdout
 
 
@@ -119,8 +123,8 @@ def test_compare_with_no_common_cell_exits_3(sweep_copy: Path, tmp_path: Path) -
         edit_json(run_json, lambda run: run["params"].update(users=run["params"]["users"] + 1))
     result = run_cli("compare", sweep_copy, other)
     assert result.returncode == 3, result.stdout + result.stderr
-    help_text = run_cli("compare", "--help").stdout
-    assert all(code in help_text for code in ("0 fine", "1 compare", "3 compare"))
+    help_text = " ".join(run_cli("compare", "--help").stdout.split())
+    assert all(code in help_text for code in ("0 fine", "1 compare", "3 compare", "4 compare"))
 
 
 def _all_status(sweep: Path, status: str) -> None:
@@ -166,15 +170,20 @@ def test_compare_flags_a_latency_regression_beyond_threshold_and_noise(
     assert "REGRESSION" in result.stdout and "regression" in result.stdout
     table = json.loads(run_cli("compare", sweep_copy, slower, "--json").stdout)["metrics"]
     flagged = {row["metric"] for row in table if row["flagged"]}
-    assert {"p50_ms", "p95_ms"} <= flagged
+    # Holm over the 16 cell-metric tests of 2 noisy repeats each: p50 is flagged, the noisier
+    # tail percentiles need not be
+    assert "p50_ms" in flagged
     assert all(row["direction"] == "regression" for row in table if row["flagged"])
     lenient = run_cli("compare", sweep_copy, slower, "--threshold", "1000")
-    assert lenient.returncode == 0, lenient.stdout
+    # no regression at a threshold of 100,000%: 0, or 4 where the noise hides even that
+    assert lenient.returncode in (0, 4) and "REGRESSION" not in lenient.stdout, lenient.stdout
 
 
 def test_missing_path(tmp_path: Path) -> None:
-    _one_clean_error_line(run_cli("summary", tmp_path / "nope"), str(tmp_path / "nope"))
-    _one_clean_error_line(run_cli("report", tmp_path), "manifest.json")
+    """The real command line (the other tests call it in process): one line, status 2."""
+    _one_clean_error_line(run_cli("summary", tmp_path / "nope", process=True),
+                          str(tmp_path / "nope"))
+    _one_clean_error_line(run_cli("report", tmp_path, process=True), "manifest.json")
 
 
 def test_unknown_schema_version(sweep_copy: Path) -> None:

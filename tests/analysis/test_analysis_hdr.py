@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from analysis._errors import AnalysisError
-from analysis._locust import read_hdr_evidence
+from analysis import AnalysisError
 from analysis.histograms import (
     decode_hdr,
     encode_hdr,
@@ -19,7 +18,8 @@ from analysis.histograms import (
     new_hdr,
     percentile_interval,
 )
-from scenarios._hdr import Recorder
+from analysis.loading import read_hdr_evidence
+from scenarios.instrumentation import Recorder
 
 FRACTIONS = (0.5, 0.75, 0.9, 0.95, 0.99, 0.999)
 PRECISION = 1e-3  # 3 significant digits

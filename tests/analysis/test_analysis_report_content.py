@@ -18,10 +18,9 @@ from analysis._overview import comparison, untrusted_groups
 from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
-from analysis.compare import HIGHER, LOWER, SAME, UNKNOWN, difference
+from analysis.compare import HIGHER, INCONCLUSIVE, LOWER, SAME, UNKNOWN, difference
 from analysis.plots import latency_vs_users, ratio_vs_users, throughput_vs_users
 from analysis.report import build, headline, write
-from analysis.stats import noise_margin
 from analysis.tables import BUCKET_NOTE, HDR_NOTE, summary_table
 
 OWN = ("generator process locust at 97% of a core on average (threshold 90%), at or above it "
@@ -72,20 +71,15 @@ def test_each_untrusted_point_is_explained_by_its_own_reasons(sweep_copy: Path) 
                       ["http-read-heavy-u0010-r1", "http-read-heavy-u0010-r2"]}
 
 
-@pytest.mark.parametrize(("ratio", "low", "high", "margin", "expected"), [
-    (1.01, math.nan, math.nan, 0.05, SAME), (1.08, math.nan, math.nan, 0.05, HIGHER),
-    (0.97, math.nan, math.nan, 0.05, SAME), (0.5, math.nan, math.nan, 0.05, LOWER),
-    # run-to-run spread of 9-12% (n=1 vs n=1 margin about 0.3): 8% is no difference; the
-    # fixed 5% margin used to call it "higher"
-    (1.08, math.nan, math.nan, noise_margin(0.10, 1, 1), SAME),
-    # no spread measured anywhere: no difference is claimed
-    (1.08, math.nan, math.nan, math.nan, UNKNOWN),
-    (1.3, 0.9, 1.8, math.nan, SAME), (1.3, 1.1, 1.5, math.nan, HIGHER),
-    (0.7, 0.6, 0.8, math.nan, LOWER), (math.nan, math.nan, math.nan, 0.05, ""),
+@pytest.mark.parametrize(("ratio", "low", "high", "expected"), [
+    # an interval that includes 1 is no evidence of "no difference" (TOST is: compare.judge)
+    (1.3, 0.9, 1.8, INCONCLUSIVE), (1.3, 1.1, 1.5, HIGHER), (0.7, 0.6, 0.8, LOWER),
+    # without an interval no difference is claimed
+    (1.08, math.nan, math.nan, UNKNOWN), (math.nan, math.nan, math.nan, ""),
 ])
-def test_a_ratio_is_a_difference_only_beyond_its_interval_or_the_noise(
-        ratio: float, low: float, high: float, margin: float, expected: str) -> None:
-    assert difference(ratio, low, high, margin) == expected
+def test_a_ratio_is_a_difference_only_beyond_its_interval(
+        ratio: float, low: float, high: float, expected: str) -> None:
+    assert difference(ratio, low, high) == expected
 
 
 def test_headline_says_no_measurable_difference_and_summarises_every_cell(
@@ -93,13 +87,16 @@ def test_headline_says_no_measurable_difference_and_summarises_every_cell(
     _set_verdicts(sweep_copy, {})
     _fast_copies_http(sweep_copy)
     report = build(load(sweep_copy))
-    assert set(report.ratios["rps_difference"]) == {SAME}
+    # equal figures at 2 repeats: never "different"; "no difference" only where TOST says so
+    assert set(report.ratios["rps_difference"]) <= {SAME, INCONCLUSIVE}
     assert not any("gave" in line for line in report.headline), report.headline
-    assert any(line.startswith("FastHttpUser vs HttpUser: no measurable difference")
-               for line in report.headline)
+    assert any(line.startswith("FastHttpUser vs HttpUser: no measurable throughput difference "
+                               "after Holm's correction") for line in report.headline)
     mix_line = next(line for line in report.headline if line.startswith("Mix read-heavy"))
     assert "2 comparable cell(s) (1, 10 users; n=2 FastHttpUser and n=2 HttpUser" in mix_line
-    assert "no measurable difference in 2" in mix_line
+    same = int((report.ratios["rps_difference"] == SAME).sum())
+    assert (f"no difference within ±10% (TOST) in {same}, inconclusive in {2 - same}."
+            in mix_line)
 
 
 def test_headline_names_n_and_the_range_of_the_class_ratio(sweep_copy: Path) -> None:
@@ -108,12 +105,15 @@ def test_headline_names_n_and_the_range_of_the_class_ratio(sweep_copy: Path) -> 
     ratios = class_ratio(report.sweep.points)
     mix_line = next(line for line in report.headline if line.startswith("Mix read-heavy"))
     assert f"ratio {ratios['rps'].min():.2f} to {ratios['rps'].max():.2f}" in mix_line
-    counts = {key: int((ratios["rps_difference"] == key).sum()) for key in (HIGHER, LOWER, SAME)}
+    counts = {key: int((ratios["rps_difference"] == key).sum())
+              for key in (HIGHER, LOWER, SAME, INCONCLUSIVE)}
     assert (f"FastHttpUser measurably higher in {counts[HIGHER]}, HttpUser measurably higher "
-            f"in {counts[LOWER]}, no measurable difference in {counts[SAME]}") in mix_line
+            f"in {counts[LOWER]} (Holm-corrected), no difference within ±10% (TOST) in "
+            f"{counts[SAME]}, inconclusive in {counts[INCONCLUSIVE]}") in mix_line
     if counts[HIGHER] or counts[LOWER]:
         best = next(line for line in report.headline if line.startswith("Largest measurable"))
-        assert "n=2 FastHttpUser, n=2 HttpUser repeats" in best and "95% CI" in best
+        assert "n=2 FastHttpUser, n=2 HttpUser repeats" in best
+        assert "range of repeat ratios (n=2/2)" in best and "95% CI" not in best
 
 
 def test_slo_line_is_the_highest_valid_measured_point_and_the_usl_estimate_apart(

@@ -32,11 +32,11 @@ class MotoServer:
     process: subprocess.Popen[bytes]
     log_path: Path
 
-    def client(self, service: str) -> Any:
+    def client(self, service: str, region: str = REGION) -> Any:
         return boto3.client(
             service,
             endpoint_url=self.url,
-            region_name=REGION,
+            region_name=region,
             aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         )
@@ -84,3 +84,21 @@ def start_moto(log_dir: Path, timeout: float = 30.0) -> MotoServer:
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"moto_server on {server.url} did not answer within {timeout}s")
+
+
+@dataclass
+class RegionalMoto:
+    """A moto server seen from one region (the stack under test may live outside us-east-1)."""
+
+    server: MotoServer
+    region: str
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(self, service: str) -> Any:
+        return self.server.client(service, self.region)
+
+    def env(self) -> dict[str, str]:
+        return self.server.env()

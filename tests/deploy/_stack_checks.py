@@ -7,7 +7,7 @@ import re
 import string
 from typing import Any
 
-from _moto import MotoServer
+from _moto import MotoServer, RegionalMoto
 from _terraform import TERRAFORM_DIR
 
 ALLOWED_CIDRS = ["127.0.0.1/32"]  # as in terraform/moto.tfvars
@@ -19,13 +19,14 @@ def _document(document: Any) -> dict[str, Any]:
 
 
 def _granted(document: dict[str, Any]) -> dict[str, list[str]]:
-    """action -> resources of an Allow-only policy document."""
+    """action -> resources (sorted, over all statements) of an Allow-only policy document."""
     granted: dict[str, list[str]] = {}
     for statement in document["Statement"]:
         assert statement["Effect"] == "Allow"
         actions, resources = statement["Action"], statement["Resource"]
         for action in [actions] if isinstance(actions, str) else actions:
-            granted[action] = [resources] if isinstance(resources, str) else resources
+            granted[action] = sorted({*granted.get(action, []),
+                                      *([resources] if isinstance(resources, str) else resources)})
     return granted
 
 
@@ -39,12 +40,13 @@ def locust_commands() -> dict[str, list[str]]:
     return {"master": document["master"], "worker": document["worker"]}
 
 
-def check_outputs(outputs: dict[str, Any], locust: bool) -> None:
+def check_outputs(outputs: dict[str, Any], locust: bool, region: str = "us-east-1") -> None:
+    assert outputs["aws_region"] == outputs["operations"]["region"] == region
     assert re.fullmatch(
-        r"http://loadbench-[\w-]+\.us-east-1\.elb\.amazonaws\.com", outputs["service_url"]
+        rf"http://loadbench-[\w-]+\.{region}\.elb\.amazonaws\.com", outputs["service_url"]
     )
     assert outputs["ecr_repository_url"].endswith(
-        ".dkr.ecr.us-east-1.amazonaws.com/loadbench-service"
+        f".dkr.ecr.{region}.amazonaws.com/loadbench-service"
     )
     assert outputs["ecr_loadgen_repository_url"].endswith("/loadbench-loadgen")
     assert outputs["cluster_name"] == "loadbench"
@@ -57,13 +59,15 @@ def check_outputs(outputs: dict[str, Any], locust: bool) -> None:
         r"http://(internal-)?loadbench-internal-[\w.-]+\.elb\.amazonaws\.com",
         outputs["service_internal_url"],
     )
-    assert outputs["locust_master_url"] == outputs["service_url"] + ":8089"
+    # The web UI is private by default: the local end of `make locust-ui` (SSM port forwarding).
+    assert outputs["locust_master_url"] == "http://127.0.0.1:8089"
     assert outputs["locust_master_dns_name"] == "locust-master.loadbench.local"
     assert outputs["locust_workers"] == 1
     assert outputs["remote_sweep"]["bucket"] == outputs["results_bucket"]
 
 
-def check_network(moto: MotoServer, locust: bool, postgres: bool) -> dict[str, Any]:
+def check_network(moto: MotoServer | RegionalMoto, locust: bool,
+                  postgres: bool) -> dict[str, Any]:
     """Subnets, routes, endpoints and security groups; returns the groups by name."""
     ec2 = moto.client("ec2")
     (vpc,) = ec2.describe_vpcs(Filters=PROJECT)["Vpcs"]
@@ -85,14 +89,15 @@ def check_network(moto: MotoServer, locust: bool, postgres: bool) -> dict[str, A
     assert not [r for r in private_routes if r.get("DestinationCidrBlock") == "0.0.0.0/0"], (
         "the private subnets must have no route out of the VPC (no NAT gateway)")
     endpoints = ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
-    services = sorted(e["ServiceName"].removeprefix("com.amazonaws.us-east-1.")
-                      for e in endpoints)
-    assert services == (["ecr.api", "ecr.dkr", "logs", "s3"] if locust else [])
+    services = sorted(e["ServiceName"].split(".", 3)[-1] for e in endpoints)
+    assert services == (["ecr.api", "ecr.dkr", "ecs", "logs", "s3", "secretsmanager",
+                         "ssmmessages"] if locust else [])
 
     groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=in_vpc)
               ["SecurityGroups"]}
     public_ingress = groups["loadbench-alb"]["IpPermissions"]
-    assert {rule["FromPort"] for rule in public_ingress} == ({80, 8089} if locust else {80})
+    # No Locust UI port: the UI is private unless locust_ui_public (then TLS and a login).
+    assert {rule["FromPort"] for rule in public_ingress} == {80}
     assert all([r["CidrIp"] for r in rule["IpRanges"]] == ALLOWED_CIDRS
                for rule in public_ingress)
     (service_ingress,) = groups["loadbench-service"]["IpPermissions"]
@@ -129,7 +134,8 @@ def _check_locust_egress(groups: dict[str, Any]) -> None:
     assert sorted(port for port, _ in egress) == [80, 443, 443, 5557, 8089], egress
 
 
-def check_ecs(moto: MotoServer, outputs: dict[str, Any], store: str, locust: bool) -> None:
+def check_ecs(moto: MotoServer | RegionalMoto, outputs: dict[str, Any], store: str,
+              locust: bool) -> None:
     ecs = moto.client("ecs")
     (cluster,) = ecs.describe_clusters(clusters=["loadbench"])["clusters"]
     assert cluster["status"] == "ACTIVE"
@@ -137,13 +143,19 @@ def check_ecs(moto: MotoServer, outputs: dict[str, Any], store: str, locust: boo
         ["loadbench-locust-master", "loadbench-locust-worker"] if locust else [])
     services = {s["serviceName"]: s
                 for s in ecs.describe_services(cluster="loadbench", services=names)["services"]}
-    assert {name: services[name]["desiredCount"] for name in names} == dict.fromkeys(names, 1)
+    # The Locust services run no task between sweeps (make remote-sweep scales them up).
+    assert {name: services[name]["desiredCount"] for name in names} == {
+        name: 1 if name == "loadbench-service" else 0 for name in names}
     assert all(service["launchType"] == "FARGATE" for service in services.values())
     assert len(services["loadbench-service"]["loadBalancers"]) == (2 if locust else 1)
 
     task = ecs.describe_task_definition(taskDefinition="loadbench-service")["taskDefinition"]
     assert task["runtimePlatform"]["cpuArchitecture"] == "X86_64"
-    (container,) = task["containerDefinitions"]
+    container, collector = task["containerDefinitions"]
+    assert collector["name"] == "metrics-collector" and collector["essential"] is False
+    assert "127.0.0.1:8080" in {e["name"]: e["value"] for e in collector["environment"]}[
+        "AOT_CONFIG_CONTENT"]
+    assert task["taskRoleArn"].endswith(":role/loadbench-service-metrics")
     assert container["image"] == outputs["ecr_repository_url"] + ":moto-test"
     assert container["command"] == ["python", "-m", "target_service",
                                     "--timeout-keep-alive", "75"]
@@ -151,7 +163,13 @@ def check_ecs(moto: MotoServer, outputs: dict[str, Any], store: str, locust: boo
     assert environment["STORE"] == store
     assert environment["HOST"] == "0.0.0.0"
     assert environment["PORT"] == str(container["portMappings"][0]["containerPort"]) == "8080"
-    assert "/health" in " ".join(container["healthCheck"]["command"])
+    # Liveness for ECS, readiness for the load balancers: neither fails under saturation.
+    assert "/health/live" in " ".join(container["healthCheck"]["command"])
+    tg_paths = {g["HealthCheckPath"] for g in moto.client("elbv2").describe_target_groups()[
+        "TargetGroups"] if g["TargetGroupName"].startswith(("loadbench-service", "loadbench-isvc"))}
+    assert tg_paths == {"/health/ready"}
+    secrets = {item["name"]: item["valueFrom"] for item in container.get("secrets", [])}
+    assert ":secret:loadbench-admin-token-" in secrets.pop("ADMIN_TOKEN")
     assert container["readonlyRootFilesystem"] is True
     assert container["logConfiguration"]["options"]["awslogs-group"] == "/ecs/loadbench"
     if store == "postgres":
@@ -160,12 +178,11 @@ def check_ecs(moto: MotoServer, outputs: dict[str, Any], store: str, locust: boo
         host, port = outputs["database_endpoint"].split(":")
         assert environment["DATABASE_URL"] == f"postgresql://loadbench@{host}:{port}/loadbench"
         assert environment["PGSSLMODE"] == "require" and environment["DB_POOL_SIZE"] == "10"
-        assert container["secrets"] == [{"name": "PGPASSWORD",
-                                         "valueFrom": outputs["database_secret_arn"]
-                                         + ":password::"}]
+        assert secrets == {"PGPASSWORD": outputs["database_secret_arn"] + ":password::"}
     else:
         assert environment["WORKERS"] == "1"
-        assert "DATABASE_URL" not in environment and not container.get("secrets")
+        assert "DATABASE_URL" not in environment and not secrets
+    assert "STORE_CAPACITY" not in environment  # no cap below the disk
     if not locust:
         return
     for role in ("master", "worker"):
@@ -179,7 +196,8 @@ def check_ecs(moto: MotoServer, outputs: dict[str, Any], store: str, locust: boo
     assert {"--class-picker", "--csv-full-history"} <= set(locust_commands()["master"])
 
 
-def check_iam(moto: MotoServer, outputs: dict[str, Any], postgres: bool, locust: bool) -> None:
+def check_iam(moto: MotoServer | RegionalMoto, outputs: dict[str, Any], postgres: bool,
+              locust: bool) -> None:
     iam = moto.client("iam")
     role = iam.get_role(RoleName="loadbench-task-execution")["Role"]
     (trust,) = _document(role["AssumeRolePolicyDocument"])["Statement"]
@@ -190,24 +208,38 @@ def check_iam(moto: MotoServer, outputs: dict[str, Any], postgres: bool, locust:
         RoleName=role["RoleName"], PolicyName=policy_name)["PolicyDocument"]))
     expected = {"ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
                 "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream",
-                "logs:PutLogEvents"}
-    if postgres:
-        expected.add("secretsmanager:GetSecretValue")
-        assert granted["secretsmanager:GetSecretValue"] == [outputs["database_secret_arn"]]
+                "logs:PutLogEvents", "secretsmanager:GetSecretValue"}
+    secrets = granted["secretsmanager:GetSecretValue"]
+    assert [arn for arn in secrets if ":secret:loadbench-admin-token-" in arn]
+    assert (outputs.get("database_secret_arn") in secrets) is postgres and len(secrets) == (
+        2 if postgres else 1)
     assert set(granted) == expected
     assert {a for a, resources in granted.items() if "*" in resources} == {
         "ecr:GetAuthorizationToken"}
-    (group,) = moto.client("logs").describe_log_groups(
-        logGroupNamePrefix="/ecs/loadbench")["logGroups"]
+    groups = {g["logGroupName"]: g for g in moto.client("logs").describe_log_groups(
+        logGroupNamePrefix="/ecs/loadbench")["logGroups"]}
+    group = groups["/ecs/loadbench"]
     assert granted["logs:PutLogEvents"] == [group["arn"].removesuffix(":*") + ":*"]
+    # Every log group the stack writes to exists before its writer, with a retention.
+    pre_created = ["/ecs/loadbench/service-metrics",
+                   "/aws/ecs/containerinsights/loadbench/performance"] + (
+        ["/aws/rds/instance/loadbench-postgres/postgresql"] if postgres else [])
+    logs = moto.client("logs")
+    for name in ["/ecs/loadbench", *pre_created]:
+        (found,) = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"][:1]
+        assert found["logGroupName"] == name and found["retentionInDays"] == 14, found
     if locust:
         (name,) = iam.list_role_policies(RoleName="loadbench-sweep-task")["PolicyNames"]
         sweep = _granted(_document(iam.get_role_policy(
             RoleName="loadbench-sweep-task", PolicyName=name)["PolicyDocument"]))
-        assert sweep == {"s3:PutObject": [f"arn:aws:s3:::{outputs['results_bucket']}/sweeps/*"]}
+        assert sweep["s3:PutObject"] == [f"arn:aws:s3:::{outputs['results_bucket']}/sweeps/*"]
+        assert set(sweep) == {"s3:PutObject", "ecs:UpdateService"}
+        assert [arn.rsplit("/", 1)[-1] for arn in sweep["ecs:UpdateService"]] == [
+            "loadbench-locust-master", "loadbench-locust-worker"]
 
 
-def check_database(moto: MotoServer, outputs: dict[str, Any], postgres: bool) -> None:
+def check_database(moto: MotoServer | RegionalMoto, outputs: dict[str, Any],
+                   postgres: bool) -> None:
     instances = moto.client("rds").describe_db_instances()["DBInstances"]
     if not postgres:
         assert instances == []
@@ -215,6 +247,7 @@ def check_database(moto: MotoServer, outputs: dict[str, Any], postgres: bool) ->
     (db,) = instances
     assert db["Engine"] == "postgres" and db["StorageEncrypted"] is True
     assert db["PubliclyAccessible"] is False
+    assert db["MaxAllocatedStorage"] == 200 > db["AllocatedStorage"]  # storage autoscaling
     assert db["MasterUserSecret"]["SecretArn"] == outputs["database_secret_arn"]
     subnet_names = {
         tag["Value"]
@@ -227,11 +260,13 @@ def check_database(moto: MotoServer, outputs: dict[str, Any], postgres: bool) ->
     assert secret["Name"].startswith("rds!db-")
 
 
-def check_observability(moto: MotoServer, postgres: bool, locust: bool) -> None:
+def check_observability(moto: MotoServer | RegionalMoto, postgres: bool, locust: bool) -> None:
     cloudwatch = moto.client("cloudwatch")
     body = json.loads(cloudwatch.get_dashboard(DashboardName="loadbench")["DashboardBody"])
     metrics = {metric[1] for widget in body["widgets"]
-               for metric in widget["properties"]["metrics"]}
+               for metric in widget["properties"]["metrics"] if len(metric) > 1}
+    assert "loadbench_server_request_duration_seconds" in metrics  # the sidecar's, per route
+    assert ({"CPUCreditBalance", "FreeStorageSpace"} <= metrics) is postgres
     assert {"RequestCount", "TargetResponseTime", "HTTPCode_Target_4XX_Count",
             "HTTPCode_Target_5XX_Count", "HealthyHostCount", "UnHealthyHostCount",
             "CPUUtilization", "MemoryUtilization", "RunningTaskCount"} <= metrics
@@ -239,13 +274,18 @@ def check_observability(moto: MotoServer, postgres: bool, locust: bool) -> None:
     alarms = {a["AlarmName"]: a for a in cloudwatch.describe_alarms()["MetricAlarms"]}
     balancers = ["public", "internal"] if locust else ["public"]
     assert set(alarms) == {f"loadbench-{lb}-{kind}" for lb in balancers
-                           for kind in ("5xx-rate", "unhealthy-targets")}
+                           for kind in ("5xx-rate", "unhealthy-targets")} | (
+        {"loadbench-database-free-storage"} if postgres else set())
+    (topic,) = [t["TopicArn"] for t in moto.client("sns").list_topics()["Topics"]
+                if t["TopicArn"].endswith(":loadbench-alarms")]
+    assert all(alarm["AlarmActions"] == [topic] for alarm in alarms.values())
     rate = alarms["loadbench-public-5xx-rate"]
     assert rate["Threshold"] == 1.0
     assert {q["Id"] for q in rate["Metrics"]} == {"rate", "requests", "target5xx", "elb5xx"}
 
 
-def check_buckets(moto: MotoServer, outputs: dict[str, Any], locust: bool) -> None:
+def check_buckets(moto: MotoServer | RegionalMoto, outputs: dict[str, Any],
+                  locust: bool) -> None:
     s3 = moto.client("s3")
     names = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
     if not locust:
@@ -269,7 +309,7 @@ def check_buckets(moto: MotoServer, outputs: dict[str, Any], locust: bool) -> No
         assert attributes["access_logs.s3.enabled"] == "true"
 
 
-def check_everything_is_gone(moto: MotoServer) -> None:
+def check_everything_is_gone(moto: MotoServer | RegionalMoto) -> None:
     assert moto.client("ec2").describe_vpcs(Filters=PROJECT)["Vpcs"] == []
     assert moto.client("ecr").describe_repositories()["repositories"] == []
     assert moto.client("elbv2").describe_load_balancers()["LoadBalancers"] == []
@@ -281,11 +321,19 @@ def check_everything_is_gone(moto: MotoServer) -> None:
     assert all(cluster["status"] == "INACTIVE" for cluster in clusters)
     roles = [role["RoleName"] for role in moto.client("iam").list_roles()["Roles"]]
     assert not [role for role in roles if role.startswith("loadbench-")]
-    assert moto.client("logs").describe_log_groups(
-        logGroupNamePrefix="/ecs/loadbench")["logGroups"] == []
+    log_groups = [g["logGroupName"] for g in moto.client("logs").describe_log_groups()[
+        "logGroups"]]
+    assert not [name for name in log_groups if "loadbench" in name], log_groups
+    secrets = [s["Name"] for s in moto.client("secretsmanager").list_secrets()["SecretList"]]
+    assert not [name for name in secrets if name.startswith(("loadbench-", "rds!"))], secrets
+    assert moto.client("sns").list_topics()["Topics"] == []
+    assert moto.client("servicediscovery").list_services()["Services"] == []
+    assert moto.client("ecs").list_task_definitions(status="ACTIVE")["taskDefinitionArns"] == []
+    assert moto.client("cloudwatch").list_dashboards()["DashboardEntries"] == []
 
 
-def check_launch(moto: MotoServer, outputs: dict[str, Any], tmp_path: Any) -> None:
+def check_launch(moto: MotoServer | RegionalMoto, outputs: dict[str, Any],
+                 tmp_path: Any) -> None:
     """`remote_results launch --dry-run` on the applied stack: the deployment read back from
     the ECS and ECR APIs, and the run-task request it would send (moto 5.2's RunTask fails on
     awsvpc tasks, so the request is not sent here)."""

@@ -1,8 +1,9 @@
 """The results bucket of terraform/s3.tf on moto: a real sweep uploaded, listed and fetched back.
 
 terraform applies only the bucket's resources (and the sweep task's role) to a moto server; the
-upload is scenarios/runner/_remote_sweep.py with a real boto3 client, list and fetch are the real
-command line. The fetched sweep must be byte for byte the uploaded one, and load in the analysis.
+upload is scenarios/runner/remote/_remote_sweep.py with a real boto3 client, list and fetch are
+the real command line. The fetched sweep must be byte for byte the uploaded one, and load in the
+analysis.
 The bucket policy (deny without TLS) is left out here: moto ignores policy conditions, so its
 Deny would refuse every object call; test_terraform_apply.py applies it with the whole stack.
 """
@@ -23,7 +24,7 @@ from _moto import MotoServer, start_moto
 from _terraform import REPO_ROOT, prepare
 
 from analysis.loading import load_sweep
-from scenarios.runner._remote_sweep import upload_sweep
+from scenarios.runner.remote import upload_sweep
 
 pytestmark = [
     pytest.mark.terraform,
@@ -108,6 +109,7 @@ def test_an_unfinished_or_missing_sweep_is_refused_in_one_line(
     assert "half-done\tuploading or incomplete" in listed.stdout
 
 
+@pytest.mark.load  # the sweep it runs puts live load on the machine
 def test_the_sweep_task_entrypoint_sweeps_records_the_deployment_and_uploads(
         bucket: tuple[MotoServer, str], tmp_path: Path, service_url: str) -> None:
     """`remote_results run` as the ECS task runs it (here against the service on loopback)."""

@@ -121,6 +121,14 @@ def test_plan_with_autoscaling_tracks_cpu_and_requests_on_both_balancers(
             "-var=service_cpu=4096",
             "-var=service_memory=8192",
             "-var=enable_cache=true",
+            # Everything optional the moto apply leaves off: the opened Locust UI (TLS, Cognito
+            # login), Fargate Spot workers, the budget and the e-mail subscription.
+            "-var=locust_ui_public=true",
+            "-var=certificate_arn=arn:aws:acm:us-east-1:123456789012:certificate/abc",
+            "-var=locust_spot_workers=true",
+            "-var=budget_monthly_usd=50",
+            "-var=alert_email=ops@example.com",
+            "-var=single_az=true",
         )
     )
     task = planned["aws_ecs_task_definition.service"]
@@ -152,6 +160,39 @@ def test_plan_with_autoscaling_tracks_cpu_and_requests_on_both_balancers(
     assert cache["at_rest_encryption_enabled"] in (True, "true")  # a string in this provider
     assert cache["transit_encryption_enabled"] is True
     assert cache["num_cache_clusters"] == 1
+    # The Redis panel's dimension is the node (CacheClusterId), with the hit rate beside it.
+    widgets = json.loads(planned["aws_cloudwatch_dashboard.this"]["dashboard_body"])["widgets"]
+    redis = [w["properties"]["metrics"] for w in widgets if "Redis" in w["properties"]["title"]]
+    assert redis[0][0][:4] == \
+        ["AWS/ElastiCache", "CacheHits", "CacheClusterId", "loadbench-cache-001"]
+    assert any("expression" in metric[0] for metric in redis[0])
+    assert not [m for w in redis for m in w if "ReplicationGroupId" in m]
+    # The opened UI: HTTPS only, a Cognito login before the master.
+    listener = planned["aws_lb_listener.locust_ui[0]"]
+    assert listener["protocol"] == "HTTPS" and listener["port"] == 8089
+    assert [a["type"] for a in listener["default_action"]] == ["authenticate-cognito", "forward"]
+    pool = planned["aws_cognito_user_pool.locust_ui[0]"]
+    assert pool["admin_create_user_config"][0]["allow_admin_create_user_only"] is True
+    worker = planned["aws_ecs_service.locust_worker[0]"]
+    assert worker["capacity_provider_strategy"][0]["capacity_provider"] == "FARGATE_SPOT"
+    assert worker["launch_type"] in (None, "")
+    budget = planned["aws_budgets_budget.this[0]"]
+    assert budget["limit_amount"] in ("50", "50.0")
+    assert {n["subscriber_email_addresses"][0] for n in budget["notification"]} == {
+        "ops@example.com"}
+    assert planned["aws_sns_topic_subscription.alarm_email[0]"]["endpoint"] == "ops@example.com"
+    # The admin route is refused on the public load balancer (both listeners with TLS).
+    for key in ("http", "https"):
+        rule = planned[f'aws_lb_listener_rule.no_public_admin["{key}"]']
+        assert rule["action"][0]["fixed_response"][0]["status_code"] == "403"
+
+
+def test_no_region_specific_data_source() -> None:
+    """aws_elb_service_account fails in regions newer than its table: the access-log bucket
+    names the log-delivery service principal (and the ELB account where one exists) instead."""
+    sources = " ".join(path.read_text() for path in TERRAFORM_DIR.glob("*.tf"))
+    assert 'data "aws_elb_service_account"' not in sources
+    assert "logdelivery.elasticloadbalancing.amazonaws.com" in sources
 
 
 def test_plan_with_the_memory_store_has_one_task_and_no_database(
@@ -198,11 +239,15 @@ def test_plan_with_the_memory_store_has_one_task_and_no_database(
                 "-var=enable_cache=true",
                 '-var=allowed_ingress_cidrs=["0.0.0.0/0"]',
                 "-var=service_keep_alive_seconds=60",
+                "-var=locust_ui_public=true",
+                "-var=budget_monthly_usd=20",
             ),
             (
                 'service_desired_count must be 1 with store = "memory"',
                 'enable_cache needs store = "postgres"',
-                "allowed_ingress_cidrs: with enable_locust the Locust web UI (no login)",
+                "allowed_ingress_cidrs: with locust_ui_public the Locust web UI",
+                "locust_ui_public = true needs certificate_arn",
+                "budget_monthly_usd needs alert_email",
                 "service_keep_alive_seconds must be a whole number of seconds greater than "
                 "alb_idle_timeout",
             ),

@@ -20,7 +20,7 @@ from locust import User, task
 from locust.env import Environment
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from scenarios import _distributed
+from scenarios.instrumentation import install_on_master, install_on_worker
 
 RAMP_REQUESTS, WINDOW_REQUESTS = 57, 7
 
@@ -48,10 +48,10 @@ def main(trigger: str) -> None:
         port = probe.getsockname()[1]
     master_env = Environment(user_classes=[Idle], reset_stats=True)
     master = master_env.create_master_runner("127.0.0.1", port)
-    _distributed.install_on_master(master_env, master)
+    install_on_master(master_env, master)
     worker_env = Environment(user_classes=[Idle])
     worker = worker_env.create_worker_runner("127.0.0.1", port)
-    _distributed.install_on_worker(worker)
+    install_on_worker(worker)
     _wait_for(lambda: len(master.clients.ready) == 1, "the worker to connect")
 
     for _ in range(RAMP_REQUESTS):

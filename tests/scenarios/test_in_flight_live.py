@@ -3,8 +3,8 @@
 In a tiny CPU envelope uvicorn serves some of 300 connections and leaves others unanswered for
 the whole window (uvloop accepts one new connection per event-loop iteration). Little's law
 over completed requests then says the users spent most of the window outside their requests;
-the generator's own count (scenarios/_in_flight.py) says they were inside them, waiting on the
-service. About 25 s: real service, real headless Locust, a real cgroup quota.
+the generator's own count (scenarios/instrumentation/_in_flight.py) says they were inside them,
+waiting on the service. About 25 s: real service, real headless Locust, a real cgroup quota.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.runner._accept_queue import accept_queue, socket_queues
+from scenarios.runner.evidence import accept_queue, socket_queues
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -52,7 +52,7 @@ def test_a_service_that_leaves_users_unaccepted_is_not_blamed_on_the_generator(
     result = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--out", str(tmp_path), "--user-classes",
          "fast", "--mixes", "read-only", "--users", "300", "--ramp", "1s", "--duration", "5s",
-         "--service-cpu", "0.03"],
+         "--service-cpu", "0.03", "--repeats", "1"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode in (0, 1), result.stderr[-3000:]
     run_dir = next((tmp_path / "latest" / "runs").iterdir())

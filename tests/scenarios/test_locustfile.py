@@ -7,7 +7,6 @@ import json
 import math
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from typing import Any
 import pytest
 
 from scenarios.mixes import resolve_mix
+from tests.processes import free_port
 
 ServiceFactory = Any  # tests/conftest.py's service_factory fixture
 
@@ -29,13 +29,6 @@ pytestmark = pytest.mark.load
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUSTFILE = REPO / "scenarios" / "locustfile.py"
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on loopback (as tests/conftest.py's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -16,11 +16,11 @@ from typing import Any
 
 import pytest
 
-from scenarios import _tasks
-from scenarios._options import ScenarioOptionError, resolve_options
-from scenarios._seeding import seed_product_body, seed_product_id
 from scenarios.mixes import MIX_PROFILES, MixError, resolve_mix
+from scenarios.options import ScenarioOptionError, resolve_options
 from scenarios.pacing import PacingError, format_pacing, parse_pacing
+from scenarios.seeding import seed_product_body, seed_product_id
+from scenarios.tasks import task_list
 from scenarios.user_classes import UserClassError, locust_class_name
 
 REPO = Path(__file__).resolve().parents[2]
@@ -97,8 +97,8 @@ def test_zero_seed_products_is_fine_when_nothing_reads_them() -> None:
 
 
 def test_task_list_repeats_each_task_by_its_reduced_weight() -> None:
-    tasks = _tasks.task_list({"get_product": 80, "list_products": 10, "create_product": 10,
-                              "create_duplicate": 0})
+    tasks = task_list({"get_product": 80, "list_products": 10, "create_product": 10,
+                       "create_duplicate": 0})
     assert Counter(task.__name__ for task in tasks) == {"get_product": 8, "list_products": 1,
                                                         "create_product": 1}
 

@@ -1,10 +1,9 @@
-"""scenarios/remote_master.py against a real Locust master and worker on loopback."""
+"""scenarios/runner/generator/remote_master.py against a real Locust master and worker, loopback."""
 
 from __future__ import annotations
 
 import csv
 import json
-import socket
 import subprocess
 import sys
 import threading
@@ -14,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.remote_master import (
+from scenarios.runner.generator import (
     DOWNLOADS,
     SAMPLES_FILE,
     RemoteMasterError,
@@ -22,18 +21,12 @@ from scenarios.remote_master import (
     run_remote_point,
     wait_for_workers,
 )
+from tests.processes import free_port
 
 pytestmark = pytest.mark.load
 
 REPO = Path(__file__).resolve().parents[2]
 LOCUST = [sys.executable, "-m", "locust", "-f", str(REPO / "scenarios" / "locustfile.py")]
-
-
-def free_port() -> int:
-    """A TCP port that was free a moment ago on loopback (as tests/conftest.py's)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

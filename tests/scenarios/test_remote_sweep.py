@@ -26,11 +26,14 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.processes import free_port, stop_process
+
 pytestmark = pytest.mark.load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = REPO_ROOT / "terraform" / "locust_commands.json.tftpl"
-TINY = ["--ramp", "1s", "--duration", "3s", "--mixes", "read-heavy", "--seed-products", "50"]
+TINY = ["--ramp", "1s", "--duration", "3s", "--mixes", "read-heavy", "--seed-products", "50",
+        "--repeats", "1"]
 
 
 class _Recorder(ThreadingHTTPServer):
@@ -80,14 +83,6 @@ def locust_arguments(web_port: int, master_port: int, csv_prefix: Path) -> dict[
     return {"master": document["master"], "worker": document["worker"]}
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "locust", *args], cwd=REPO_ROOT,
@@ -96,12 +91,7 @@ def _start(args: list[str], log: Path) -> subprocess.Popen[bytes]:
 
 def _stop(*processes: subprocess.Popen[bytes]) -> None:
     for process in processes:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process, 15)
 
 
 @pytest.fixture

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import load_sweep
-from scenarios.runner._db_servers import postgres_bin_dir, redis_server_path
-
-pytestmark = pytest.mark.load
+from scenarios.runner.target import postgres_bin_dir, redis_server_path
+from scenarios.sweep import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--ramp", "1s", "--duration", "2s", "--user-classes", "fast", "--users", "4",
-        "--mixes", "balanced", "--seed-products", "1000", "--min-requests", "10"]
+        "--mixes", "balanced", "--seed-products", "1000", "--min-requests", "10", "--repeats", "1"]
 
 
 def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
@@ -27,6 +26,7 @@ def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedPr
                           check=False)
 
 
+@pytest.mark.load
 def test_a_sweep_over_the_backends_runs_end_to_end(tmp_path: Path) -> None:
     if postgres_bin_dir() is None or redis_server_path() is None:
         pytest.fail("PostgreSQL and Redis are needed (make system-deps installs them)")
@@ -71,9 +71,13 @@ def test_a_sweep_over_the_backends_runs_end_to_end(tmp_path: Path) -> None:
     (("--store", "postgres", "--host", "http://127.0.0.1:9"), "--host"),
     (("--service-workers", "2"), "--store postgres"),
 ])
-def test_bad_backend_settings_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
-                                                      named: str) -> None:
-    result = sweep(tmp_path, *TINY, *args, timeout=60)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], result.stderr
+def test_bad_backend_settings_are_one_line_and_exit_2(
+        tmp_path: Path, args: tuple[str, ...], named: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """In process: the configuration is refused before anything starts (the command line's own
+    process boundary is tested in test_sweep_config.py)."""
+    assert main(["--out", str(tmp_path), *TINY, *args]) == 2
+    stderr = capsys.readouterr().err
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], stderr
+    assert not list(tmp_path.iterdir())  # nothing that looks like a result

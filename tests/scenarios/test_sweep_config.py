@@ -8,15 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.runner._matrix import (
+from scenarios.runner.config import (
     ConfigError,
     Point,
     SweepConfig,
     expand,
     load_toml,
+    parse_slo,
     resolve_config,
+    violations,
 )
-from scenarios.runner._slo import parse_slo, violations
 from scenarios.sweep import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +30,13 @@ def test_expansion_covers_the_matrix_with_repeats_outermost() -> None:
     assert len(points) == 2 * 2 * 3 * 2
     assert len({p.point_id for p in points}) == len(points)
     assert points[0].point_id == "http-read-heavy-u0001-r1"
-    assert points[1].point_id == "http-read-heavy-u0010-r1"
-    assert points[-1].point_id == "fast-balanced-u0050-r2"
+    # classes and levels interleaved: the classes alternate at every level, and the next
+    # repeat runs the levels down with the classes swapped (no factor lines up with drift)
+    assert [p.point_id for p in points[:4]] == [
+        "http-read-heavy-u0001-r1", "http-balanced-u0001-r1", "fast-read-heavy-u0001-r1",
+        "fast-balanced-u0001-r1"]
+    assert points[12].point_id == "fast-read-heavy-u0050-r2"
+    assert points[-1].point_id == "http-balanced-u0001-r2"
     assert [p.repeat for p in points[:12]] == [1] * 12
     assert points[0].run_id(3) == "http-read-heavy-u0001-r1-p3"
     assert points[0].weights["get_product"] == 80
@@ -52,7 +58,7 @@ def test_flags_override_the_toml_file_which_overrides_defaults(tmp_path: Path) -
     assert config.ramp_s == 1.5              # flag over file, with a unit
     assert config.duration_s == 5.0          # file over default
     assert config.mixes == ["balanced"]      # file over default
-    assert config.repeats == 1               # default
+    assert config.repeats == 5               # default: enough for a t-interval
     assert config.target == "local"
 
 
@@ -154,8 +160,8 @@ def test_any_percentile_is_checked_off_the_histogram() -> None:
     # so they always reported "no figure in the stats" (a missed SLO) on local runs.
     objectives = parse_slo("p90<5ms, p75<=3ms, p99.9<100ms")
     histogram = {1: 700, 3: 200, 8: 99, 150: 1}  # Locust's form: bucket (ms) -> count
-    from scenarios.runner._locust_output import _percentile
+    from scenarios.runner.generator import locust_percentile
     row = {"Request Count": 1000, "Failure Count": 0, "Requests/s": 100.0,
-           "percentile": lambda fraction: _percentile(histogram, fraction)}
+           "percentile": lambda fraction: locust_percentile(histogram, fraction)}
     missed = violations(objectives, row)
     assert missed == ["p90<5ms: measured 8", "p99.9<100ms: measured 150"]

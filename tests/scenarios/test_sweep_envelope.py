@@ -14,24 +14,29 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import load_sweep
-from bench._wrk import run_wrk
-from scenarios.runner._cpu_limit import CpuEnvelope, CpuLimitError, throttling
-from scenarios.runner._local_target import start_service
-from scenarios.runner._locust_process import LocustForkServer
-from scenarios.runner._spares import seed_pipelined
-
-pytestmark = pytest.mark.load
+from bench.wrk import run_wrk
+from scenarios.runner.generator import LocustForkServer
+from scenarios.runner.target import (
+    CpuEnvelope,
+    CpuLimitError,
+    seed_pipelined,
+    start_service,
+    throttling,
+)
+from scenarios.sweep import main
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SEED = 1000
 
 
 def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "scenarios.sweep", "--out", str(out), *args],
+    return subprocess.run([sys.executable, "-m", "scenarios.sweep", "--out", str(out), "--repeats",
+                           "1", *args],
                           cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout,
                           check=False)
 
 
+@pytest.mark.load
 def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--user-classes", "fast", "--users", "10", "--mixes", "read-only",
                    "--ramp", "1s", "--duration", "4s", "--service-cpu", "0.1,none",
@@ -71,6 +76,7 @@ def _cgroup_of(pid: int) -> str:
     return Path(f"/proc/{pid}/cgroup").read_text()
 
 
+@pytest.mark.load
 def test_only_the_service_side_joins_the_envelope(tmp_path: Path) -> None:
     """The service joins the envelope's cgroup; Locust (started while the envelope is active)
     must not: a generator inside the service's quota measures its own throttling."""
@@ -121,14 +127,18 @@ def test_host_skips_the_envelope_with_a_note(tmp_path: Path) -> None:
     (("--rtt-delay", "soon"), "--rtt-delay"),
     (("--rtt-delay", "none,10,5:10"), "--rtt-delay"),
 ])
-def test_bad_envelope_settings_are_one_line_and_exit_2(tmp_path: Path, args: tuple[str, ...],
-                                                       named: str) -> None:
-    result = sweep(tmp_path, "--users", "1", *args, timeout=60)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and named in lines[0], result.stderr
+def test_bad_envelope_settings_are_one_line_and_exit_2(
+        tmp_path: Path, args: tuple[str, ...], named: str,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """In process: refused before anything starts (test_host_skips_... runs the command line)."""
+    assert main(["--out", str(tmp_path), "--users", "1", *args]) == 2
+    stderr = capsys.readouterr().err
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and named in lines[0], stderr
+    assert not list(tmp_path.iterdir())  # nothing that looks like a result
 
 
+@pytest.mark.load
 def test_rtt_delay_is_a_dimension_that_adds_its_delay_per_point(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--mixes", "read-only",
                    "--ramp", "1s", "--duration", "3s", "--rtt-delay", "none,20:4",
@@ -168,6 +178,7 @@ def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str,
     return json.loads(run_json.read_text())  # type: ignore[no-any-return]
 
 
+@pytest.mark.load
 def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) -> None:
     """0.05 vCPU for the service (about 1k requests/s here): both generators are far from their
     own limits, so both must see the same capacity (within 10%) at the same concurrency on the
@@ -213,6 +224,7 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     assert abs(locust_rps / wrk_mean - 1) <= 0.10, (locust_rps, wrk_rps)
 
 
+@pytest.mark.load
 def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) -> None:
     """`--service-cpu auto` probes each class on this machine and picks the vCPUs at which the
     service saturates while Locust uses at most 40% of a core; the figures are in the manifest

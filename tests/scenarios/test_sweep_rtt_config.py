@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from analysis.loading import delay_label
-from scenarios.runner._matrix import ConfigError, SweepConfig, expand, resolve_config
-from scenarios.runner._results_io import SCHEMA_VERSION
-from scenarios.sweep import _resume_config, main
+from scenarios.runner.config import ConfigError, SweepConfig, expand, resolve_config
+from scenarios.runner.record import SCHEMA_VERSION
+from scenarios.sweep import main, resume_config
 
 
 def test_a_flag_list_is_checked_normalised_and_deduplicated() -> None:
@@ -41,7 +41,8 @@ def test_a_bad_value_exits_2_with_one_line(capsys: pytest.CaptureFixture[str]) -
 
 def test_points_loop_over_the_delay_just_inside_the_envelope() -> None:
     config = resolve_config({"service_cpu": "0.5,none", "rtt_delay": "none,10,40:5",
-                             "user_classes": "fast", "users": "1,2", "mixes": "read-only"})
+                             "user_classes": "fast", "users": "1,2", "mixes": "read-only",
+                             "repeats": "1"})
     ids = [p.point_id for p in expand(config)]
     assert ids == [
         "fast-read-only-cpu0.5-u0001-r1", "fast-read-only-cpu0.5-u0002-r1",
@@ -56,7 +57,7 @@ def test_points_loop_over_the_delay_just_inside_the_envelope() -> None:
 
 
 def test_no_delay_keeps_the_ids_points_always_had() -> None:
-    config = SweepConfig(user_classes=["http"], users=[1])
+    config = SweepConfig(user_classes=["http"], users=[1], repeats=1)
     assert [p.point_id for p in expand(config)] == ["http-read-heavy-u0001-r1"]
 
 
@@ -64,7 +65,7 @@ def test_a_sweep_from_before_the_dimension_resumes_with_its_single_delay(tmp_pat
     stored = {**SweepConfig(users=[1]).to_dict(), "rtt_delay": "20:5"}
     (tmp_path / "manifest.json").write_text(json.dumps(
         {"schema_version": SCHEMA_VERSION, "config": stored, "points": []}))
-    config, _ = _resume_config(tmp_path, {})
+    config, _ = resume_config(tmp_path, {})
     assert config.rtt_delay == ["20:5"]
     assert expand(config)[0].point_id.endswith("-rtt20j5-u0001-r1")
 

@@ -10,7 +10,6 @@ import csv
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -24,24 +23,20 @@ import pytest
 
 from analysis.loading import load_sweep
 from analysis.tables import latency_sides_table
-from scenarios._seeding import seed_products
-from scenarios.runner._spares import seed_pipelined
+from scenarios.runner.target import seed_pipelined
+from scenarios.seeding import seed_products
+from tests.processes import free_port, stop_process
 
-pytestmark = pytest.mark.load
+# Every test here runs live load (each marked `load`) but the preflight's and the seeding's.
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-TINY = ["--ramp", "1s", "--duration", "2s", "--mixes", "read-heavy", "--seed-products", "50"]
+TINY = ["--ramp", "1s", "--duration", "2s", "--mixes", "read-heavy", "--seed-products", "50",
+        "--repeats", "1"]
 CONTRACT_FILES = ("run.json", "locust_stats.csv", "locust_stats_history.csv", "locust_failures.csv",
                   "locust_exceptions.csv", "locust.json", "locust.html", "locust.log", "cpu.csv")
 VERDICTS = {"valid", "generator-bound", "sut-errors", "too-few-samples", "failed", "interrupted",
             "inconsistent"}
 LONGER = ["--duration", "4s"]  # enough evidence (3 whole seconds) for a verdict past too-few
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sweep_command(out: Path, *args: str) -> list[str]:
@@ -83,6 +78,7 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
     return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
 
 
+@pytest.mark.load
 def test_layout_schema_and_evidence(tmp_path: Path) -> None:
     done = run_sweep(tmp_path, "--user-classes", "http,fast", "--users", "2",
                      "--slo", "p95<60s,errors<50%,p90<60s,p99.9<60s")
@@ -175,6 +171,7 @@ def test_layout_schema_and_evidence(tmp_path: Path) -> None:
     assert len(sides) == 2 and (sides["server mean ms"] != "").all()
 
 
+@pytest.mark.load
 def test_remote_host_and_a_missed_slo_exit_1(tmp_path: Path, service_url: str) -> None:
     done = run_sweep(tmp_path, "--host", service_url, "--user-classes", "fast", "--users", "1",
                      "--slo", "rps>100000000")
@@ -197,6 +194,7 @@ def test_preflight_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name != "latest"]
 
 
+@pytest.mark.load
 def test_processes_auto_says_when_it_cannot_escape(tmp_path: Path) -> None:
     done = run_sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--processes", "auto",
                      "--generator-cpu-threshold", "1", *LONGER)
@@ -218,6 +216,7 @@ def test_processes_auto_says_when_it_cannot_escape(tmp_path: Path) -> None:
         assert len(all_runs) >= 2
 
 
+@pytest.mark.load
 def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
@@ -251,6 +250,7 @@ def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
     assert "rerun with 2 processes" in done.stderr
 
 
+@pytest.mark.load
 def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> None:
     process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2,3")
     try:
@@ -284,6 +284,7 @@ def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> No
     assert manifest["status"] == "complete" and len(manifest["resumed_at"]) == 1
 
 
+@pytest.mark.load
 def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
     process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2", "--duration", "6s")
     try:
@@ -307,6 +308,7 @@ def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
     assert "interrupted" in stderr
 
 
+@pytest.mark.load
 def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str) -> None:
     web, bind = free_port(), free_port()
     locust = [sys.executable, "-m", "locust", "-f", "scenarios/locustfile.py"]
@@ -324,12 +326,7 @@ def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str)
                          "--user-classes", "fast", "--users", "2")
     finally:
         for process in (worker, master):
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process, 15)
         for log in logs:
             log.close()
     assert done.returncode in (0, 1), done.stderr
@@ -353,6 +350,7 @@ def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str)
         assert (sweep / "runs" / run["run_id"] / name).is_file()
 
 
+@pytest.mark.load
 def test_a_crashing_locust_is_failed_and_the_sweep_goes_on_unless_fail_fast(
         tmp_path: Path) -> None:
     broken = tmp_path / "broken_locustfile.py"

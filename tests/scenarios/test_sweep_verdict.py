@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from scenarios.runner._cpu_sampler import cpu_csv, host_busy, host_series, mark_window, summarise
-from scenarios.runner._verdict import CpuSample, LatenessSecond, RunFacts, Thresholds, judge
+from scenarios.runner.evidence import (
+    CpuSample,
+    LatenessSecond,
+    RunFacts,
+    Thresholds,
+    cpu_csv,
+    host_busy,
+    host_series,
+    judge,
+    mark_window,
+    summarise,
+)
 
 T0 = 1000.0
 WINDOW = (T0, T0 + 10.0)

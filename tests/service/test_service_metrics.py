@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from scenarios.runner._server_view import Scrape, window_view
+from scenarios.runner.evidence import Scrape, window_view
 
 
 def test_metrics_count_each_route_in_sub_millisecond_buckets(client: httpx.Client) -> None:
@@ -25,3 +25,27 @@ def test_metrics_count_each_route_in_sub_millisecond_buckets(client: httpx.Clien
     assert routes["GET /products/{productId} 404"]["requests"] == 1
     assert view["load"]["requests"] >= 7  # the POST too; /metrics itself is not load
     assert 0 < routes["GET /products/{productId} 200"]["p50_ms"] < 1000
+
+
+def _series(text: str, name: str) -> dict[str, float]:
+    """`name`'s samples in a scrape: the rest of the line before the value -> the value."""
+    found = {}
+    for line in text.splitlines():
+        if line.startswith(name):
+            key, _, value = line.rpartition(" ")
+            found[key[len(name):]] = float(value)
+    return found
+
+
+def test_queue_time_is_recorded_beside_the_duration(client: httpx.Client) -> None:
+    for _ in range(4):
+        assert client.get("/health/live").status_code == 200
+    text = client.get("/metrics").text
+    label = '{method="GET",route="/health/live",status="200"}'
+    durations = _series(text, "loadbench_server_request_duration_seconds_count")
+    queued = _series(text, "loadbench_server_request_queue_seconds_count")
+    assert queued[label] == durations[label] >= 4  # every request stamped on arrival
+    waited = _series(text, "loadbench_server_request_queue_seconds_sum")[label]
+    assert 0 <= waited < queued[label] * 0.5  # an idle service: the app sees requests at once
+    accepted = _series(text, "loadbench_server_accept_queue_seconds_count")
+    assert accepted[""] >= 1  # this client's connection, at least

@@ -7,6 +7,8 @@ import http.client
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -19,15 +21,14 @@ import pytest
 from service_checks import assert_json_error, new_product
 from test_service_store import SIMULTANEOUS, _post_on_own_connection
 
-from scenarios.runner._db_servers import (
+from scenarios.runner.target import (
     Postgres,
     Server,
-    reset_products,
+    seed_pipelined,
     start_postgres,
     start_redis,
 )
-from scenarios.runner._spares import seed_pipelined
-from tests.conftest import fresh_cache_url, new_database
+from tests.conftest import REPO_ROOT, fresh_cache_url, new_database
 
 if TYPE_CHECKING:
     from tests.conftest import RunningService, ServiceFactory
@@ -109,16 +110,16 @@ class _Writer(threading.Thread):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
         try:
             for number in range(1_000_000):
-                product = {"productId": f"{self.prefix}-{number}", "name": f"Durable {number}",
-                           "price": number / 4}
-                body = orjson.dumps(product)
-                self.sent[product["productId"]] = body
+                product_id = f"{self.prefix}-{number}"
+                body = orjson.dumps({"productId": product_id, "name": f"Durable {number}",
+                                     "price": number / 4})
+                self.sent[product_id] = body
                 connection.request("POST", "/products", body,
                                    {"Content-Type": "application/json"})
                 response = connection.getresponse()
                 response.read()
                 if response.status == 201:
-                    self.acknowledged.append(product["productId"])
+                    self.acknowledged.append(product_id)
         except (OSError, http.client.HTTPException):
             return  # the service was killed
         finally:
@@ -193,10 +194,15 @@ def test_database_down_is_a_bounded_503_and_recovers(service_factory: ServiceFac
     health = httpx.get(f"{service.url}/health", timeout=30)
     assert health.status_code == 503
     assert health.json()["database"] == "down" and health.json()["status"] == "unavailable"
+    time.sleep(1.1)  # readiness reuses its last answer for 1 s
+    ready = httpx.get(f"{service.url}/health/ready", timeout=30)
+    assert ready.status_code == 503 and ready.json()["database"] == "down"
+    assert httpx.get(f"{service.url}/health/live", timeout=30).status_code == 200  # alive
 
     own_postgres.restart()
     deadline = time.monotonic() + 20
-    while httpx.get(f"{service.url}/health", timeout=30).status_code != 200:
+    while httpx.get(f"{service.url}/health", timeout=30).status_code != 200 \
+            or httpx.get(f"{service.url}/health/ready", timeout=30).status_code != 200:
         assert time.monotonic() < deadline, "the service did not recover"
         time.sleep(0.2)
     assert httpx.get(f"{service.url}/products/{product['productId']}").json() == product
@@ -285,11 +291,13 @@ def test_both_backends_answer_the_same_bytes(service_factory: ServiceFactory,
     ids = [p["productId"] for p in products]
     assert _bytes_of(memory.url, ids) == _bytes_of(postgres.url, ids)
 
-    # the sweep's reset loads seed products with the bytes HTTP seeding stores
+    # the admin reset loads seed products with the bytes the scenarios' HTTP seeding stores
     seeded_memory = service_factory("--no-access-log")
     seed_pipelined(seeded_memory.url, 150)
-    name = database.rsplit("/", 1)[1]
-    assert reset_products(postgres_server, name, 150) < 5
+    reset = subprocess.run([sys.executable, "-m", "target_service.admin", "reset", "--seed", "150",
+                            "--store", "postgres", "--database-url", database], cwd=REPO_ROOT,
+                           capture_output=True, text=True, timeout=60, check=False)
+    assert reset.returncode == 0, reset.stderr
     cached = service_factory(*_postgres_flags(database, "--cache-url",
                                               fresh_cache_url(redis_server)))
     seed_ids = [f"seed-{i:06d}" for i in (1, 2, 99, 100, 150)]

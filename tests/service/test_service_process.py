@@ -46,7 +46,7 @@ def test_help_names_every_option_and_variable() -> None:
                  "ACCESS_LOG", "STORE_CAPACITY", "--store", "STORE", "--database-url",
                  "DATABASE_URL", "--cache-url", "CACHE_URL", "--db-pool-size", "DB_POOL_SIZE",
                  "--fast-reads", "FAST_READS", "--allow-split-memory", "ALLOW_SPLIT_MEMORY",
-                 "--timeout-keep-alive", "TIMEOUT_KEEP_ALIVE"):
+                 "--timeout-keep-alive", "TIMEOUT_KEEP_ALIVE", "--metrics-port", "METRICS_PORT"):
         assert text in result.stdout
 
 
@@ -70,6 +70,15 @@ def test_help_names_every_option_and_variable() -> None:
      "DB_POOL_SIZE"),
     (("--timeout-keep-alive", "0"), {}, "--timeout-keep-alive"),
     ((), {"TIMEOUT_KEEP_ALIVE": "soon"}, "TIMEOUT_KEEP_ALIVE"),
+    (("--metrics-port", "0"), {}, "--metrics-port"),
+    (("--port", "9000", "--metrics-port", "9000"), {}, "--metrics-port"),
+    ((), {"METRICS_PORT": "x"}, "METRICS_PORT"),
+    ((), {"ADMIN_TOKEN": "too-short"}, "ADMIN_TOKEN"),
+    ((), {"LOADBENCH_TEST_SERVICE_STALL": "1/5"}, "LOADBENCH_TEST_MODE"),
+    ((), {"LOADBENCH_TEST_MODE": "1", "LOADBENCH_TEST_SERVICE_STALL": "5/1"},
+     "LOADBENCH_TEST_SERVICE_STALL"),
+    ((), {"LOADBENCH_TEST_MODE": "1", "LOADBENCH_TEST_SERVICE_STALL": "often"},
+     "LOADBENCH_TEST_SERVICE_STALL"),
 ])
 def test_bad_settings_are_one_line_and_exit_2(args: tuple[str, ...], env: dict[str, str],
                                               named: str) -> None:
@@ -181,6 +190,13 @@ def test_sigterm_completes_the_in_flight_request_and_exits_0(
 
 def test_sigterm_with_two_workers_exits_0(service_factory: ServiceFactory) -> None:
     service = service_factory("--workers", "2", "--allow-split-memory", "--no-access-log")
+    # both workers up (on a busy machine the second may still be starting when the first
+    # answers; SIGTERM then reaches a worker that never logs "shutdown complete")
+    deadline = time.monotonic() + 20
+    while len({r["pid"] for r in json_lines(service.log_path)
+               if r["message"] == "service ready"}) < 2:
+        assert time.monotonic() < deadline, "the second worker did not start"
+        time.sleep(0.05)
     assert httpx.get(f"{service.url}/health").status_code == 200
     assert service.stop() == 0
     records = json_lines(service.log_path)

@@ -24,7 +24,8 @@ SIMULTANEOUS = 32
 def _post_on_own_connection(url: str, body: bytes, start: threading.Barrier,
                             statuses: list[int]) -> None:
     parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port,
+                                            timeout=10)
     try:
         connection.connect()
         start.wait(timeout=10)

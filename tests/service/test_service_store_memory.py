@@ -8,7 +8,7 @@ import tracemalloc
 import orjson
 import pytest
 
-from target_service._memory_store import MemoryStore
+from target_service.backends import MemoryStore
 from target_service.store import DuplicateProduct, StoreFull
 
 

@@ -1,16 +1,13 @@
-"""bench/_wrk.py, the wrk helper the benchmarks share: real wrk against the real service, 1 s."""
+"""bench/wrk.py, the wrk helper the benchmarks share: real wrk against the real service, 1 s."""
 
 from __future__ import annotations
 
 import shutil
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from _wrk import WrkError, parse_wrk_output, random_path_script, run_wrk
+from bench.wrk import WrkError, parse_wrk_output, random_path_script, run_wrk
 
 pytestmark = pytest.mark.skipif(shutil.which("wrk") is None,
                                 reason="wrk not installed (make system-deps)")
@@ -22,6 +19,7 @@ def backend() -> str:
     return "memory"
 
 
+@pytest.mark.load
 def test_run_wrk_counts_requests_and_errors(service_url: str) -> None:
     for index in range(3):
         httpx.post(f"{service_url}/products",

@@ -19,12 +19,12 @@ import pytest
 pytestmark = pytest.mark.load
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = REPO_ROOT / "bench" / "crosscheck_wrk.py"
+SCRIPT = "bench.crosscheck_wrk"  # python -m, from the repository root
 VERDICTS = {"valid", "generator-bound", "sut-errors", "too-few-samples"}
 
 
 def run_script(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, str(SCRIPT), *args], cwd=REPO_ROOT,
+    return subprocess.run([sys.executable, "-m", SCRIPT, *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
@@ -139,8 +139,7 @@ def test_an_unreachable_host_gives_one_line_and_status_2(tmp_path: Path) -> None
 
 
 def test_wrk_mean_latency_is_parsed_in_ms() -> None:
-    sys.path.append(str(REPO_ROOT / "bench"))
-    from _wrk import parse_wrk_output
+    from bench.wrk import parse_wrk_output
 
     text = """Running 1s test @ http://127.0.0.1:1/
   1 threads and 10 connections

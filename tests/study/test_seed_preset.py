@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scenarios.runner._matrix import check_config, expand, pacing_params, resolve_config
+from scenarios.runner.config import check_config, expand, pacing_params, resolve_config
 
 
 def test_seed_reproduces_the_write_ups_configuration() -> None:

@@ -1,0 +1,72 @@
+"""The verdict vocabulary: every status a run can get, most severe first, and how they rank.
+
+The runner gives each run the first status of ``STATUSES`` that applies (results/README.md,
+"Verdicts"); the analysis ranks a configuration by the most severe status among its repeats.
+Both read this one tuple, so they cannot rank differently.
+
+Room for new statuses: ``RESERVED`` names the statuses other work is adding (a verdict signal is
+a probe plus a rule, ARCHITECTURE.md). One is added by moving it into ``STATUSES`` at its
+place (its rank) and documenting it in results/README.md's verdict table: a test checks that the
+two agree.
+
+- ``not-steady``: the window's throughput or latency drifted (no steady state), so a mean of it
+  describes no single load; ranks with ``inconsistent``, before ``generator-bound``;
+- ``client-dominated``: most of the client-seen latency is the client's own (today a warning),
+  so the figures describe Locust more than the service; ranks before ``generator-bound``;
+- ``dropped-arrivals``: an open-model point whose generator dropped more than a threshold of its
+  intended arrivals (issue 21), so its offered rate was not the rate applied; ranks before
+  ``generator-bound``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+__all__ = ["FAILED", "GENERATOR_BOUND", "INCONSISTENT", "INTERRUPTED", "ORDER", "READER_STATUSES",
+           "RESERVED", "STATUSES", "SUT_ERRORS", "TOO_FEW_SAMPLES", "TRUSTED", "UNCHECKED",
+           "UNKNOWN", "VALID", "is_trusted", "rank", "worst"]
+
+INTERRUPTED = "interrupted"
+FAILED = "failed"
+TOO_FEW_SAMPLES = "too-few-samples"
+SUT_ERRORS = "sut-errors"
+INCONSISTENT = "inconsistent"
+GENERATOR_BOUND = "generator-bound"
+VALID = "valid"
+
+# Every status the runner writes, most severe first: the first that applies is the status.
+STATUSES: tuple[str, ...] = (INTERRUPTED, FAILED, TOO_FEW_SAMPLES, SUT_ERRORS, INCONSISTENT,
+                             GENERATOR_BOUND, VALID)
+# Reserved for signals being added; not written by any runner yet (see the module docstring).
+RESERVED: tuple[str, ...] = ("not-steady", "client-dominated", "dropped-arrivals")
+
+# Statuses only a reader gives: plain Locust output with no CPU evidence (``unchecked``) and a
+# run.json without a verdict (``unknown``). Neither is trusted; both rank just above ``valid``.
+UNCHECKED = "unchecked"
+UNKNOWN = "unknown"
+READER_STATUSES: tuple[str, ...] = (UNCHECKED, UNKNOWN)
+
+# The full ranking, most severe first: a configuration that is not valid takes the first status
+# any of its repeats has.
+ORDER: tuple[str, ...] = (*STATUSES[:-1], *READER_STATUSES, VALID)
+# The only status whose figures describe the service.
+TRUSTED: tuple[str, ...] = (VALID,)
+
+
+def rank(status: str) -> int:
+    """The status' severity rank: 0 is the most severe; a status not known here ranks first
+    (a newer runner's status is never taken for a better one)."""
+    try:
+        return ORDER.index(status)
+    except ValueError:
+        return -1
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """The most severe of ``statuses`` ("" for none)."""
+    return min(statuses, key=rank, default="")
+
+
+def is_trusted(status: str) -> bool:
+    """True for the statuses whose figures describe the service (``valid``)."""
+    return status in TRUSTED

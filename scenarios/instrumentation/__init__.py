@@ -1,0 +1,83 @@
+"""The suite's instrumentation inside a Locust process: the HDR recorder (microsecond latency per
+endpoint), the event-loop probe, the requests-in-flight count, the CPU report, the distributed
+stats-reset fix and the master's info routes, plus the readers the runner uses on what they
+write. Lazy on purpose: the runner imports ``percentile_ms`` or ``CONFIG_ROUTE`` from here
+without importing Locust (whose import monkey-patches the process with gevent).
+
+Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
+process of the runner) then imports only what that module needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scenarios.instrumentation._cpu_report import add_master_cpu_route, start_worker_cpu_refresh
+    from scenarios.instrumentation._distributed import (
+        flush_worker_stats,
+        install_on_master,
+        install_on_worker,
+    )
+    from scenarios.instrumentation._hdr import Recorder, percentile_ms, read_evidence
+    from scenarios.instrumentation._hdr import install as install_hdr
+    from scenarios.instrumentation._in_flight import TRACKER
+    from scenarios.instrumentation._in_flight import install as install_in_flight
+    from scenarios.instrumentation._instrument import register, wrapped_clients
+    from scenarios.instrumentation._loop_probe import instrumentation_on
+    from scenarios.instrumentation._loop_probe import start as start_loop_probe
+    from scenarios.instrumentation._master_info import CONFIG_ROUTE, STATS_ROUTE, add_master_routes
+
+__all__ = [
+    "CONFIG_ROUTE",
+    "STATS_ROUTE",
+    "TRACKER",
+    "Recorder",
+    "add_master_cpu_route",
+    "add_master_routes",
+    "flush_worker_stats",
+    "install_hdr",
+    "install_in_flight",
+    "install_on_master",
+    "install_on_worker",
+    "instrumentation_on",
+    "percentile_ms",
+    "read_evidence",
+    "register",
+    "start_loop_probe",
+    "start_worker_cpu_refresh",
+    "wrapped_clients",
+]
+
+_HOMES = {  # public name -> (module of this package, its name there)
+    "Recorder": ("_hdr", "Recorder"),
+    "percentile_ms": ("_hdr", "percentile_ms"),
+    "read_evidence": ("_hdr", "read_evidence"),
+    "install_hdr": ("_hdr", "install"),
+    "instrumentation_on": ("_loop_probe", "instrumentation_on"),
+    "start_loop_probe": ("_loop_probe", "start"),
+    "TRACKER": ("_in_flight", "TRACKER"),
+    "install_in_flight": ("_in_flight", "install"),
+    "add_master_cpu_route": ("_cpu_report", "add_master_cpu_route"),
+    "start_worker_cpu_refresh": ("_cpu_report", "start_worker_cpu_refresh"),
+    "flush_worker_stats": ("_distributed", "flush_worker_stats"),
+    "install_on_master": ("_distributed", "install_on_master"),
+    "install_on_worker": ("_distributed", "install_on_worker"),
+    "CONFIG_ROUTE": ("_master_info", "CONFIG_ROUTE"),
+    "STATS_ROUTE": ("_master_info", "STATS_ROUTE"),
+    "add_master_routes": ("_master_info", "add_master_routes"),
+    "register": ("_instrument", "register"),
+    "wrapped_clients": ("_instrument", "wrapped_clients"),
+}
+
+if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use."""
+        if name not in _HOMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, attr = _HOMES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value

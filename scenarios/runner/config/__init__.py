@@ -1,0 +1,88 @@
+r"""The sweep's configuration: flags, presets and TOML resolved into a checked ``SweepConfig``, its
+matrix expanded into ``Point``\ s, and the SLO objectives. Pure: no process, no I/O beyond reading
+the configuration file. Parsing of a new sweep option and its point-id tag belongs here.
+
+Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
+process of the runner) then imports only what that module needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scenarios.runner.config._byo import PLUGIN, is_product, locust_files, locustfile_path
+    from scenarios.runner.config._matrix import (
+        LOCUSTFILE_PACING,
+        PRESETS_DIR,
+        USER_CLASSES,
+        ConfigError,
+        Point,
+        SweepConfig,
+        backends,
+        check_config,
+        expand,
+        load_toml,
+        mix_weights,
+        pacing_params,
+        resolve_config,
+    )
+    from scenarios.runner.config._slo import Objective, parse_slo, violations
+
+__all__ = [
+    "LOCUSTFILE_PACING",
+    "PLUGIN",
+    "PRESETS_DIR",
+    "USER_CLASSES",
+    "ConfigError",
+    "Objective",
+    "Point",
+    "SweepConfig",
+    "backends",
+    "check_config",
+    "expand",
+    "is_product",
+    "load_toml",
+    "locust_files",
+    "locustfile_path",
+    "mix_weights",
+    "pacing_params",
+    "parse_slo",
+    "resolve_config",
+    "violations",
+]
+
+_HOMES = {  # public name -> (module of this package, its name there)
+    "ConfigError": ("_matrix", "ConfigError"),
+    "LOCUSTFILE_PACING": ("_matrix", "LOCUSTFILE_PACING"),
+    "PLUGIN": ("_byo", "PLUGIN"),
+    "is_product": ("_byo", "is_product"),
+    "locust_files": ("_byo", "locust_files"),
+    "locustfile_path": ("_byo", "locustfile_path"),
+    "PRESETS_DIR": ("_matrix", "PRESETS_DIR"),
+    "Point": ("_matrix", "Point"),
+    "SweepConfig": ("_matrix", "SweepConfig"),
+    "USER_CLASSES": ("_matrix", "USER_CLASSES"),
+    "backends": ("_matrix", "backends"),
+    "check_config": ("_matrix", "check_config"),
+    "expand": ("_matrix", "expand"),
+    "load_toml": ("_matrix", "load_toml"),
+    "mix_weights": ("_matrix", "mix_weights"),
+    "pacing_params": ("_matrix", "pacing_params"),
+    "resolve_config": ("_matrix", "resolve_config"),
+    "Objective": ("_slo", "Objective"),
+    "parse_slo": ("_slo", "parse_slo"),
+    "violations": ("_slo", "violations"),
+}
+
+if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use."""
+        if name not in _HOMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, attr = _HOMES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value

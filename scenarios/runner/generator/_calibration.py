@@ -1,0 +1,110 @@
+"""Client-overhead calibration, once per sweep and user class (manifest ``calibration``).
+
+One Locust user of the class, no wait, ``GET /health`` for a short window on the same loopback
+path and CPUs as the sweep's points (scenarios/calibration_locustfile.py). From Locust's stats,
+the service's /metrics at the window's edges and the Locust process's CPU time:
+
+- ``client_mean_ms``: what Locust saw per request; ``server_mean_ms``: what the service spent;
+- ``floor_ms`` = client minus server: the client's own latency floor on this path;
+- ``cpu_ms_per_request``: Locust's CPU time per request (all of it: the client's cost).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from scenarios.runner.evidence import scrape, window_view
+from scenarios.runner.generator._locust_output import aggregated_figures
+from scenarios.runner.generator._locust_process import LocustForkServer, LocustOptions, LocustRun
+from scenarios.user_classes import USER_CLASSES
+
+CALIBRATION_LOCUSTFILE = "scenarios/calibration_locustfile.py"
+WINDOW_S = 2.0
+ENDPOINT = "GET /health"
+
+
+@dataclass(frozen=True)
+class ShortRun:
+    """One short single-process Locust run: its stats row and Locust's CPU over the window."""
+
+    exit_code: int | None
+    row: dict[str, Any] | None
+    window_s: float | None
+    requests: int
+    locust_cpu_s: float | None  # the Locust process's CPU time between the window's edges
+
+
+def short_run(server: LocustForkServer, options: LocustOptions, cpus: list[int] | None,
+              timeout_s: float, on_edge: Callable[[str], None] | None = None) -> ShortRun:
+    """Run one Locust process in a scratch directory (calibration, ``--service-cpu auto``).
+
+    ``on_edge`` is called at each window edge before Locust's CPU is read there. OSError and
+    RuntimeError from starting or collecting the run reach the caller.
+    """
+    with tempfile.TemporaryDirectory(prefix="loadbench-short-run-") as scratch:
+        run = LocustRun(Path(scratch), server, ["locust"], cpus)
+        cpu: dict[str, float] = {}
+
+        def edge(name: str) -> None:
+            if on_edge is not None:
+                on_edge(name)
+            try:
+                times = psutil.Process(run.main.pid).cpu_times()
+                cpu[name] = times.user + times.system
+            except psutil.Error:
+                pass
+
+        run.on_edge = edge
+        run.start(options)
+        run.wait(timeout_s)
+        run.collect()
+        window_s = (run.window_end - run.window_start
+                    if run.window_start is not None and run.window_end is not None else None)
+        row = aggregated_figures(Path(scratch), window_s)
+    return ShortRun(run.exit_code, row, window_s,
+                    int(float(row["Request Count"])) if row else 0,
+                    cpu["end"] - cpu["start"] if "start" in cpu and "end" in cpu else None)
+
+
+def calibrate(server: LocustForkServer, host: str, short_name: str,
+              cpus: list[int] | None) -> dict[str, Any]:
+    """Calibrate one user class against ``host``; figures, or ``{"error": ...}``."""
+    scrapes: dict[str, Any] = {}
+
+    def on_edge(edge: str) -> None:
+        scrapes[edge] = scrape(host)
+
+    options = LocustOptions(CALIBRATION_LOCUSTFILE, host, USER_CLASSES[short_name], 1, 1.0,
+                            WINDOW_S + 1, ["--mix", "read-only"], "none", 0, "calibration")
+    try:
+        run = short_run(server, options, cpus, WINDOW_S + 60, on_edge)
+    except (OSError, RuntimeError) as error:
+        return {"error": f"calibration of {short_name} failed: {error}"}
+    server_view = window_view(scrapes.get("start"), scrapes.get("end"))
+    row, window_s, requests, cpu_s = run.row, run.window_s, run.requests, run.locust_cpu_s
+    if not requests or run.exit_code not in (0, 1):
+        return {"error": f"calibration of {short_name}: Locust exited with {run.exit_code}, "
+                         f"{requests} requests"}
+    client_ms = float(row["Average Response Time"]) if row else None
+    route = server_view.get("routes", {}).get("GET /health 200") if server_view else None
+    server_ms = route["mean_ms"] if route else None
+    return {
+        "endpoint": ENDPOINT, "users": 1, "window_s": round(window_s or 0.0, 3),
+        "requests": requests, "client_mean_ms": _round(client_ms),
+        "client_p50_ms": _round(float(row["50%"])) if row and row["50%"] is not None else None,
+        "server_mean_ms": _round(server_ms),
+        "floor_ms": _round(client_ms - server_ms) if client_ms is not None
+        and server_ms is not None else None,
+        "cpu_ms_per_request": _round(cpu_s * 1000.0 / requests) if cpu_s is not None else None,
+        "server_available": bool(server_view.get("available")),
+    }
+
+
+def _round(value: float | None) -> float | None:
+    return round(value, 4) if value is not None else None

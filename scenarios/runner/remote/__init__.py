@@ -1,0 +1,58 @@
+"""Remote sweeps: one point on a remote Locust master (``run_on_master``), and the S3/ECS calls
+behind ``python -m scenarios.remote_results`` (upload, list, fetch a sweep; start a sweep task).
+
+Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
+process of the runner) then imports only what that module needs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scenarios.runner.remote._remote_run import check_master, run_on_master
+    from scenarios.runner.remote._remote_sweep import (
+        RemoteResultsError,
+        deployment,
+        fetch_sweep,
+        list_sweeps,
+        run_task,
+        run_task_request,
+        upload_sweep,
+    )
+
+__all__ = [
+    "RemoteResultsError",
+    "check_master",
+    "deployment",
+    "fetch_sweep",
+    "list_sweeps",
+    "run_on_master",
+    "run_task",
+    "run_task_request",
+    "upload_sweep",
+]
+
+_HOMES = {  # public name -> (module of this package, its name there)
+    "check_master": ("_remote_run", "check_master"),
+    "run_on_master": ("_remote_run", "run_on_master"),
+    "RemoteResultsError": ("_remote_sweep", "RemoteResultsError"),
+    "deployment": ("_remote_sweep", "deployment"),
+    "fetch_sweep": ("_remote_sweep", "fetch_sweep"),
+    "list_sweeps": ("_remote_sweep", "list_sweeps"),
+    "run_task": ("_remote_sweep", "run_task"),
+    "run_task_request": ("_remote_sweep", "run_task_request"),
+    "upload_sweep": ("_remote_sweep", "upload_sweep"),
+}
+
+if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use
+
+    def __getattr__(name: str) -> Any:
+        """Import a public name's module on first use."""
+        if name not in _HOMES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        module, attr = _HOMES[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+        globals()[name] = value
+        return value

@@ -1,0 +1,133 @@
+"""Live: the open model against a service that stalls 1 s in every 5 s, and against the real
+service (real headless Locust, short windows; about 70 s in all).
+
+- At 100 arrivals/s the latency from the intended start sees the stalls (p99 ≥ 500 ms). With a
+  small pool whose arrivals wait in a backlog (wrk2's semantics) the service time stays small:
+  only the few requests in flight at a stall's start see it from their send.
+- The closed model on the same service shows the omission: its p99 is small.
+- A pool too small without a backlog drops arrivals, and counts them.
+- At a modest rate (well under half this generator's capacity) the achieved rate is within 1%
+  of the target, with 2 local worker processes sharing it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scenarios.instrumentation import percentile_ms, read_evidence
+from scenarios.open_model import evidence
+
+pytestmark = pytest.mark.load
+
+REPO = Path(__file__).resolve().parents[2]
+STALL_SERVER = Path(__file__).resolve().parent / "stall_server.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def stall_url() -> Iterator[str]:
+    """The stalling server (1 s in every 5 s) on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, str(STALL_SERVER), str(port)],
+                               stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None and process.stdout.readline().strip() == "ready"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run_locust(host: str, directory: Path, *args: str, seconds: int = 11,
+               user_class: str = "FastProductUser") -> tuple[str, Path]:
+    """Headless Locust on the product locustfile; its log and its evidence directory."""
+    directory.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "locust", "-f", "scenarios/locustfile.py", user_class,
+         "--headless", "--host", host, "-t", f"{seconds}s", "--only-summary", "--reset-stats",
+         "--mix", "read-only", "--seed-products", "20", *args],
+        cwd=REPO, capture_output=True, text=True, timeout=seconds + 60,
+        env={**os.environ, "LOADBENCH_EVIDENCE_DIR": str(directory)})
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stderr, directory
+
+
+def open_figures(directory: Path) -> dict[str, Any]:
+    document = evidence.read(directory)
+    assert document is not None, sorted(p.name for p in directory.iterdir())
+    return evidence.summary(document)
+
+
+def test_intended_start_latency_sees_the_stall(stall_url: str, tmp_path: Path) -> None:
+    _log, directory = run_locust(stall_url, tmp_path, "--arrival-rate", "100", "--max-users",
+                                 "2", "--max-backlog", "1000")
+    figures = open_figures(directory)
+    print(figures)
+    assert figures["dropped"] == 0 and figures["intended"] >= 900
+    assert figures["intended_p99_ms"] >= 500
+    assert figures["lag_p99_ms"] >= 400  # the backlog's arrivals started late, measured
+    assert figures["service_p99_ms"] < 100  # only the ≤ 2 requests per stall in flight
+
+
+def test_large_pool_sends_on_time_and_the_service_time_sees_the_stall(
+        stall_url: str, tmp_path: Path) -> None:
+    _log, directory = run_locust(stall_url, tmp_path, "--arrival-rate", "100", "--max-users",
+                                 "150", seconds=8)
+    figures = open_figures(directory)
+    print(figures)
+    assert figures["dropped"] == 0
+    assert figures["intended_p99_ms"] >= 500 and figures["service_p99_ms"] >= 500
+    assert figures["lag_p99_ms"] < 50  # every arrival was sent (about) on time
+
+
+def test_closed_model_shows_the_omission(stall_url: str, tmp_path: Path) -> None:
+    _log, directory = run_locust(stall_url, tmp_path, "-u", "5", "-r", "5")
+    histogram, files = read_evidence(directory)
+    assert histogram is not None and files == 1
+    assert evidence.read(directory) is None  # closed: no open-model evidence
+    p99 = percentile_ms(histogram, 0.99)
+    maximum = histogram.get_max_value() / 1000.0
+    print({"requests": histogram.get_total_count(), "p99_ms": p99, "max_ms": maximum})
+    assert p99 is not None and p99 < 100  # 5 users see each stall: a handful of requests
+    assert maximum >= 500  # while the stall was there all along
+
+
+def test_undersized_pool_drops_and_counts(stall_url: str, tmp_path: Path) -> None:
+    log, directory = run_locust(stall_url, tmp_path, "--arrival-rate", "100", "--max-users",
+                                "3", seconds=8)
+    figures = open_figures(directory)
+    print(figures)
+    assert "open model pool undersized" in log and "arrivals dropped" in log
+    assert figures["dropped"] >= 50  # each stall (1 s at 100/s) drops about 97
+    assert figures["started"] + figures["dropped"] == figures["intended"]
+
+
+def test_achieved_rate_with_two_processes(service_url: str, tmp_path: Path) -> None:
+    rate = 200.0
+    _log, directory = run_locust(service_url, tmp_path, "--arrival-rate", str(rate),
+                                 "--max-users", "40", "--processes", "2", seconds=10,
+                                 user_class="HttpProductUser")
+    document = evidence.read(directory)
+    assert document is not None and document["sources"] == 2
+    assert document["share"] == pytest.approx(1.0)
+    figures = evidence.summary(document)
+    print(figures)
+    assert figures["dropped"] == 0
+    # the two workers' schedules (uniform, half the rate each) add up; achieved = completed
+    # requests over the window (those still in flight at the end: about rate × 2 ms)
+    achieved = figures["service_count"] / figures["window_s"]
+    assert abs(achieved - rate) <= 0.01 * rate, achieved
+    assert figures["lag_p99_ms"] < 20
