@@ -16,6 +16,8 @@ help:
 	@echo "make lint    ruff and mypy"
 	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-sweep, bench-analysis)"
 	@echo "make study   the full study (about 30 minutes), reports under docs/study/"
+	@echo "AWS (terraform/README.md): make preflight | deploy | remote-sweep ARGS=... | remote-fetch SWEEP=..."
+	@echo "     remote-report SWEEP=... | status | pause | resume | locust-ui | destroy   (AUTO_APPROVE=1: unattended)"
 
 venv: $(VENV)/.installed
 
@@ -189,7 +191,12 @@ OPS := $(PY) -m deploy.aws_ops --tf-dir $(TF_DIR)
 CONTAINER_TOOL ?= buildah
 IMAGE_BUILD ?= push
 RESULTS_DIR ?= results
-.PHONY: preflight pause resume status locust-ui remote-report
+.PHONY: preflight pause resume status locust-ui remote-report tf-lock
+
+# The provider's checksums for linux and darwin, amd64 and arm64 in .terraform.lock.hcl (needs
+# the registry; commit the file afterwards).
+tf-lock:
+	$(TF) providers lock -platform=linux_amd64 -platform=linux_arm64 -platform=darwin_amd64 -platform=darwin_arm64
 
 # Credentials, region, the Fargate vCPU quota against the plan, the ECS service-linked role: one
 # line each, with its fix. deploy runs it first (PREFLIGHT=0 skips it).
@@ -254,7 +261,7 @@ remote-sweep: venv
 	  $(PY) -m scenarios.remote_results launch --dry-run --outputs "$$outputs" -- $(ARGS) > "$$request" || exit $$?; \
 	  cat "$$request"; $(OPS) check-request "$$request"; exit $$?; \
 	fi; \
-	workers=$$($(OPS) generators-up --sweep-args "$(ARGS)" $(if $(WORKERS),--workers $(WORKERS)) --users-per-worker $(USERS_PER_WORKER)) || exit $$?; \
+	workers=$$($(OPS) generators-up --sweep-args="$(ARGS)" $(if $(WORKERS),--workers $(WORKERS)) --users-per-worker $(USERS_PER_WORKER)) || exit $$?; \
 	echo "remote-sweep: Locust master and $$workers worker(s) running"; \
 	$(PY) -m scenarios.remote_results launch --outputs "$$outputs" -- $(ARGS) --expect-workers $$workers \
 	  || { status=$$?; $(OPS) generators-down; exit $$status; }

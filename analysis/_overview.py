@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from analysis._dimensions import DIMENSIONS, class_name, named_dimensions, suffix
 from analysis._format import number
 from analysis._locust import TRUSTED_STATUSES
 from analysis.checks import EXPLANATIONS
 from analysis.compare import HIGHER, INCONCLUSIVE, LOWER, SAME
+from analysis.dimensions import EXTRA_KEYS, class_name, named_dimensions, series_name
 from analysis.loading import Sweep
 
 
@@ -85,7 +85,7 @@ def _cpus(cpus: object) -> str:
 
 
 def config_keys(points: pd.DataFrame) -> list[str]:
-    return ["user_class", "mix", "users", *[d for d in DIMENSIONS if d in points]]
+    return ["user_class", "mix", "users", *[d for d in EXTRA_KEYS if d in points]]
 
 
 def trust(sweep: Sweep, untrusted: pd.DataFrame) -> dict[str, Any]:
@@ -178,8 +178,7 @@ def capacity(table: pd.DataFrame) -> list[str]:
     fitted = table[table["sigma"].notna()]
     lines = []
     for fit in fitted.to_dict(orient="records"):
-        # every series dimension away from its default, the CPU envelope too
-        label = f"{class_name(fit['user_class'])} / {fit['mix']}{suffix(fit)}"
+        label = series_name(fit)  # every dimension away from its default, the envelope too
         measured = (f"; {number(fit['measured_max_rps'], 0)} requests/s measured at most"
                     if "measured_max_rps" in fit else "")
         if math.isinf(float(fit["peak_users"])):

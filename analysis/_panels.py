@@ -1,6 +1,6 @@
 """Small multiples: one panel per mix, one colour per series, one palette for every figure.
 
-A series is a user class, plus each series dimension (``analysis._dimensions``, from runmodel's
+A series is a user class, plus each series dimension (``analysis.dimensions``, from runmodel's
 registry: the storage backend, the CPU envelope, the added delay, the payload) that the sweep
 varies or sets away from its default ("postgres+cache", "0.25 vCPU"). Its colour comes from
 its position among the sweep's series, so it is the same in every figure of a report. Trusted
@@ -20,8 +20,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
-from analysis._dimensions import named_dimensions, series_label
 from analysis._locust import AGGREGATED
+from analysis.dimensions import named_dimensions, series_label
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies, and in greyscale print.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",

@@ -18,10 +18,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import _html, _overview, plots
-from analysis._dimensions import class_name, named_dimensions
 from analysis._format import html_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis.compare import power_sentence, power_summary, ratio_interval
+from analysis.dimensions import class_name, named_dimensions
 from analysis.loading import Sweep
 from analysis.stats import summarise
 

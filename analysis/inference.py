@@ -65,7 +65,8 @@ def tost(d: float, se: float, df: float, margin: float) -> float:
     the larger of the two p-values (small: the ratio is inside the margin)."""
     from scipy import stats as scipy_stats
 
-    lower, upper = math.log(1 - margin), math.log(1 + margin)
+    lower = math.log(1 - margin) if margin < 1 else -math.inf  # a margin of 100% or more
+    upper = math.log(1 + margin)
     if se == 0:
         return 0.0 if lower < d < upper else 1.0
     return float(max(scipy_stats.t.sf((d - lower) / se, df),

@@ -12,7 +12,6 @@ from typing import Any
 
 import pandas as pd
 
-from analysis._dimensions import label_of
 from analysis._errors import AnalysisError
 from analysis._locust import (
     AGGREGATED,
@@ -23,6 +22,7 @@ from analysis._locust import (
     read_history_csv,
     read_stats_csv,
 )
+from analysis.dimensions import EXTRA_KEYS, label_of
 from runmodel import littles_law
 from runmodel.dimensions import point_keys
 from runmodel.records import SCHEMA_VERSIONS, RecordError, load_manifest, load_run
@@ -273,14 +273,12 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "sweep_id": sweep_id, "point_id": point_id, "run_id": run_id, "final": final,
         "attempt": int(run.get("attempt", 1)),
         "user_class": str(params["user_class"]), "mix": str(params["mix"]),
-        # the series dimensions by their labels (runmodel's registry; a run older than a
+        # every series dimension of runmodel's registry by its label (a run older than a
         # dimension has its default): backend memory, postgres or postgres+cache; the CPU
-        # envelope none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"; the payload small, 4k, ...
-        "backend": label_of("backend", params.get("backend") or None),
-        "service_cpu": envelope_label(params.get("service_cpu"), params.get("service_vcpu")),
-        "payload": label_of("payload", params.get("payload") or None),
+        # envelope none, "0.25 vCPU", "fargate-256 (0.25 vCPU)"; the added delay none, "10 ms",
+        # "40±5 ms"; the payload small, 4k, ...
+        **{name: label_of(name, params.get(name) or None) for name in EXTRA_KEYS},
         **_throttling(run.get("cpu_limit")),
-        "rtt_delay": delay_label(params.get("rtt_delay")),  # "none", "10 ms", "40±5 ms"
         "users": int(params["users"]), "repeat": int(params["repeat"]),
         "processes": int(params.get("processes", 1)),
         "pacing": str(pacing.get("kind", "none")), "think_s": think_time(pacing),

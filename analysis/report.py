@@ -20,12 +20,12 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from analysis import _answer, _html, _overview, plots, tables
-from analysis._dimensions import CLASS_NAMES, suffix
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis.capacity import capacity_table
 from analysis.checks import littles_law, untrusted
 from analysis.compare import class_ratio, mix_ratio
+from analysis.dimensions import CLASS_NAMES, series_name, suffix
 from analysis.loading import Sweep, load
 from analysis.stats import summarise
 
@@ -54,7 +54,9 @@ def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
     """Compute the report's tables, headline and figures from a loaded sweep."""
     points = sweep.points
     summary = summarise(points)
-    ratios = class_ratio(points)
+    # FastHttpUser / HttpUser: the product scenario's question; a sweep of a locustfile of the
+    # user's own (its own class names) has no such section
+    ratios = class_ratio(points) if product_classes(points) else pd.DataFrame()
     capacity = capacity_table(points, slo_ms=slo_ms)
     order = [str(m) for m in (sweep.manifest.get("matrix") or {}).get("mixes")
              or list(dict.fromkeys(points["mix"]))]
@@ -121,10 +123,13 @@ def headline(report: Report) -> list[str]:
                                                          else "")
         lines.append(f"Partial sweep (status {status!r}): {finished} of {total} points finished"
                      + (f"; missing: {missing}." if missing else "."))
-    lines.extend(_answer.class_answer(report.ratios))
+    if product_classes(sweep.points):
+        lines.extend(_answer.class_answer(report.ratios))
+    missing = service_side_line(sweep.manifest)
+    if missing:
+        lines.append(missing)
     for fit in report.capacity.to_dict(orient="records"):
-        label = (f"{CLASS_NAMES.get(str(fit['user_class']), fit['user_class'])} / {fit['mix']}"
-                 + _backend_suffix(fit))
+        label = series_name(fit)  # "HttpUser / read-heavy / postgres / 0.25 vCPU ..."
         if not math.isnan(float(fit['sigma'])):
             lines.append(f"Knee ({label}, USL fit on {fit['valid_points']} valid points at "
                          f"{fit['valid_levels']} user counts, R^2={number(fit['r_squared'], 3)}, "
@@ -181,17 +186,42 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
         "report.html.j2", title=f"Sweep {sweep.sweep_id}", facts=_overview.facts(sweep),
         trust=_overview.trust(sweep, report.untrusted),
         comparison=_overview.comparison(report.ratios, report.mix_order),
+        class_comparison=product_classes(sweep.points),
         capacity=_overview.capacity(report.capacity),
         slo=_slo_lines(report.capacity), littles=_littles_line(report.littles),
         figures=shown, open_tables=_open_tables(report), collapsed=_collapsed(report),
         untrusted_tables=[{**group, "table": html_table(_untrusted_rows(report, group))}
                           for group in _overview.untrusted_groups(report.untrusted)],
-        notes=[note for note in (tables.bucketing_note(aggregated),) if note])
+        notes=[note for note in (service_side_line(sweep.manifest),
+                                 tables.bucketing_note(aggregated)) if note])
+
+
+def product_classes(points: pd.DataFrame) -> bool:
+    """True when the sweep ran the product's user classes (``http``, ``fast``), whose
+    comparison the report answers; False for a locustfile of the user's own."""
+    return "user_class" in points and bool({"http", "fast"} & set(points["user_class"]))
+
+
+def service_side_line(manifest: Mapping[str, Any]) -> str | None:
+    """For a sweep of the user's own locustfile against a service it did not start: what of
+    the service's side is missing (docs/byo/README.md), or None."""
+    config = manifest.get("config") or {}
+    locustfile = str(config.get("locustfile") or "").replace("\\", "/")
+    if not locustfile or locustfile.endswith("scenarios/locustfile.py"):
+        return None
+    lacking = [] if config.get("server_metrics") else [
+        "its own latency (no --server-metrics)"]
+    if not (config.get("service_pid") or config.get("service_cgroup")):
+        lacking.append("its CPU (no --service-pid or --service-cgroup)")
+    if not lacking:
+        return None
+    return (f"The service's side was not measured: {' and '.join(lacking)}; the verdicts rest "
+            "on the generator's evidence alone.")
 
 
 def _backend_suffix(fit: Mapping[Any, Any]) -> str:
     """`` / postgres / 0.25 vCPU / +10 ms RTT / 4k payload``: the dimensions away from their
-    defaults (``analysis._dimensions.suffix``)."""
+    defaults (``analysis.dimensions.suffix``)."""
     return suffix(fit)
 
 

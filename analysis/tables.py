@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from analysis._dimensions import with_dimension_columns
 from analysis._format import number, with_ci
 from analysis._locust import AGGREGATED
+from analysis.dimensions import with_dimension_columns
 from analysis.histograms import SOURCE_HDR
 
 BUCKET_LIMIT_MS = 2.0

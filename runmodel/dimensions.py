@@ -106,6 +106,21 @@ def _choice(allowed: tuple[str, ...], what: str) -> Callable[[Any], str]:
     return parse
 
 
+def _rate(value: Any) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        raise DimensionError(f"expected a rate in iterations/s, got {value!r}") from None
+    if isinstance(value, bool) or not 0 < rate <= 1_000_000 or rate != rate:
+        raise DimensionError(f"must be a rate above 0 and at most 1000000/s, got {value!r}")
+    return rate
+
+
+def _rate_tag(rate: float) -> str:
+    """``a200-``, ``a12.5-``."""
+    return f"a{rate:g}-"
+
+
 # Registry order is the order of the point keys: how configurations sort and group, and the
 # order of the dimension columns in tables. ``id_rank`` orders the tags in a point id.
 DIMENSIONS: tuple[Dimension, ...] = (
@@ -158,6 +173,15 @@ DIMENSIONS: tuple[Dimension, ...] = (
         id_rank=6, settings=(Setting(
             "--users", "users", "users", _whole(1), [1, 10, 50, 100], "LIST",
             "concurrency levels (default 1,10,50,100)", unique=False),)),
+    Dimension(  # the open model (scenarios/open_model): a rate of arrivals instead of users
+        "arrival_rate", "arrivals/s", "load", default=None, alternative_to="users",
+        label=lambda value: "-" if value is None else f"{float(value):g}",
+        tag=lambda value: "" if value is None else _rate_tag(float(value)), phrase="{}/s",
+        id_rank=6, settings=(Setting(
+            "--arrival-rate", "arrival_rates", "arrival_rates", _rate, [], "LIST",
+            "open model, the alternative to --users: arrival rates in iterations/s over all "
+            "Locust processes, a sweep dimension, e.g. 50,100,200 (default: none, the closed "
+            "model); latency is measured from each arrival's intended start"),)),
     Dimension(
         "repeat", "repeat", "repeat", default=1, point_key=False,
         tag=lambda value: f"r{int(value)}", id_rank=7, settings=(Setting(

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["SCHEMA_VERSION", "SCHEMA_VERSIONS", "Manifest", "Params", "RecordError", "Requests",
+__all__ = ["SCHEMA_VERSION", "SCHEMA_VERSIONS", "Manifest", "Params", "Record", "RecordError",
+           "Requests",
            "RunRecord", "VerdictRecord", "Window", "load_manifest", "load_run", "read_document"]
 
 SCHEMA_VERSION = 2  # what the runner writes
@@ -37,18 +38,18 @@ class RecordError(ValueError):
         self.problem = problem
 
 
-_R = TypeVar("_R", bound="_Record")
+_R = TypeVar("_R", bound="Record")
 
 
 @dataclass
-class _Record:
+class Record:
     """Known fields as attributes, every other key in ``extras``, the input's key order kept."""
 
     extras: dict[str, Any] = field(default_factory=dict, kw_only=True, repr=False)
     _order: tuple[str, ...] = field(default=(), kw_only=True, repr=False, compare=False)
 
     REQUIRED: ClassVar[tuple[str, ...]] = ()  # fields a reader cannot do without
-    BLOCKS: ClassVar[dict[str, type[_Record]]] = {}  # fields that are records themselves
+    BLOCKS: ClassVar[dict[str, type[Record]]] = {}  # fields that are records themselves
 
     @classmethod
     def known(cls) -> tuple[str, ...]:
@@ -84,7 +85,7 @@ class _Record:
         for name in order:
             if name in known:
                 value = getattr(self, name)
-                out[name] = value.to_dict() if isinstance(value, _Record) else value
+                out[name] = value.to_dict() if isinstance(value, Record) else value
             elif name in self.extras:
                 out[name] = self.extras[name]
         return out
@@ -98,7 +99,7 @@ class _Record:
 
 
 @dataclass
-class Params(_Record):
+class Params(Record):
     """run.json ``params``: the point's dimensions and how it was run."""
 
     user_class: str
@@ -132,7 +133,7 @@ class Params(_Record):
 
 
 @dataclass
-class Window(_Record):
+class Window(Record):
     """run.json ``window``: the measured window (None when spawning never completed)."""
 
     start: str | None = None
@@ -141,7 +142,7 @@ class Window(_Record):
 
 
 @dataclass
-class Requests(_Record):
+class Requests(Record):
     """run.json ``requests``: the Aggregated figures of the window (None: no stats)."""
 
     total: int | None = None
@@ -161,7 +162,7 @@ class Requests(_Record):
 
 
 @dataclass
-class VerdictRecord(_Record):
+class VerdictRecord(Record):
     """run.json ``verdict``: the status (runmodel.verdicts), why, and the figures behind it."""
 
     status: str = "unknown"
@@ -172,7 +173,7 @@ class VerdictRecord(_Record):
 
 
 @dataclass
-class RunRecord(_Record):
+class RunRecord(Record):
     """One run.json."""
 
     schema_version: int
@@ -203,12 +204,12 @@ class RunRecord(_Record):
     remote: dict[str, Any] | None = None  # a run on a remote master
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("schema_version", "run_id", "point_id", "params")
-    BLOCKS: ClassVar[dict[str, type[_Record]]] = {
+    BLOCKS: ClassVar[dict[str, type[Record]]] = {
         "params": Params, "window": Window, "requests": Requests, "verdict": VerdictRecord}
 
 
 @dataclass
-class Manifest(_Record):
+class Manifest(Record):
     """One manifest.json."""
 
     schema_version: int

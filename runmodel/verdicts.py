@@ -9,10 +9,12 @@ a probe plus a rule, ARCHITECTURE.md). One is added by moving it into ``STATUSES
 place (its rank) and documenting it in results/README.md's verdict table: a test checks that the
 two agree.
 
-- ``not-steady``: the window's throughput or latency drifted (no steady state), so a mean of it
-  describes no single load; ranks with ``inconsistent``, before ``generator-bound``;
-- ``client-dominated``: most of the client-seen latency is the client's own (today a warning),
-  so the figures describe Locust more than the service; ranks before ``generator-bound``;
+- ``not-steady`` (in ``STATUSES`` since issue 20): the window's throughput or latency drifted
+  (no steady state), so a mean of it describes no single load; ranks after ``generator-bound``
+  (a generator that ran out usually drifts too: the cause comes first);
+- ``client-dominated`` (in ``STATUSES`` since issue 20): most of the client-seen latency is the
+  client's own calibrated time, so the latency describes Locust, not the service (its
+  throughput may still answer a capacity question); ranks just before ``valid``;
 - ``dropped-arrivals``: an open-model point whose generator dropped more than a threshold of its
   intended arrivals (issue 21), so its offered rate was not the rate applied; ranks before
   ``generator-bound``.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["FAILED", "GENERATOR_BOUND", "INCONSISTENT", "INTERRUPTED", "ORDER", "READER_STATUSES",
+__all__ = ["CLIENT_DOMINATED", "FAILED", "NOT_STEADY", "GENERATOR_BOUND", "INCONSISTENT", "INTERRUPTED", "ORDER", "READER_STATUSES",
            "RESERVED", "STATUSES", "SUT_ERRORS", "TOO_FEW_SAMPLES", "TRUSTED", "UNCHECKED",
            "UNKNOWN", "VALID", "is_trusted", "rank", "worst"]
 
@@ -32,13 +34,15 @@ TOO_FEW_SAMPLES = "too-few-samples"
 SUT_ERRORS = "sut-errors"
 INCONSISTENT = "inconsistent"
 GENERATOR_BOUND = "generator-bound"
+NOT_STEADY = "not-steady"
+CLIENT_DOMINATED = "client-dominated"
 VALID = "valid"
 
 # Every status the runner writes, most severe first: the first that applies is the status.
 STATUSES: tuple[str, ...] = (INTERRUPTED, FAILED, TOO_FEW_SAMPLES, SUT_ERRORS, INCONSISTENT,
-                             GENERATOR_BOUND, VALID)
+                             GENERATOR_BOUND, NOT_STEADY, CLIENT_DOMINATED, VALID)
 # Reserved for signals being added; not written by any runner yet (see the module docstring).
-RESERVED: tuple[str, ...] = ("not-steady", "client-dominated", "dropped-arrivals")
+RESERVED: tuple[str, ...] = ("dropped-arrivals",)
 
 # Statuses only a reader gives: plain Locust output with no CPU evidence (``unchecked``) and a
 # run.json without a verdict (``unknown``). Neither is trusted; both rank just above ``valid``.

@@ -16,7 +16,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from runmodel import dimensions
-from scenarios.runner import AutoEnvelopeError, SweepRunner, size_service_cpu
+from runmodel.values import parse_service_cpu
+from scenarios.runner import (
+    MIN_BATCH,
+    AutoEnvelopeError,
+    SweepRunner,
+    measure_service_cost,
+    size_service_cpu,
+    tiny_envelopes,
+)
 from scenarios.runner.config import (
     LOCUSTFILE_PACING,
     PRESETS_DIR,
@@ -105,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-requests", metavar="N", help="fewer requests: too-few-samples (default 100)")
     add("--slo", metavar="SPEC", help='objectives such as "p95<200ms,errors<1%%,rps>100"')
     add("--fail-fast", action="store_true", default=None, help="stop at the first invalid point")
+    add("--allow-tiny-envelope", action="store_true", default=None,
+        help="run a --service-cpu quota that serves fewer than 25 requests per period (its "
+        "latency is then the envelope's period, not the service's)")
     add("--master-host", metavar="URL", help="drive a running Locust master's web UI instead")
     add("--expect-workers", metavar="N", help="workers the remote master must have (default 1)")
     byo = parser.add_argument_group(
@@ -192,6 +203,43 @@ def _size_auto_envelope(config: SweepConfig, prog: str) -> dict[str, Any] | None
     return sizing
 
 
+def _check_envelope(config: SweepConfig, prog: str,
+                    auto_envelope: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Refuse an envelope too small to serve a batch of requests per period (one line naming
+    the smallest vCPU allowed), unless --allow-tiny-envelope; the figures behind the check."""
+    vcpus = [v for v in (parse_service_cpu(label) for label in config.service_cpu)
+             if v is not None]
+    if not vcpus or config.target != "local":
+        return None
+    if auto_envelope is not None:  # its probes measured the service's cost already
+        cost = min(probe["service_cpu_ms_per_request_used"]
+                   for probe in auto_envelope["probes"].values())
+        check: dict[str, Any] = {"service_cpu_ms_per_request": cost, "source": "auto probes"}
+    else:
+        print(f"{prog}: --service-cpu: measuring the service's CPU per request here",
+              file=sys.stderr)
+        placement = default_placement(config.service_cpus, config.generator_cpus, True)
+        try:
+            with tempfile.TemporaryDirectory(prefix="loadbench-envelope-") as scratch:
+                check = measure_service_cost(config, placement, Path(scratch))
+        except (AutoEnvelopeError, TargetError) as exc:
+            raise ConfigError(str(exc).replace("--service-cpu auto", "--service-cpu")) from None
+        check["source"] = "FastHttpUser probe per mix"
+    cost = check["service_cpu_ms_per_request"]
+    tiny = tiny_envelopes(vcpus, config.cpu_period_ms, cost)
+    check.update(min_requests_per_period=MIN_BATCH, tiny=tiny,
+                 allowed=bool(config.allow_tiny_envelope))
+    if tiny and not config.allow_tiny_envelope:
+        first = tiny[0]
+        raise ConfigError(
+            f"--service-cpu {first['vcpu']:g}: a {first['quota_us'] / 1000:g} ms quota per "
+            f"{first['period_us'] / 1000:g} ms period serves about {first['requests_per_period']:g}"
+            f" requests at the {cost:g} ms of service CPU per request measured here (fewer than "
+            f"{MIN_BATCH}: the latency would be the period's); the smallest envelope allowed is "
+            f"{first['smallest_vcpu']:g} vCPU, or pass --allow-tiny-envelope")
+    return check
+
+
 def check_locustfile(config: SweepConfig) -> None:
     """A locustfile of the user's own: load it once (a child process), check the classes and
     the options passed through, and settle the classes and pacing; ConfigError otherwise."""
@@ -238,6 +286,8 @@ def main(argv: list[str] | None = None) -> int:
             config.service_cpu, config.rtt_delay = ["none"], ["none"]
         objectives = parse_slo(config.slo) if config.slo else []
         auto_envelope = _size_auto_envelope(config, parser.prog)
+        envelope_check = _check_envelope(config, parser.prog, auto_envelope) if not resume \
+            else None
         if not (Path(__file__).resolve().parent.parent / config.locustfile).is_file() \
                 and not Path(config.locustfile).is_file():
             raise ConfigError(f"{config.locustfile}: no such locustfile")
@@ -252,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     runner = SweepRunner(config, points, objectives, sweep_dir=sweep_dir, manifest=manifest)
     runner.auto_envelope = auto_envelope
+    runner.envelope_check = envelope_check
     try:
         return runner.run()
     except TargetError as exc:

@@ -408,9 +408,9 @@ variable "access_logs_retention_days" {
 # ------------------------------------------------------------------------------------------------
 
 variable "enable_autoscaling" {
-  description = "Create target-tracking autoscaling of the service on CPU and on ALB requests per target. Off for the moto test run, which lacks the Application Auto Scaling tagging API."
+  description = "Create target-tracking autoscaling of the service on CPU and on ALB requests per target. Off by default: autoscaling changes the size of the system under test in the middle of a sweep; measure N tasks with service_desired_count = N instead. (Also off for the moto test run, which lacks the Application Auto Scaling tagging API.)"
   type        = bool
-  default     = true
+  default     = false
 
   validation {
     condition     = var.store != "memory" || !var.enable_autoscaling

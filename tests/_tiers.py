@@ -33,6 +33,7 @@ _LOAD_MODULES = {"locust", "scenarios.sweep"}
 # wherever the runner keeps them (module paths move): the Locust fork server, the remote point
 _LOAD_MODULE_NAMES = {"_locust_launcher", "locust_launcher", "remote_master", "crosscheck_wrk"}
 _TERRAFORM_MODULES = {"moto.server"}
+_ONLY_PRINTS = {"--help", "-h", "--version", "-V", "--list"}
 
 
 def _tokens(args: Any) -> list[str]:
@@ -75,8 +76,8 @@ def _python_target(tokens: list[str]) -> tuple[str, str] | None:
 def needed_marker(args: Any) -> str | None:
     """The tier marker a test starting this command line needs, or None (quick tier)."""
     tokens = _unwrap(_tokens(args))
-    if not tokens:
-        return None
+    if not tokens or _ONLY_PRINTS & set(tokens[1:]):
+        return None  # prints its usage or version: starts nothing
     program = os.path.basename(tokens[0])
     if program in _LOAD_PROGRAMS:
         return LOAD
@@ -166,7 +167,7 @@ class PopenWatcher:
             if watcher.current is not None:
                 watcher.current.record(process, args)
 
-        subprocess.Popen.__init__ = init  # type: ignore[method-assign]
+        subprocess.Popen.__init__ = init  # type: ignore[method-assign,assignment]
 
     def uninstall(self) -> None:
         subprocess.Popen.__init__ = self._original  # type: ignore[method-assign]

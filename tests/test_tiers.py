@@ -31,6 +31,8 @@ PY = sys.executable
     ([PY, "-m", "target_service", "--port", "8000"], None),
     ([PY, "-m", "analysis", "summary", "/tmp/run/locust"], None),
     ([PY, "-c", "import locust"], None),
+    ([PY, "-m", "scenarios.sweep", "--help"], None),
+    (["locust", "-f", "scenarios/locustfile.py", "--list"], None),
     (["/usr/lib/postgresql/15/bin/postgres", "-D", "/tmp/pg"], None),
 ])
 def test_commands_are_classified_by_what_they_start(command: object, marker: str | None) -> None:

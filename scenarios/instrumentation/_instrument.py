@@ -35,12 +35,14 @@ from scenarios.instrumentation._distributed import (
     install_on_master,
     install_on_worker,
 )
+from scenarios.instrumentation._hdr import RECORDER as HDR_RECORDER
 from scenarios.instrumentation._hdr import install as install_hdr
 from scenarios.instrumentation._in_flight import TRACKER
 from scenarios.instrumentation._in_flight import install as install_in_flight
 from scenarios.instrumentation._loop_probe import instrumentation_on
 from scenarios.instrumentation._loop_probe import start as start_loop_probe
 from scenarios.instrumentation._master_info import add_master_routes
+from scenarios.instrumentation._window import install as close_window
 
 _STATE: dict[str, Any] = {"registered": False, "wrap_clients": True, "wrapped": []}
 
@@ -77,6 +79,9 @@ def _on_init(environment: Any, runner: Any = None, web_ui: Any = None, **_kwargs
 def install(environment: Any, runner: Any, web_ui: Any = None) -> None:
     """Install every part of the instrumentation into this process (Locust's init event)."""
     install_hdr(environment, runner, web_ui)
+    # the window closes when Locust starts stopping: Locust's stats and the HDR recorder stop
+    # counting (instrumentation on or off: the counts must be the window's either way)
+    close_window(environment, runner, (HDR_RECORDER.record,))
     if runner is not None:
         role = role_of(runner)
         start_loop_probe(role)  # event-loop lateness, per second, into the evidence dir

@@ -5,9 +5,9 @@
 - ``counts``: ``intended`` (arrivals that fell due in the window), ``started`` (handed to a
   free user), ``dropped`` (no free user and a full backlog), ``backlogged`` (waited in the
   backlog for a user), ``queued_at_stop`` (still waiting when the schedule stopped),
-  ``overdue_at_stop`` (due before the stop, but a starved schedule had not handed them out:
-  intended = started + dropped + queued_at_stop + overdue_at_stop, but for the arrivals handed
-  out in the instant of the stop);
+  ``overdue_at_stop`` (due after the schedule's last run, before the stop: Locust's stop
+  blocks the event loop for a moment before ``test_stopping``; the window then ends at that
+  last run and they are not in ``intended``). intended = started + dropped + queued_at_stop;
 - ``histograms``: HDR (µs, 3 significant figures, encoded as the HDR recorder's files) of
   ``intended_us`` (each request's latency from its intended start), ``service_us`` (from the
   actual send: Locust's response time) and ``lag_us`` (each iteration's actual − intended start);

@@ -67,6 +67,7 @@ class ArrivalPool:
         self.window_start = time.time()
         self.window_end: float | None = None
         self.queued_at_stop = self.overdue_at_stop = 0
+        self._last_run_wall: float | None = None
 
     # --- the users' side -------------------------------------------------------------------
     def gate(self, user: Any = None) -> float:
@@ -146,6 +147,7 @@ class ArrivalPool:
         backlog = self._backlog
         offsets = self._offsets
         now = clock()
+        self._last_run_wall = time.time()
         try:
             while self._pending is not None and self._origin + self._pending <= now:
                 if self._end_after is not None and self._pending >= self._end_after:
@@ -181,11 +183,13 @@ class ArrivalPool:
             self._timer.close()
             self._timer = None
 
-    def _count_overdue(self) -> None:
-        """At the stop: arrivals already due that a starved schedule had not reached yet are
-        intended (and never started): counted in ``overdue_at_stop``, not lost."""
+    def _count_overdue(self) -> int:
+        """At the stop: the arrivals already due that the schedule had not handed out (its
+        process did not run since its last timer: Locust's stop itself blocks the event loop
+        for a while before ``test_stopping``). They fall after the window, which then ends at
+        the schedule's last run; counted in ``overdue_at_stop``, not in ``intended``."""
         if self._offsets is None:
-            return
+            return 0
         now = time.perf_counter() - self._origin
         pending = self._pending
         overdue = 0
@@ -194,17 +198,18 @@ class ArrivalPool:
             overdue += 1
             pending = next(self._offsets, None)
         self.overdue_at_stop += overdue
-        self.intended += overdue
         self._offsets = self._pending = None
+        return overdue
 
     def stop(self) -> None:
         """Stop handing out arrivals; count what was due and waiting; close the window."""
         self._cancel()
         self.queued_at_stop = len(self._backlog)
         self._backlog.clear()
-        self._count_overdue()
+        overdue = self._count_overdue()
         if self.window_end is None:
-            self.window_end = time.time()
+            last_run = self._last_run_wall
+            self.window_end = last_run if overdue and last_run is not None else time.time()
 
     # --- figures -----------------------------------------------------------------------------
     def peak_busy(self, pool: int) -> int:

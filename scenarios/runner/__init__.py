@@ -22,17 +22,27 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from scenarios.runner._auto_envelope import AutoEnvelopeError, size_service_cpu
+    from scenarios.runner._auto_envelope import (
+        MIN_BATCH,
+        AutoEnvelopeError,
+        measure_service_cost,
+        size_service_cpu,
+        tiny_envelopes,
+    )
     from scenarios.runner._local_run import LocalRun
     from scenarios.runner._runner import SweepRunner
 
-__all__ = ["AutoEnvelopeError", "LocalRun", "SweepRunner", "size_service_cpu"]
+__all__ = ["MIN_BATCH", "AutoEnvelopeError", "LocalRun", "SweepRunner", "measure_service_cost",
+           "size_service_cpu", "tiny_envelopes"]
 
 _HOMES = {  # public name -> (module of this package, its name there)
     "SweepRunner": ("_runner", "SweepRunner"),
     "LocalRun": ("_local_run", "LocalRun"),
     "AutoEnvelopeError": ("_auto_envelope", "AutoEnvelopeError"),
     "size_service_cpu": ("_auto_envelope", "size_service_cpu"),
+    "MIN_BATCH": ("_auto_envelope", "MIN_BATCH"),
+    "measure_service_cost": ("_auto_envelope", "measure_service_cost"),
+    "tiny_envelopes": ("_auto_envelope", "tiny_envelopes"),
 }
 
 if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use

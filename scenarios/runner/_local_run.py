@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from scenarios.runner.evidence import (
     not_load,
     read_in_flight,
     read_lateness,
+    read_stalls,
     scrape,
     scraper,
     service_pids,
@@ -37,6 +39,15 @@ from scenarios.runner.record import RunOutcome, write_atomic
 from scenarios.runner.target import CpuEnvelope, LocalService, throttling
 
 DEADLINE_GRACE_S = 60.0  # a run still going this long after ramp + window is stopped as failed
+
+
+def pinned_cpus(pid: int) -> list[int] | None:
+    """The CPUs a process may run on, when fewer than this machine's; else None."""
+    try:
+        allowed = sorted(os.sched_getaffinity(pid))
+    except OSError:
+        return None
+    return allowed if len(allowed) < len(os.sched_getaffinity(0)) else None
 
 
 def sample_interval(duration_s: float) -> float:
@@ -54,6 +65,7 @@ class LocalRun:
     envelope: CpuEnvelope | None = None  # the service's CPU envelope: cpu.stat at the edges
     edges: list[dict[str, Any]] = field(default_factory=list)  # cpu.stat at start, end
     via: str | None = None  # the delaying proxy's URL (--rtt-delay): Locust's host
+    applied: dict[str, int | None] | None = None  # period/quota read back from the cgroup
 
     def run(self, point: Point, processes: int, run_dir: Path, run_tag: str,
             fork_server: LocustForkServer, service: LocalService | None,
@@ -71,7 +83,9 @@ class LocalRun:
             locust_files(config.locustfile), self.via or host,
             USER_CLASSES[point.user_class] if product else point.user_class, point.users,
             point.users / config.ramp_s if config.ramp_s > 0 else float(point.users), run_time,
-            ["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix],
+            (["--weights", str(config.weights)] if point.mix == "custom" else ["--mix", point.mix])
+            + ([] if point.arrival_rate is None else  # the open model: a rate, users its pool
+               ["--arrival-rate", f"{point.arrival_rate:g}", "--max-users", str(point.users)]),
             config.pacing, config.seed_products, run_tag, point.payload_bytes,
             product=product, extra_args=list(config.locust_args))
         scrapes: dict[str, Scrape | str] = {}
@@ -120,20 +134,27 @@ class LocalRun:
         start, end = run.window_start, run.window_end
         samples = mark_window(samples, start, end, interval)
         write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
-        busy = {role: host_busy(sampler.host, self.placement.get(f"{role}_cpus"), start, end,
-                                interval)
-                for role in ("generator", "service")}
+        cpus = {role: self.placement.get(f"{role}_cpus") for role in ("generator", "service")}
+        if own_pids:  # a service of the user's: its CPUs, if pinned apart from the others
+            cpus["service"] = pinned_cpus(own_pids[0])
+        busy = {role: host_busy(sampler.host, chosen, start, end, interval)
+                if chosen or role == "generator" or product else []
+                for role, chosen in cpus.items()}
         generator_cpus = self.placement.get("generator_cpus") or list(
             range(self.placement.get("cpu_count") or 1))
         errors = [e for e in sampler.errors if start is not None and end is not None
                   and start + interval * 0.5 <= e["t"] <= end + interval * 0.5]
-        return RunOutcome(run_dir, host, run.started_at, run.ended_at, start, end,
-                          run.exit_code, run.interrupted, failure_note, samples, busy,
-                          run.commands, sample_interval_s=interval,
+        return RunOutcome(run_dir=run_dir, host=host, started_at=run.started_at,
+                          ended_at=run.ended_at, window_start=start, window_end=end,
+                          exit_code=run.exit_code, interrupted=run.interrupted,
+                          failure_note=failure_note, samples=samples, busy=busy,
+                          commands=run.commands, sample_interval_s=interval,
                           generator_host=host_series(sampler.host, generator_cpus, start, end,
                                                      interval),
                           generator_cpu_count=len(generator_cpus),
                           lateness=read_lateness(run_dir, {p.pid: n for n, p in run.processes}),
+                          stalls=read_stalls(run_dir / EVIDENCE_DIR,
+                                             {p.pid: n for n, p in run.processes}),
                           sampler_errors=errors, in_flight=read_in_flight(run_dir),
                           extra={"server": window_view(
                                      scrapes.get("start"), scrapes.get("end"),
@@ -150,9 +171,12 @@ class LocalRun:
         if self.envelope is None:
             return {}
         vcpu = point.service_vcpu
+        applied = self.applied or self.envelope.applied()
         return {"cpu_limit": {
             "service_cpu": point.service_cpu, "vcpu": vcpu,
-            "period_us": self.envelope.period_for(vcpu), "quota_us": self.envelope.quota_us(vcpu),
+            "period_us": applied["period_us"], "quota_us": applied["quota_us"],
+            "requested_period_us": self.envelope.period_for(vcpu),
+            "requested_quota_us": self.envelope.quota_us(vcpu),
             "cgroup": self.envelope.version,
             "throttling": throttling(*self.edges) if len(self.edges) == 2 else None}}
 
@@ -185,5 +209,6 @@ class LocalRun:
             return
         if run.window_start is not None and not self.edges:
             self.edges.append(self.envelope.counters())
+            self.applied = self.envelope.applied()  # what the kernel held in the window
         if run.window_end is not None and len(self.edges) == 1:
             self.edges.append(self.envelope.counters())

@@ -76,6 +76,7 @@ class SweepRunner:
         self.progress = Progress(len(points), config.ramp_s + config.duration_s)
         self.failed_fast = False
         self.auto_envelope: dict[str, Any] | None = None  # --service-cpu auto's sizing
+        self.envelope_check: dict[str, Any] | None = None  # the quota's requests per period
 
     # --- set-up ---------------------------------------------------------------------------------
     def _preflight(self) -> dict[str, Any]:
@@ -125,6 +126,8 @@ class SweepRunner:
                                                     if self.envelope else None)
             if self.auto_envelope is not None:
                 self.manifest["target"]["cpu_limit_auto"] = self.auto_envelope
+            if self.envelope_check is not None:
+                self.manifest["target"]["cpu_limit_check"] = self.envelope_check
         self.manifest["status"] = status
         if status == "running" and self.resuming:
             self.manifest["finished_at"] = None
@@ -158,9 +161,8 @@ class SweepRunner:
             self.fork_server = LocustForkServer()
 
     def _load_over(self) -> None:
-        """The current point's load is over: lift its CPU quota, start the following service."""
-        if self.envelope is not None:
-            self.envelope.set_limit(None)
+        """The current point's window is over: start the following point's service (outside the
+        envelope, whose quota stays in force until this point's Locust has exited)."""
         self._prepare_following()
 
     def _prepare_following(self) -> None:
@@ -240,7 +242,9 @@ class SweepRunner:
                 local.via = proxy.url
             except (TargetError, OSError) as exc:
                 failure_note = str(exc)
-        if self.envelope is not None:  # the point's envelope, for its load only
+        if self.envelope is not None:  # the point's envelope, until its Locust has exited
+            if service is not None:
+                self.envelope.admit(service.process.pid)
             self.envelope.set_limit(point.service_vcpu)
         try:
             outcome = local.run(point, processes, run_dir, run_tag, self.fork_server, service,

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 
 from analysis import load
-from analysis._dimensions import suffix, with_dimension_columns
-from analysis._overview import capacity
+from analysis.dimensions import series_name, suffix, with_dimension_columns
+from analysis.report import build, page
 
 
 def _fit(**dimensions: str) -> dict[str, object]:
@@ -20,14 +22,22 @@ def _fit(**dimensions: str) -> dict[str, object]:
             "service_cpu": "none", "rtt_delay": "none", "payload": "small", **dimensions,
             "valid_points": 4, "valid_levels": 4, "sigma": 0.1, "kappa": 0.0,
             "kappa_lo": math.nan, "peak_users": math.inf, "extrapolated": True,
-            "max_rps": math.nan, "measured_max_rps": 500.0, "r_squared": 0.99, "note": ""}
+            "max_rps": math.nan, "measured_max_rps": 500.0, "r_squared": 0.99, "note": "",
+            "slo": "p95 < 100 ms", "slo_rps": math.nan, "slo_users": None, "knee": ""}
 
 
-def test_two_envelopes_print_two_capacity_labels() -> None:
-    table = pd.DataFrame([_fit(service_cpu="0.25 vCPU"), _fit(service_cpu="0.5 vCPU")])
-    lines = capacity(table)
-    assert lines[0].startswith("HttpUser / read-heavy / 0.25 vCPU: ")
-    assert lines[1].startswith("HttpUser / read-heavy / 0.5 vCPU: ")
+def test_two_envelopes_print_two_capacity_labels(sweep_dir: Path) -> None:
+    """The page's capacity lines (the first screen) name the envelope: before runmodel's
+    registry they named backend, delay and payload only, so two envelopes read the same."""
+    report = build(load(sweep_dir))
+    fitted = {key: value for key, value in _fit().items() if key != "service_cpu"}
+    row = report.capacity.iloc[0].to_dict()  # every column the page shows, from a real sweep
+    report.capacity = pd.DataFrame([{**row, **fitted, "service_cpu": envelope}
+                                    for envelope in ("0.25 vCPU", "0.5 vCPU")])
+    html = page(report)
+    assert "HttpUser / read-heavy / 0.25 vCPU: no peak" in html
+    assert "HttpUser / read-heavy / 0.5 vCPU: no peak" in html
+    assert series_name(_fit(service_cpu="0.25 vCPU")) != series_name(_fit(service_cpu="0.5 vCPU"))
 
 
 def test_the_capacity_label_names_every_dimension_away_from_its_default() -> None:
@@ -35,7 +45,7 @@ def test_the_capacity_label_names_every_dimension_away_from_its_default() -> Non
                rtt_delay="40±5 ms", payload="4k")
     assert suffix(fit) == " / postgres+cache / fargate-256 (0.25 vCPU) / +40±5 ms RTT / 4k payload"
     assert suffix(_fit()) == ""
-    assert capacity(pd.DataFrame([_fit()]))[0].startswith("HttpUser / read-heavy: ")
+    assert series_name(_fit()) == "HttpUser / read-heavy"
 
 
 def test_dimension_columns_keep_their_titles_and_order() -> None:
@@ -56,3 +66,43 @@ def test_run_json_values_load_as_labels(sweep_copy: Path) -> None:
     assert set(points["service_cpu"]) == {"0.25 vCPU", "fargate-512 (0.5 vCPU)"}
     assert set(points["rtt_delay"]) == {"40±5 ms"}
     assert set(points["payload"]) == {"4k"} and set(points["backend"]) == {"postgres+cache"}
+
+
+REGISTERED_RATE = '''
+import sys
+from runmodel import dimensions
+from runmodel.dimensions import Dimension, Setting
+
+rate = Dimension(
+    "arrival_rate", "arrivals/s", "load", default=None, alternative_to="users",
+    label=lambda v: "closed" if v is None else f"{float(v):g}/s",
+    tag=lambda v: "" if v is None else f"a{float(v):g}-", id_rank=6,
+    settings=(Setting("--arrival-rate", "arrival_rate", "arrival_rate", float, None, "LIST",
+                      "arrivals per second"),))
+dimensions.DIMENSIONS = (*dimensions.DIMENSIONS, rate)
+dimensions._BY_NAME["arrival_rate"] = rate
+
+from analysis import load, summarise
+from analysis.tables import summary_table
+
+sweep = load(sys.argv[1])
+print(sorted(set(sweep.aggregated["arrival_rate"])))
+table = summary_table(summarise(sweep.points))
+print(list(table.columns)[:3], len(table))
+'''
+
+
+def test_a_new_dimension_is_one_registry_entry_for_the_analysis(sweep_copy: Path) -> None:
+    """An arrival rate registered in runmodel (and nothing else) loads, groups configurations
+    and gets its column titled by the registry: no analysis module names it."""
+    for path in sorted(sweep_copy.glob("runs/http-*/run.json")):
+        run = json.loads(path.read_text())
+        run["params"]["arrival_rate"] = 200
+        path.write_text(json.dumps(run))
+    done = subprocess.run([sys.executable, "-c", REGISTERED_RATE, str(sweep_copy)],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    rates, columns = done.stdout.splitlines()
+    assert rates == "['200/s', 'closed']"
+    assert columns == "['arrivals/s', 'class', 'mix'] 4"

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.compare import ratio_ci, ratio_interval
+from analysis.histograms import percentile
 from analysis.stats import (
     interval_label,
     mean_ci,
@@ -105,9 +106,12 @@ def test_percentile_intervals_come_from_repeats_not_from_requests() -> None:
     assert low <= 60 and high >= 80 and high - low >= 20
     # identical repeats: no spread between them, so a zero-width interval
     low, high = percentile_intervals(_histogram_rows([0, 0, 0]))["p50"]
-    assert low == high == 50.0
-    # two repeats: the range of their own percentiles
-    assert percentile_intervals(_histogram_rows([0, 30]))["p50"] == (50.0, 80.0)
+    assert low == high == percentile(_histogram_rows([0])["histogram"][0], 0.5)
+    # two repeats: the range of their own percentiles (Locust's rule, as histograms.percentile)
+    two = _histogram_rows([0, 30])
+    assert percentile_intervals(two)["p50"] == (51.0, 81.0)
+    assert percentile_intervals(two)["p95"] == tuple(
+        float(percentile(h, 0.95)) for h in two["histogram"]) == (96.0, 126.0)
     assert all(math.isnan(v) for v in percentile_intervals(_histogram_rows([5]))["p95"])
 
 

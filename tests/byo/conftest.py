@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -16,6 +17,11 @@ from tests.conftest import REPO_ROOT, free_port
 
 HERE = Path(__file__).resolve().parent
 LOCUSTFILE = HERE / "shop_locustfile.py"
+
+
+CPUS = sorted(os.sched_getaffinity(0))
+# the shop on the first CPU, Locust on the others (as the product service and the sweep are)
+SHOP_CPUS, GENERATOR_CPUS = (CPUS[:1], CPUS[1:]) if len(CPUS) > 1 else (CPUS, CPUS)
 
 
 @dataclass
@@ -36,7 +42,8 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "tests.byo.shop_app:app", "--host", "127.0.0.1",
          "--port", str(port), "--no-access-log"], cwd=REPO_ROOT, stdout=log,
-        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: os.sched_setaffinity(0, SHOP_CPUS))
     shop = Shop(f"http://127.0.0.1:{port}", process)
     deadline = time.monotonic() + 20
     while True:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.byo.conftest import LOCUSTFILE, Shop
+from tests.byo.conftest import GENERATOR_CPUS, LOCUSTFILE, Shop
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.load
@@ -26,7 +26,8 @@ LEVELS = "2,6"
 def _sweep(out: Path, *args: str) -> Path:
     done = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--locustfile", str(LOCUSTFILE),
-         "--user-classes", "FastShopper", "--users", LEVELS, "--ramp", "1s", "--duration", "3s",
+         "--user-classes", "FastShopper", "--users", LEVELS, "--repeats", "1", "--ramp", "1s",
+         "--duration", "3s", "--generator-cpus", ",".join(map(str, GENERATOR_CPUS)),
          "--repeats", "1", "--out", str(out), *args], cwd=REPO_ROOT, capture_output=True,
         text=True, timeout=300)
     assert done.returncode in (0, 1), done.stderr[-3000:]
@@ -63,8 +64,10 @@ def test_the_runs_carry_the_files_names_and_the_plugins_evidence(sweeps: dict[st
             assert run["params"]["mix"] == "shop_locustfile"
             assert run["requests"]["total"] > 100
             assert run["requests"]["latency_source"] == "hdr"  # the plugin's HDR recorder
-            flight = run["verdict"]["evidence"].get("in_flight") or run.get("in_flight")
-            assert flight, run["verdict"]["evidence"].keys()
+            # the plugin counted FastHttpUser's requests in flight: about one per user (no wait)
+            littles = run["verdict"]["evidence"]["littles_law"]
+            assert 0.5 * run["params"]["users"] < littles["measured_in_flight"] <= run[
+                "params"]["users"]
             command = " ".join(run["command"])
             assert "loadbench_plugin.py," in command and "--search-share 0.5" in command
             assert "--mix" not in run["command"] and "--seed-products" not in run["command"]
@@ -114,6 +117,7 @@ def test_the_report_renders_with_the_users_names(sweeps: dict[str, Path]) -> Non
 def test_the_comparison_renders(sweeps: dict[str, Path], tmp_path: Path) -> None:
     html = tmp_path / "compare.html"
     done = _analysis("compare", str(sweeps["with"]), str(sweeps["without"]), "--html", str(html))
-    assert done.returncode in (0, 1), done.stderr[-2000:]
-    assert "FastShopper" in done.stdout
+    # 3: no cell trusted in both sweeps (a busy shared machine); the page renders all the same
+    assert done.returncode in (0, 1, 3), done.stderr[-2000:]
+    assert "comparable cell" in done.stdout
     assert "FastShopper" in html.read_text()

@@ -20,6 +20,8 @@ import json
 import shutil
 import subprocess
 import time
+import traceback
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +75,8 @@ def _make(terraform: Terraform, moto_url: str, *args: str,
          f"TF_DIR={terraform.workdir}", "AUTO_APPROVE=1", "IMAGE_BUILD=stub",
          "IMAGE_TAG=moto-test"],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
-    print(f"make {args[0]}: {time.monotonic() - started:.1f} s")
+    print(f"make {args[0]} ({terraform.workdir.parent.name}): "
+          f"{time.monotonic() - started:.1f} s")
     return result
 
 
@@ -83,11 +86,21 @@ def _ok(result: subprocess.CompletedProcess[str]) -> str:
     return result.stdout
 
 
-@pytest.mark.parametrize("store", ["postgres", "memory"])
-def test_make_targets_deploy_operate_and_destroy_on_moto(tmp_path: Path, store: str) -> None:
+def test_make_targets_deploy_operate_and_destroy_on_moto(tmp_path: Path) -> None:
+    """Both stores at once, each with its own moto server and copy of terraform/: most of an
+    apply is the provider waiting (about a minute per load balancer), not CPU."""
+    with ThreadPoolExecutor(max_workers=len(STORES)) as pool:
+        futures = {store: pool.submit(_store_flow, tmp_path / store, store) for store in STORES}
+    failures = {store: future.exception() for store, future in futures.items()}
+    messages = [f"--- {store} ---\n" + "".join(traceback.format_exception(error))
+                for store, error in failures.items() if error is not None]
+    assert not messages, "\n".join(messages)
+
+
+def _store_flow(tmp_path: Path, store: str) -> None:
     region, tfvars = STORES[store]
     workdir = tmp_path / "work"
-    workdir.mkdir()
+    workdir.mkdir(parents=True)
     terraform = prepare(workdir)
     server = start_moto(tmp_path)  # its own server: nothing left over from another test
     moto = RegionalMoto(server, region)
@@ -133,7 +146,8 @@ def test_make_targets_deploy_operate_and_destroy_on_moto(tmp_path: Path, store: 
         assert [image["imageTags"] for image in images["imageDetails"]] == [["moto-test"]]
 
         status = _ok(_make(terraform, server.url, "status")).strip().splitlines()
-        assert status[0].startswith("loadbench-service: 1 running of 1 desired")
+        assert [line for line in status
+                if line.startswith("loadbench-service: 1 running of 1 desired")], status
         assert status[-1].startswith("total: about US$") and region in status[-1]
         if locust:
             _operate(terraform, server.url, moto, outputs, tmp_path)
@@ -195,7 +209,7 @@ def _operate(terraform: Terraform, url: str, moto: RegionalMoto, outputs: dict[s
         return {s["serviceName"]: s["desiredCount"]
                 for s in ecs.describe_services(cluster="loadbench", services=names)["services"]}
 
-    up = subprocess.run([*ops, "generators-up", "--sweep-args", "--users 10,400"], cwd=REPO_ROOT,
+    up = subprocess.run([*ops, "generators-up", "--sweep-args=--users 10,400"], cwd=REPO_ROOT,
                         env=env, capture_output=True, text=True, timeout=60, check=False)
     assert up.returncode == 0 and up.stdout.strip() == "1", up.stderr  # 400 users: 1 worker
     assert counts() == {"loadbench-service": 1, "loadbench-locust-master": 1,
@@ -220,6 +234,10 @@ def _operate(terraform: Terraform, url: str, moto: RegionalMoto, outputs: dict[s
     # What the sweep task uploads at its end, the manifest last (its entrypoint's own upload
     # runs in test_remote_results.py).
     s3 = moto.client("s3")
+    # moto applies the bucket policy's TLS-only Deny without its aws:SecureTransport condition,
+    # so it would refuse every call over the test's plain HTTP: the policy goes, as on a real
+    # bucket the condition lets HTTPS calls through (the destroy then deletes nothing there).
+    s3.delete_bucket_policy(Bucket=outputs["results_bucket"])
     files = sorted((p for p in SWEEP.rglob("*") if p.is_file()), key=lambda p: p.name ==
                    "manifest.json" and p.parent == SWEEP)
     for path in files:

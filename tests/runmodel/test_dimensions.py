@@ -13,8 +13,6 @@ import pytest
 from runmodel import dimensions, values
 from runmodel.dimensions import (
     DIMENSIONS,
-    Dimension,
-    Setting,
     by_name,
     default_label,
     parse_setting,
@@ -52,7 +50,7 @@ def test_point_id_tags_as_results_readme_names_them(given: dict[str, str], expec
 
 def test_point_keys_and_series_keep_the_analysis_order() -> None:
     assert point_keys() == ("service_cpu", "rtt_delay", "backend", "payload", "user_class",
-                            "mix", "users")
+                            "mix", "users", "arrival_rate")
     assert series_dimensions() == ("backend", "service_cpu", "rtt_delay", "payload")
 
 
@@ -134,16 +132,13 @@ def test_backend_is_one_notion() -> None:
         Backend.parse("postgres+disk")
 
 
-def test_an_alternative_of_users_is_one_entry(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_alternative_of_users_is_one_entry() -> None:
     """The open model's arrival rate (issue 21): one registry entry, and the point ids, the
     point keys and the load dimension follow."""
-    rate = Dimension(
-        "arrival_rate", "arrivals/s", "load", default=None, alternative_to="users",
-        tag=lambda value: f"a{float(value):g}-", id_rank=6, settings=(Setting(
-            "--arrival-rate", "arrival_rate", "arrival_rate", float, None, "LIST",
-            "arrivals per second, the alternative to --users"),))
-    monkeypatch.setattr(dimensions, "DIMENSIONS", (*DIMENSIONS, rate))
-    monkeypatch.setitem(dimensions._BY_NAME, "arrival_rate", rate)
+    assert by_name("arrival_rate").alternative_to == "users"
+    assert parse_setting("arrival_rates", "50,100,12.5", "--arrival-rate") == [50, 100, 12.5]
+    with pytest.raises(DimensionError, match="--arrival-rate: must be a rate above 0"):
+        parse_setting("arrival_rates", "50,0", "--arrival-rate")
     closed = {"user_class": "fast", "mix": "read-heavy", "users": 50, "repeat": 1}
     assert point_id(closed) == "fast-read-heavy-u0050-r1"
     assert point_id({**closed, "arrival_rate": 200}) == "fast-read-heavy-a200-r1"

@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from runmodel import verdicts
-from runmodel.records import Manifest, Params, Requests, RunRecord, VerdictRecord, Window, _Record
+from runmodel.records import Manifest, Params, Requests, RunRecord, VerdictRecord, Window, Record
 
 README = Path(__file__).resolve().parents[2] / "results" / "README.md"
 TEXT = README.read_text(encoding="utf-8")
-BLOCKS: dict[str, type[_Record]] = {"params": Params, "window": Window, "requests": Requests,
+BLOCKS: dict[str, type[Record]] = {"params": Params, "window": Window, "requests": Requests,
                                     "verdict": VerdictRecord}
 # Fields the README documents that no model holds any longer (none today): "block.field" or a
 # top-level name, with the schema that dropped it.
@@ -77,7 +77,7 @@ def _documented(block: str, name: str) -> bool:
 
 @pytest.mark.parametrize(("block", "model"), [("run", RunRecord), ("manifest", Manifest),
                                               *BLOCKS.items()])
-def test_every_model_field_is_documented(block: str, model: type[_Record]) -> None:
+def test_every_model_field_is_documented(block: str, model: type[Record]) -> None:
     missing = [name for name in model.known() if not _documented(block, name)]
     assert not missing, (f"results/README.md does not document {block} fields {missing}: add "
                          "them to its JSON example or name them in backticks")

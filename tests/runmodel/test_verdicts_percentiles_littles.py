@@ -11,7 +11,8 @@ from runmodel import littles_law, percentiles, verdicts
 
 def test_order_is_the_runners_with_reader_statuses_before_valid() -> None:
     assert verdicts.STATUSES == ("interrupted", "failed", "too-few-samples", "sut-errors",
-                                 "inconsistent", "generator-bound", "valid")
+                                 "inconsistent", "generator-bound", "not-steady",
+                                 "client-dominated", "valid")
     assert verdicts.ORDER[-1] == "valid"
     assert verdicts.rank("inconsistent") < verdicts.rank("generator-bound")
     assert verdicts.rank("generator-bound") < verdicts.rank("unchecked") < verdicts.rank("valid")

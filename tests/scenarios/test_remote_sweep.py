@@ -148,6 +148,21 @@ def test_points_driven_through_the_terraform_master_are_labelled_right(
         served = sum(entry["num_requests"] for entry in json.loads(
             (run_dir / "locust.json").read_text()))
         assert served == run["requests"]["total"] or run["requests"]["total"] is None
+    # A sweep through a master and an external worker, as tests/scenarios/test_sweep_run.py
+    # once ran one of its own for (the same path: these are its assertions)
+    assert manifest["target"]["master_host"] == f"http://127.0.0.1:{web}"
+    fast = runs["fast-read-heavy-u0002-r1-p1"]
+    assert fast["final"] is True and fast["exit_code"] is None and fast["cpu"]["service"] is None
+    assert fast["requests"]["total"] > 100 and 2.5 <= fast["window"]["seconds"] <= 5
+    assert "locust-worker-1" in fast["verdict"]["evidence"]["generator_cpu"]
+    assert fast["remote"]["missing_files"] == {}
+    assert (sweep / "runs" / fast["run_id"] / "locust.html").is_file()
+    # the worker's HDR histograms came back through the master's /scenarios/hdr route
+    (hdr_file,) = (sweep / "runs" / fast["run_id"] / "evidence").glob("hdr-master-*.json")
+    assert json.loads(hdr_file.read_text())["sources"] == 1
+    assert fast["requests"]["latency_source"] == "hdr"
+    assert abs(fast["requests"]["hdr_requests"] - fast["requests"]["total"]) <= (
+        0.02 * fast["requests"]["total"])
 
     report = subprocess.run([sys.executable, "-m", "analysis", "report", str(sweep)],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=180)

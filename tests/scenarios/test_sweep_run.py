@@ -25,7 +25,7 @@ from analysis.loading import load_sweep
 from analysis.tables import latency_sides_table
 from scenarios.runner.target import seed_pipelined
 from scenarios.seeding import seed_products
-from tests.processes import free_port, stop_process
+from tests.processes import free_port
 
 # Every test here runs live load (each marked `load`) but the preflight's and the seeding's.
 
@@ -308,46 +308,8 @@ def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
     assert "interrupted" in stderr
 
 
-@pytest.mark.load
-def test_remote_master_with_an_external_worker(tmp_path: Path, service_url: str) -> None:
-    web, bind = free_port(), free_port()
-    locust = [sys.executable, "-m", "locust", "-f", "scenarios/locustfile.py"]
-    logs = (tmp_path / "master.log").open("wb"), (tmp_path / "worker.log").open("wb")
-    master = subprocess.Popen([*locust, "--master", "--web-host", "127.0.0.1", "--web-port",
-                               str(web), "--master-bind-host", "127.0.0.1", "--master-bind-port",
-                               str(bind), "--class-picker", "--csv", str(tmp_path / "master"),
-                               "--csv-full-history"], cwd=REPO_ROOT, stdout=logs[0],
-                              stderr=subprocess.STDOUT)
-    worker = subprocess.Popen([*locust, "--worker", "--master-host", "127.0.0.1", "--master-port",
-                               str(bind)], cwd=REPO_ROOT, stdout=logs[1], stderr=subprocess.STDOUT)
-    try:
-        done = run_sweep(tmp_path / "out", "--master-host", f"http://127.0.0.1:{web}",
-                         "--expect-workers", "1", "--host", service_url,
-                         "--user-classes", "fast", "--users", "2")
-    finally:
-        for process in (worker, master):
-            stop_process(process, 15)
-        for log in logs:
-            log.close()
-    assert done.returncode in (0, 1), done.stderr
-    sweep = the_sweep(tmp_path / "out")
-    manifest = json.loads((sweep / "manifest.json").read_text())
-    assert manifest["target"]["master_host"] == f"http://127.0.0.1:{web}"
-    (run,) = runs(sweep).values()
-    assert run["run_id"] == "fast-read-heavy-u0002-r1-p1" and run["final"] is True
-    assert run["exit_code"] is None and run["cpu"]["service"] is None
-    assert run["requests"]["total"] > 100 and 1.5 <= run["window"]["seconds"] <= 4
-    assert "locust-worker-1" in run["verdict"]["evidence"]["generator_cpu"]
-    assert run["remote"]["missing_files"] == {}
-    # the worker's HDR histograms came back through the master's /scenarios/hdr route
-    (hdr_file,) = (sweep / "runs" / run["run_id"] / "evidence").glob("hdr-master-*.json")
-    hdr = json.loads(hdr_file.read_text())
-    assert hdr["sources"] == 1 and run["requests"]["latency_source"] == "hdr"
-    assert abs(run["requests"]["hdr_requests"] - run["requests"]["total"]) <= (
-        0.02 * run["requests"]["total"])
-    for name in ("locust_stats.csv", "locust.html", "cpu.csv", "locust.json",
-                 "locust_stats_history.csv"):
-        assert (sweep / "runs" / run["run_id"] / name).is_file()
+# A sweep through a remote master with an external worker: tests/scenarios/test_remote_sweep.py
+# (the master started as terraform/locust.tf starts it) asserts what a run of its own here did.
 
 
 @pytest.mark.load

@@ -293,3 +293,53 @@ def test_a_service_cpu_kept_busy_by_others_is_a_warning_not_a_status() -> None:
     assert verdict.status == "valid"
     assert len(verdict.warnings) == 1 and "other processes competed" in verdict.warnings[0]
     assert judge(facts(service_cpus_busy=[50.0, 55.0])).warnings == []
+
+
+# --- issue 20: stalls by their length, steady state, paced shortfall, client-dominated ---------
+
+def _stall(ms: float, share: float) -> dict[str, dict[str, object]]:
+    return {"locust": {"stalls": 1, "stalled_ms": ms, "stalled_share": share, "longest_ms": ms}}
+
+
+def test_one_100_ms_stall_in_an_8_s_window_is_not_valid_however_few_seconds_it_touches() -> None:
+    # one late second out of eight: the per-second lateness rule alone lets it through
+    verdict = judge(facts(stalls=_stall(100.0, 100.0 / 8000.0)))
+    assert verdict.status == "generator-bound"
+    assert "generator-loop-stalled" in verdict.causes
+    assert "100 ms" in verdict.reasons[0]
+
+
+def test_stalls_under_the_threshold_keep_the_point_valid() -> None:
+    assert judge(facts(stalls=_stall(40.0, 0.004))).status == "valid"
+
+
+def test_a_drifting_window_is_not_steady() -> None:
+    steady = {"tested": True, "relative_threshold": 0.1, "z": 3.0, "seconds": 10,
+              "drifting": ["latency"],
+              "latency": {"first_half_mean": 5.0, "second_half_mean": 9.0,
+                          "relative_change": 0.57, "standard_error": 0.3, "drifts": True}}
+    verdict = judge(facts(steady_state=steady))
+    assert verdict.status == "not-steady" and verdict.causes == ["not-steady-latency"]
+
+
+def test_a_paced_point_short_of_its_rate_with_a_fast_service_is_generator_bound() -> None:
+    # 5 users at 100/s asked 500/s; 409/s achieved while the service answered in 1.6 ms
+    verdict = judge(facts(users=5, closed_model=False, rps=409.0, mean_ms=1.6, asked_rps=500.0,
+                          total_requests=3272))
+    assert verdict.status == "generator-bound" and "pacing-shortfall" in verdict.causes
+    assert verdict.evidence["pacing"]["achieved_share"] == 0.818
+
+
+def test_a_paced_shortfall_the_service_explains_is_a_warning_only() -> None:
+    # 5 users at 100/s: a 10 ms interval; the service took 12 ms and the users were inside
+    # their requests the whole window
+    verdict = judge(facts(users=5, closed_model=False, rps=410.0, mean_ms=12.0, asked_rps=500.0,
+                          total_requests=4100, in_flight={"mean_in_flight": 4.9}))
+    assert verdict.status == "valid"
+    assert any("the shortfall is the service's" in w for w in verdict.warnings)
+
+
+def test_a_client_dominated_point_says_so_in_its_status() -> None:
+    verdict = judge(facts(client_share=0.8))
+    assert verdict.status == "client-dominated" and verdict.causes == ["client-dominated"]
+    assert judge(facts(client_share=0.3)).status == "valid"

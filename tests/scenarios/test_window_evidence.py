@@ -11,7 +11,8 @@ FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sweep" / "runs"
 
 
 def _seconds(rates: list[float], latencies: list[float]) -> list[Second]:
-    return [Second(float(i), round(r), m) for i, (r, m) in enumerate(zip(rates, latencies))]
+    pairs = enumerate(zip(rates, latencies, strict=True))
+    return [Second(float(i), round(r), m) for i, (r, m) in pairs]
 
 
 def test_a_flat_noisy_window_is_steady() -> None:

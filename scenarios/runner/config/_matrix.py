@@ -26,6 +26,7 @@ from runmodel.values import (
 )
 from runmodel.values import backends as backend_matrix  # (store, cache) lists -> Backends
 from scenarios.mixes import MixError, resolve_mix
+from scenarios.open_model.options import DEFAULT_EXPECTED_LATENCY_MS, default_pool
 from scenarios.pacing import PacingError, parse_pacing
 from scenarios.runner.config._byo import is_product, locust_args, mix_name, refused
 from scenarios.runner.target import DEFAULT_PERIOD_MS
@@ -71,6 +72,8 @@ class SweepConfig:
     payload: list[str] = field(default_factory=lambda: _default("payload"))  # description sizes
     weights: str | None = None
     users: list[int] = field(default_factory=lambda: _default("users"))
+    # the open model (scenarios/open_model), the alternative to users: when set, the levels
+    arrival_rates: list[float] = field(default_factory=lambda: _default("arrival_rates"))
     ramp_s: float = 2.0
     duration_s: float = 10.0
     repeats: int = field(default_factory=lambda: _default("repeats"))
@@ -86,6 +89,7 @@ class SweepConfig:
     min_requests: int = 100
     slo: str | None = None
     fail_fast: bool = False
+    allow_tiny_envelope: bool = False  # a quota serving < 25 requests a period
     master_host: str | None = None
     expect_workers: int = 1
     locustfile: str = LOCUSTFILE
@@ -126,6 +130,7 @@ class Point:
     service_cpu: str = "none"  # vCPUs of the service's envelope, a Fargate size, or none
     rtt_delay: str = "none"  # the added round-trip delay, MS[:JITTER_MS], or none
     payload: str = DEFAULT_PAYLOAD  # each product's description size: small (none), 4k, ...
+    arrival_rate: float | None = None  # the open model's rate; ``users`` is then its pool
 
     @property
     def payload_bytes(self) -> int:
@@ -147,7 +152,8 @@ class Point:
         return dimensions.point_id({
             "user_class": self.user_class, "mix": self.mix, "users": self.users,
             "repeat": self.repeat, "backend": self.backend, "service_cpu": self.service_cpu,
-            "rtt_delay": self.rtt_delay, "payload": self.payload})
+            "rtt_delay": self.rtt_delay, "payload": self.payload,
+            "arrival_rate": self.arrival_rate})
 
     def run_id(self, processes: int) -> str:
         return dimensions.run_id(self.point_id, processes)
@@ -250,7 +256,7 @@ def _normalise(key: str, value: Any, what: str) -> Any:
         return _as_int(value, what, 0)
     if key in ("generator_cpu_threshold", "error_threshold"):
         return _as_float(value, what)
-    if key == "fail_fast":
+    if key in ("fail_fast", "allow_tiny_envelope"):
         if not isinstance(value, bool):
             raise ConfigError(f"{what}: expected true or false, got {value!r}")
         return value
@@ -357,6 +363,10 @@ def check_config(config: SweepConfig) -> None:
                           "each worker would have its own products; use --store postgres")
     mix_weights(config)  # unknown mixes and bad weights fail now, not mid-sweep
     pacing_params(config)
+    if config.arrival_rates and (config.pacing != "none" or not config.product
+                                 or config.master_host):
+        raise ConfigError("--arrival-rate: the open model paces by its arrivals: it runs the "
+                          "product scenario from a local generator, with --pacing none")
 
 
 def pacing_params(config: SweepConfig) -> dict[str, Any]:
@@ -398,25 +408,30 @@ def expand(config: SweepConfig) -> list[Point]:
     levels interleaved (``_interleaved``), so that neither lines up with the machine's drift.
     """
     weights = mix_weights(config)
+    rates = bool(config.arrival_rates)  # open model: the levels are rates, users their pools
     return [
-        Point(user_class, mix, weights[mix], users, repeat, store, cache, service_cpu,
-              rtt_delay, payload)
+        Point(user_class, mix, weights[mix],
+              default_pool(level, DEFAULT_EXPECTED_LATENCY_MS / 1000) if rates else int(level),
+              repeat, store, cache, service_cpu, rtt_delay, payload,
+              arrival_rate=float(level) if rates else None)
         for repeat in range(1, config.repeats + 1)
         for service_cpu in config.service_cpu
         for rtt_delay in config.rtt_delay
         for payload in config.payload
         for store, cache in backends(config)
-        for users, user_class, mix in _interleaved(config, list(weights), repeat)
+        for level, user_class, mix in _interleaved(config, list(weights), repeat)
     ]
 
 
 def _interleaved(config: SweepConfig, mixes: list[str],
-                 repeat: int) -> list[tuple[int, str, str]]:
-    """(users, user class, mix) in one repeat's order: the classes alternate at every level
-    (their order swaps from one repeat to the next), and the levels run up in odd repeats and
-    down in even ones, so that neither a class nor a level always runs early or late."""
+                 repeat: int) -> list[tuple[float, str, str]]:
+    """(users or arrival rate, user class, mix) in one repeat's order: the classes alternate
+    at every level (their order swaps from one repeat to the next), and the levels run up in
+    odd repeats and down in even ones, so that neither a class nor a level always runs early
+    or late."""
     forward = repeat % 2 == 1
-    levels = config.users if forward else list(reversed(config.users))
+    load: list[float] = list(config.arrival_rates or config.users)
+    levels = load if forward else list(reversed(load))
     classes = config.user_classes if forward else list(reversed(config.user_classes))
     return [(users, user_class, mix) for users in levels for user_class in classes
             for mix in mixes]

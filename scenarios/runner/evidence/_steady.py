@@ -18,6 +18,7 @@ a standard deviation from three values.
 from __future__ import annotations
 
 import csv
+import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ def window_seconds(history: Path, start: float, end: float) -> list[Second]:
         return []
     rows.sort()
     seconds: list[Second] = []
-    for (t0, n0, avg0), (t1, n1, avg1) in zip(rows, rows[1:], strict=False):
+    for (t0, n0, avg0), (t1, n1, avg1) in itertools.pairwise(rows):
         if t0 < start - 0.5 or t1 > end + 0.5 or t1 <= t0 or n1 < n0:
             continue  # outside the window, or across a stats reset
         done = n1 - n0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from statistics import fmean
 from typing import Any
@@ -40,14 +41,25 @@ class Thresholds:
     loop_late_share: float = 0.2  # of a process's in-window seconds
     min_evidence: int = 3  # CPU samples and whole lateness seconds per process, at least
     littles_tolerance: float = TOLERANCE  # |residual| of a closed-model point (0.15)
+    # A Locust process that stood still for this share of the window (its stalls' full
+    # lengths added up) sent and timed nothing meanwhile: throughput and tail are its own
+    stalled_share: float = 0.01
+    # A paced point that achieved less than this share of its asked rate fell behind
+    pacing_shortfall: float = 0.02
+    # More than this share of the client-seen mean is the client's own time: client-dominated
+    client_share: float = 0.5
     # The service's CPU envelope throttled it in at least this share of the window's periods:
     # it had work for its whole quota, so it was the bottleneck (see _lateness_at_saturation)
     service_saturated_throttled: float = 0.9
+    # An open-model point is not valid when its generator dropped more than this share of the
+    # arrivals it intended, or started them this late (schedule lag p99, ms)
+    dropped_arrivals: float = 0.001
+    schedule_lag_p99_ms: float = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class RunFacts:
-    """What the verdict looks at, all recorded during or after the run."""
+    """What the verdict looks at, all recorded during or after the run; built by field name."""
 
     exit_code: int | None
     interrupted: bool
@@ -83,6 +95,18 @@ class RunFacts:
     # The local service's socket queues at the window's edges (start, end): connections not
     # yet accepted, and connections holding a request it has not read (_accept_queue)
     service_sockets: dict[str, dict[str, int] | None] = field(default_factory=dict)
+    # An open-model point's figures (scenarios/open_model/evidence.py ``summary``): arrivals
+    # intended, started and dropped, the schedule lag's percentiles; None for a closed point
+    open_model: dict[str, Any] | None = None
+    # Each Locust process's event-loop stalls inside the window (_stalls.stalls_in_window):
+    # stalled time, its share of the window, the longest; None when not recorded (remote)
+    stalls: dict[str, dict[str, Any]] | None = None
+    # The window's halves compared (_steady.steady_state); None without a window
+    steady_state: dict[str, Any] | None = None
+    # A paced point's asked rate (users x the pacing's per-user rate); None when not paced
+    asked_rps: float | None = None
+    # The share of the client-seen mean that is the client's own time (its calibrated floor)
+    client_share: float | None = None
 
 
 @dataclass
@@ -340,6 +364,114 @@ def _censoring_explains(facts: RunFacts, residual: float, tolerance: float) -> b
     return abs(gap - (censored - carried_in) / window) <= facts.users * tolerance
 
 
+def _stalled(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+             evidence: dict[str, Any]) -> None:
+    """A Locust process that stood still long enough to change the window's throughput or tail,
+    judged by the stalls' full lengths however few seconds they touch."""
+    evidence["loop_stalls"] = facts.stalls
+    for name, fig in sorted((facts.stalls or {}).items()):
+        if fig["stalled_share"] >= thresholds.stalled_share:
+            found.add("generator-bound", "generator-loop-stalled",
+                      f"{name}'s event loop stood still for {fig['stalled_ms']:.0f} ms of the "
+                      f"window ({fig['stalled_share']:.1%}; {fig['stalls']} stalls, the longest "
+                      f"{fig['longest_ms']:.0f} ms; threshold {thresholds.stalled_share:.0%}): it "
+                      f"sent and timed nothing meanwhile")
+
+
+def _steady(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+            evidence: dict[str, Any]) -> None:
+    """A window whose throughput or latency drifted describes no single state of the service."""
+    steady = facts.steady_state
+    evidence["steady_state"] = steady
+    if not steady or not steady.get("tested"):
+        return
+    for series in steady.get("drifting", []):
+        fig = steady[series]
+        found.add("not-steady", f"not-steady-{series}",
+                  f"the window's {series} drifted: its second half's mean "
+                  f"{fig['second_half_mean']:g} against the first's {fig['first_half_mean']:g} "
+                  f"({fig['relative_change']:+.0%}, beyond {steady['relative_threshold']:.0%} "
+                  f"and {steady['z']:g} standard errors {fig['standard_error']:g})")
+
+
+def _pacing(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+            evidence: dict[str, Any]) -> None:
+    """A paced point that fell short of its asked rate, unless the service explains it: users
+    whose requests took longer than their pacing interval could not keep the pace."""
+    if facts.asked_rps is None or facts.rps is None or facts.total_requests is None:
+        return
+    achieved = facts.rps / facts.asked_rps
+    block: dict[str, Any] = {"asked_rps": round(facts.asked_rps, 3), "achieved_rps": facts.rps,
+                             "achieved_share": round(achieved, 4),
+                             "threshold": thresholds.pacing_shortfall}
+    evidence["pacing"] = block
+    if achieved >= 1 - thresholds.pacing_shortfall:
+        return
+    interval_ms = 1000.0 * facts.users / facts.asked_rps
+    measured = (facts.in_flight or {}).get("mean_in_flight")
+    busy = (measured / facts.users if isinstance(measured, (int, float)) and facts.users
+            else None)
+    # The service explains it when each user's request took at least its pacing interval:
+    # the users were inside their requests for (nearly) the whole window.
+    on_service = (facts.mean_ms is not None and facts.mean_ms >= interval_ms
+                  and (busy is None or busy >= 1 - TOLERANCE))
+    block.update(pacing_interval_ms=round(interval_ms, 3), users_busy_share=busy,
+                 shortfall_on_service=on_service)
+    text = (f"paced at {facts.asked_rps:g} requests/s, the point achieved {facts.rps:.1f} "
+            f"({achieved:.1%}, threshold {1 - thresholds.pacing_shortfall:.0%})")
+    if on_service:
+        found.warnings.append(f"{text}: the service's mean response time "
+                              f"({facts.mean_ms:.1f} ms) is longer than the users' pacing "
+                              f"interval ({interval_ms:.1f} ms), so the shortfall is the service's")
+    else:
+        found.add("generator-bound", "pacing-shortfall",
+                  f"{text}, while the service answered in {facts.mean_ms or 0:.1f} ms on "
+                  f"average, within the {interval_ms:.1f} ms pacing interval: the generator "
+                  f"fell behind its schedule")
+
+
+def _client_dominated(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+                      evidence: dict[str, Any]) -> None:
+    """Most of the client-seen mean is the client's own time: the throughput may answer a
+    capacity question, but the latency is the client's, not the service's."""
+    share = facts.client_share
+    evidence["client_share"] = None if share is None else round(share, 3)
+    if share is not None and share > thresholds.client_share:
+        found.add("client-dominated", "client-dominated",
+                  f"{share:.0%} of the client-seen mean response time ({facts.mean_ms or 0:.3f} "
+                  f"ms) is the client's own calibrated time (threshold "
+                  f"{thresholds.client_share:.0%}): the latency figures describe the client")
+
+
+# A verdict signal is one probe (a RunFacts field filled from what a run left behind) plus one
+# rule here: a function of (facts, thresholds, findings, evidence) that adds its causes, in the
+# order their evidence is written.
+Rule = Callable[[RunFacts, Thresholds, _Findings, dict[str, Any]], None]
+def _open_model(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+                evidence: dict[str, Any]) -> None:
+    """An open-model point whose generator dropped arrivals or started them late did not
+    offer the load it names: generator-bound, with the counts as evidence."""
+    figures = facts.open_model
+    if figures is None:
+        return
+    evidence["open_model"] = figures
+    intended, dropped = int(figures.get("intended") or 0), int(figures.get("dropped") or 0)
+    if intended and dropped / intended > thresholds.dropped_arrivals:
+        found.add("generator-bound", "dropped-arrivals",
+                  f"the generator dropped {dropped} of {intended} arrivals "
+                  f"({100 * dropped / intended:.2f}%, above {100 * thresholds.dropped_arrivals:g}%"
+                  "): no free user in its pool; the offered rate was not the one asked")
+    lag = figures.get("lag_p99_ms")
+    if lag is not None and lag > thresholds.schedule_lag_p99_ms:
+        found.add("generator-bound", "schedule-lag",
+                  f"the generator started its arrivals late: schedule lag p99 {lag:.1f} ms "
+                  f"(above {thresholds.schedule_lag_p99_ms:g} ms)")
+
+
+RULES: tuple[Rule, ...] = (_littles_law, _stalled, _pacing, _steady, _client_dominated,
+                           _open_model)
+
+
 def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
     """Every cause that applies, the most serious status first, with the figures behind each."""
     found = _Findings()
@@ -354,7 +486,10 @@ def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:
     evidence["loop_lateness"] = lateness
     _coverage(facts, thresholds, per_process, lateness, found, evidence)
     _generator(facts, thresholds, per_process, lateness, found, evidence)
-    _littles_law(facts, thresholds, found, evidence)
+    for rule in RULES:
+        rule(facts, thresholds, found, evidence)
+    if evidence.get("loop_lateness_at_saturation"):
+        evidence["latency_includes_client_queueing"] = True  # throughput only: see the warning
     warnings = list(found.warnings)
     if facts.lateness is None and not facts.interrupted:
         warnings.append("no event-loop lateness evidence: the generator runs elsewhere")

@@ -100,6 +100,9 @@ class RemoteRunResult:
     stats_samples: list[dict[str, Any]] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # results file name -> path
     missing: dict[str, str] = field(default_factory=dict)  # results file name -> why
+    # Workers connected when the point started (at least the expected ones): the HDR merge
+    # waits for this many, so a worker scaled up outside the sweep is not silently left out.
+    registered_workers: int = 0
 
     @property
     def window_seconds(self) -> float:
@@ -210,14 +213,15 @@ def run_remote_point(master_url: str, expect_workers: int, users: int, spawn_rat
     """
     master = _Master(master_url, timeout=10.0)
     out_dir.mkdir(parents=True, exist_ok=True)
-    wait_for_workers(master_url, expect_workers, workers_timeout_s, stop_event)
+    registered = wait_for_workers(master_url, expect_workers, workers_timeout_s, stop_event)
     form: dict[str, Any] = {key.replace("-", "_"): value for key, value in options.items()}
     form.update(user_count=users, spawn_rate=spawn_rate, host=target_host,
                 run_time=f"{int(ramp_s + duration_s + 60)}s")
     answer = master.json("POST", "/swarm", form)
     if not answer.get("success"):
         raise RemoteMasterError(f"{master_url}: swarm refused: {answer.get('message')}")
-    result = RemoteRunResult(master_url, time.time(), 0.0, 0.0, 0.0, 0.0, False)
+    result = RemoteRunResult(master_url, time.time(), 0.0, 0.0, 0.0, 0.0, False,
+                             registered_workers=registered)
     has_master_cpu = True
 
     def sample() -> dict[str, Any]:
@@ -280,7 +284,7 @@ def run_remote_point(master_url: str, expect_workers: int, users: int, spawn_rat
             result.files[name] = str(out_dir / name)
         except RemoteMasterError as error:
             result.missing[name] = str(error)
-    _fetch_hdr(master, expect_workers, out_dir, result)
+    _fetch_hdr(master, max(expect_workers, registered), out_dir, result)
     _write_atomic(out_dir / SAMPLES_FILE, json.dumps(asdict(result), indent=1).encode())
     return result
 

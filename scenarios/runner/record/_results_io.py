@@ -16,6 +16,7 @@ from typing import Any
 
 import psutil
 
+from runmodel import dimensions
 from runmodel.records import SCHEMA_VERSION, Manifest  # what the runner writes: schema 2
 from runmodel.values import Backend
 from scenarios.runner.config import SweepConfig, backends, mix_weights, pacing_params
@@ -127,6 +128,7 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "cpu_period_ms": config.cpu_period_ms,
             "rtt_delay": config.rtt_delay,  # the added round-trip delays (MS[:JITTER_MS], none)
             "payload": config.payload,  # the products' description size (small, 4k, ...)
+            **_other_dimensions(config),
         },
         "points": points,
         "target": {
@@ -141,6 +143,15 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
         "code": git_info(), "versions": versions(), "machine": machine(),
         "command": command_line(), "resumed_at": [],
     }).to_dict()
+
+
+def _other_dimensions(config: SweepConfig) -> dict[str, Any]:
+    """The values of every dimension setting of runmodel's registry that the matrix above does
+    not name (a dimension new to the registry lands in the manifest with no edit here)."""
+    named = {"user_classes", "mixes", "users", "repeats", "processes", "stores", "caches",
+             "service_cpu", "rtt_delay", "payload"}
+    return {field: getattr(config, field) for field in dimensions.SETTINGS
+            if field not in named and hasattr(config, field)}
 
 
 def finished_points(sweep_dir: Path) -> set[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from runmodel.littles_law import closed_model
 from runmodel.records import RunRecord
+from scenarios.open_model import evidence as open_model_evidence
 from scenarios.runner.config import Objective, Point, SweepConfig, pacing_params, violations
 from scenarios.runner.evidence import (
     CpuSample,
@@ -15,15 +16,18 @@ from scenarios.runner.evidence import (
     RunFacts,
     Thresholds,
     judge,
+    stalls_in_window,
+    steady_state,
     summarise,
+    window_seconds,
 )
 from scenarios.runner.generator import aggregated_figures
 from scenarios.runner.record._results_io import SCHEMA_VERSION, utc_iso
 
 
-@dataclass
+@dataclass(kw_only=True)
 class RunOutcome:
-    """What one Locust run (local or on a remote master) left behind."""
+    """What one Locust run (local or on a remote master) left behind; built by field name."""
 
     run_dir: Path
     host: str
@@ -45,6 +49,8 @@ class RunOutcome:
     lateness: dict[str, list[LatenessSecond]] | None = None  # None: not expected (remote)
     sampler_errors: list[dict[str, Any]] = field(default_factory=list)
     in_flight: dict[str, Any] | None = None  # the generator's own count (_evidence.read_in_flight)
+    # each Locust process's event-loop stalls: (stopped_at, stall_ms), evidence/stalls-*.csv
+    stalls: dict[str, list[tuple[float, float]]] | None = None
 
     @property
     def window_s(self) -> float | None:
@@ -116,20 +122,47 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
     failures = int(float(row["Failure Count"])) if row else 0
     exit_code = 0 if outcome.remote_generator and outcome.exit_code is None else outcome.exit_code
     pacing = pacing_params(config)
+    open_model = open_model_figures(outcome.run_dir) if point.arrival_rate is not None else None
     window = ((outcome.window_start, outcome.window_end)
               if outcome.window_start is not None and outcome.window_end is not None else None)
-    verdict = judge(RunFacts(exit_code, outcome.interrupted, config.duration_s, window_s,
-                             total, failures, outcome.samples, outcome.remote_generator,
-                             outcome.failure_note, outcome.busy.get("generator", []),
-                             outcome.busy.get("service", []) if with_service else [],
-                             outcome.generator_host, outcome.generator_cpu_count,
-                             outcome.lateness, window, outcome.sampler_errors, point.users,
-                             closed_model(pacing.get("kind")),
-                             _float(row, "Requests/s"), _float(row, "Average Response Time"),
-                             _throttled_ratio(outcome.extra.get("cpu_limit")),
-                             in_flight=outcome.in_flight,
-                             service_sockets=outcome.extra.get("service_sockets") or {}),
-                    thresholds)
+    seconds = (window_seconds(outcome.run_dir / "locust_stats_history.csv", *window)
+               if window is not None else [])
+    floor = (calibration or {}).get("floor_ms")
+    client_mean = _float(row, "Average Response Time")
+    facts = RunFacts(
+        stalls=(stalls_in_window(outcome.stalls, window) if outcome.stalls is not None
+                else None),
+        steady_state=steady_state(seconds) if window is not None else None,
+        asked_rps=(point.users * float(pacing["per_user_rps"])
+                   if pacing.get("kind") == "rate" and pacing.get("per_user_rps") else None),
+        client_share=(min(client_mean, float(floor)) / client_mean
+                      if floor is not None and client_mean else None),
+        exit_code=exit_code,
+        interrupted=outcome.interrupted,
+        requested_window_s=config.duration_s,
+        window_s=window_s,
+        total_requests=total,
+        failures=failures,
+        samples=outcome.samples,
+        remote_generator=outcome.remote_generator,
+        failure_note=outcome.failure_note,
+        generator_cpus_busy=outcome.busy.get("generator", []),
+        service_cpus_busy=outcome.busy.get("service", []) if with_service else [],
+        generator_host=outcome.generator_host,
+        generator_cpu_count=outcome.generator_cpu_count,
+        lateness=outcome.lateness,
+        window=window,
+        sampler_errors=outcome.sampler_errors,
+        users=point.users,
+        closed_model=closed_model(pacing.get("kind")),
+        rps=_float(row, "Requests/s"),
+        mean_ms=_float(row, "Average Response Time"),
+        service_throttled_ratio=_throttled_ratio(outcome.extra.get("cpu_limit")),
+        in_flight=outcome.in_flight,
+        service_sockets=outcome.extra.get("service_sockets") or {},
+        open_model=open_model,
+    )
+    verdict = judge(facts, thresholds)
     overhead, warning = client_overhead(_float(row, "Average Response Time"),
                                         outcome.extra.get("server"), calibration)
     if warning:
@@ -149,6 +182,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "service_cpu": point.service_cpu, "service_vcpu": point.service_vcpu,
             "rtt_delay": point.rtt_delay,
             "payload": point.payload, "payload_bytes": point.payload_bytes,
+            **({} if point.arrival_rate is None else {"arrival_rate": point.arrival_rate}),
         },
         "started_at": utc_iso(outcome.started_at), "ended_at": utc_iso(outcome.ended_at),
         "window": {
@@ -178,7 +212,22 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
         "client_overhead": overhead,
         "placement": {"service_cpus": placement.get("service_cpus"),
                       "generator_cpus": placement.get("generator_cpus")},
+        **({} if open_model is None else {"open_model": open_model}),
         "slo": {"objectives": [o.text for o in objectives],
                 "violations": violations(objectives, row) if objectives else []},
         **outcome.extra,
     }).to_dict()
+
+
+def open_model_figures(run_dir: Path) -> dict[str, Any] | None:
+    """An open-model point's figures from its processes' evidence (results/README.md, "Open
+    model"): counts, offered and achieved rates, and the latency from the intended start, the
+    service time and the schedule lag in ms; None when no process wrote any."""
+    document = open_model_evidence.read(run_dir / "evidence")
+    if document is None:
+        return None
+    figures = open_model_evidence.summary(document)
+    figures["pool"] = document.get("pool")
+    figures["profile"] = document.get("profile")
+    figures["processes"] = document.get("sources")
+    return figures

@@ -58,13 +58,17 @@ def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path
                                   options, run_dir, stop_event)
     except RemoteMasterError as exc:
         write_atomic(run_dir / "cpu.csv", cpu_csv([]))
-        return RunOutcome(run_dir, config.host, started, time.time(), None, None, None,
-                          stop_event.is_set(), str(exc), remote_generator=True,
-                          extra={"remote": remote})
+        return RunOutcome(run_dir=run_dir, host=config.host, started_at=started,
+                          ended_at=time.time(), window_start=None, window_end=None,
+                          exit_code=None, interrupted=stop_event.is_set(), failure_note=str(exc),
+                          remote_generator=True, extra={"remote": remote})
     samples = [CpuSample(row["t"], "generator", 0, row["name"], row["cpu_percent"], "",
                          bool(row["in_window"])) for row in result.cpu_rows()]
     write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
-    remote.update(ramp_done_at=result.ramp_done_at, missing_files=result.missing)
-    return RunOutcome(run_dir, config.host, result.swarm_at, result.stopped_at,
-                      result.window_start, result.window_end, None, result.interrupted, None,
-                      samples, {}, [], remote_generator=True, extra={"remote": remote})
+    remote.update(ramp_done_at=result.ramp_done_at, missing_files=result.missing,
+                  registered_workers=result.registered_workers)
+    return RunOutcome(run_dir=run_dir, host=config.host, started_at=result.swarm_at,
+                      ended_at=result.stopped_at, window_start=result.window_start,
+                      window_end=result.window_end, exit_code=None,
+                      interrupted=result.interrupted, failure_note=None, samples=samples,
+                      busy={}, commands=[], remote_generator=True, extra={"remote": remote})

@@ -1,10 +1,18 @@
 """The service's CPU envelope: a cgroup CPU quota on the local service and its database/cache.
 
 One cgroup per sweep (v1 ``cpu`` controller, or v2 ``cpu.max``, whichever the host lets us
-write). The service, PostgreSQL and Redis join it when they start (see ``join_active``, called
-in their ``preexec_fn``); the runner sets the point's quota just before its load starts and
-lifts it when the load is over, so that start-up, seeding and database resets run unlimited.
-The kernel's throttling counters (``cpu.stat``) are read at the edges of the measured window.
+write). PostgreSQL and Redis join it when they start (see ``join_active``, called in their
+``preexec_fn``); each point's service is admitted (``admit``: its whole process tree) just
+before its point's quota is set, so that the next point's service can start, unlimited and
+outside the envelope, while the current point's Locust is still stopping. The quota stays in
+force until that Locust process has exited, for every point alike, and is lifted after it, so
+that database resets run unlimited. The kernel's throttling counters (``cpu.stat``) are read at
+the edges of the measured window, and ``applied`` reads back the period and quota the kernel
+actually holds (run.json records those, not the ones asked for).
+
+The default period is 100 ms, the one Docker and ECS give a container (CFS's own default): a
+task's latency under its quota is shaped by its period (a request that finds the quota spent
+waits for the next period), so an envelope with another period emulates another task.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ __all__ = ["DEFAULT_PERIOD_MS", "FARGATE", "NONE", "CpuEnvelope", "CpuLimitError
 
 V1_ROOT = Path("/sys/fs/cgroup/cpu")
 V2_ROOT = Path("/sys/fs/cgroup")
-DEFAULT_PERIOD_MS = 20.0  # chosen from the measurement in scenarios/README.md
+DEFAULT_PERIOD_MS = 100.0  # what Docker and ECS give a container (the CFS default)
 MIN_QUOTA_US = 1000  # the kernel refuses a quota below 1 ms
 # While a quota is set, the cgroup's CPU weight is raised so that on a busy machine the service
 # still gets its quota within each period (a task's vCPUs are reserved for it); the quota keeps
@@ -117,9 +125,41 @@ class CpuEnvelope:
             raise CpuLimitError(f"{self.path}: cannot set the CPU quota: {exc}") from None
         self.vcpu = vcpu
 
+    def admit(self, pid: int) -> list[int]:
+        """Move ``pid`` and its descendants into this cgroup; the pids moved."""
+        import psutil
+
+        moved: list[int] = []
+        try:
+            root = psutil.Process(pid)
+            tree = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return moved
+        for process in tree:
+            try:
+                _write(self.path / "cgroup.procs", str(process.pid))
+                moved.append(process.pid)
+            except OSError:
+                continue  # it exited meanwhile
+        return moved
+
+    def applied(self) -> dict[str, int | None]:
+        """The period and quota (µs) the kernel holds now, read back from the cgroup."""
+        try:
+            if self.version == "v1":
+                period = int((self.path / "cpu.cfs_period_us").read_text())
+                quota = int((self.path / "cpu.cfs_quota_us").read_text())
+            else:
+                text_quota, _, text_period = (self.path / "cpu.max").read_text().partition(" ")
+                period = int(text_period)
+                quota = -1 if text_quota.strip() == "max" else int(text_quota)
+        except (OSError, ValueError):
+            return {"period_us": None, "quota_us": None}
+        return {"period_us": period, "quota_us": None if quota < 0 else quota}
+
     def period_for(self, vcpu: float | None) -> int:
         """The period used for ``vcpu``: the chosen one, or longer where its quota would fall
-        below the kernel's 1 ms minimum (0.02 vCPU at 20 ms would need 0.4 ms: 50 ms is used),
+        below the kernel's 1 ms minimum (0.005 vCPU at 100 ms would need 0.5 ms: 200 ms is used),
         so that the limit is the vCPUs asked for, never silently more."""
         if vcpu is None:
             return self.period_us

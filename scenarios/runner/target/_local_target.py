@@ -126,7 +126,9 @@ def start_service(log_path: Path, workers: int, cpus: list[int] | None,
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL, start_new_session=True,
-                                   preexec_fn=child_setup(cpus),
+                                   # it joins the CPU envelope when its point starts
+                                   # (CpuEnvelope.admit), not while the point before it runs
+                                   preexec_fn=child_setup(cpus, envelope=False),
                                    env={**os.environ, "ADMIN_TOKEN": token})
     return LocalService(f"http://127.0.0.1:{port}", process, log_path, time.time(),
                         admin_token=token)
