@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
-.PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-sweep bench-analysis \
+.PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-open-model bench-sweep bench-analysis \
         bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
 
 help:
@@ -14,7 +14,7 @@ help:
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
 	@echo "make check   lint and the quick tier: every test without live load, container or Terraform"
 	@echo "make lint    ruff and mypy"
-	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-sweep, bench-analysis)"
+	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-open-model, bench-sweep, bench-analysis)"
 	@echo "make study   the full study (about 30 minutes), reports under docs/study/"
 	@echo "AWS (terraform/README.md): make preflight | deploy | remote-sweep ARGS=... | remote-fetch SWEEP=..."
 	@echo "     remote-report SWEEP=... | status | pause | resume | locust-ui | destroy   (AUTO_APPROVE=1: unattended)"
@@ -59,7 +59,7 @@ system-deps:
 # is the first failure's. --durations: the slowest tests, so the 12-minute budget stays visible.
 test: venv system-deps
 	@status=0; \
-	$(PY) -m pytest -n 2 --dist loadscope -m "not load" --durations=10 || status=$$?; \
+	$(PY) -m pytest -n 2 --dist loadscope -m "not load" --durations=15 || status=$$?; \
 	$(PY) -m pytest -m load --durations=15 || { s=$$?; [ $$status -ne 0 ] || status=$$s; }; \
 	exit $$status
 
@@ -108,7 +108,7 @@ $(VENV)/.jupyter-installed: pyproject.toml
 	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
-bench: bench-service bench-storage bench-scenarios bench-sweep bench-analysis
+bench: bench-service bench-storage bench-scenarios bench-open-model bench-sweep bench-analysis
 
 # The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
 bench-service: venv system-deps
@@ -128,6 +128,11 @@ bench-cpu-period: venv system-deps
 # Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
 bench-scenarios: venv
 	$(PY) -m bench.user_classes
+
+# The open model's generator CPU per request vs the closed loop on the same (Poisson) schedule,
+# and its schedule lag p99, at half the closed loop's saturated rate, under the load lock (~2 min).
+bench-open-model: venv
+	flock /tmp/loadbench-load.lock $(PY) -m bench.open_model
 
 # The sweep runner's own overhead: wall time / (ramps + windows) of a 6-point sweep, <= 1.15 (~60 s).
 bench-sweep: venv

@@ -306,6 +306,12 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "measured_in_flight": _number(law.get("measured_in_flight")),
         "in_flight_at_end": _number(law.get("in_flight_at_end")),
         "oldest_in_flight_s": _number(law.get("oldest_in_flight_s")),
+        # an open-model point (run.json ``open_model``; NaN for a closed one): its offered rate,
+        # arrivals dropped, latency from the intended start, service time and schedule lag
+        **{f"open_{key}": _number((run.get("open_model") or {}).get(key)) for key in (
+            "offered_rps", "started_rps", "intended", "dropped", "intended_p50_ms",
+            "intended_p95_ms", "intended_p99_ms", "service_p50_ms", "service_p95_ms",
+            "service_p99_ms", "lag_p99_ms")},
     }
 
 

@@ -125,9 +125,9 @@ def headline(report: Report) -> list[str]:
                      + (f"; missing: {missing}." if missing else "."))
     if product_classes(sweep.points):
         lines.extend(_answer.class_answer(report.ratios))
-    missing = service_side_line(sweep.manifest)
-    if missing:
-        lines.append(missing)
+    service_side = service_side_line(sweep.manifest)
+    if service_side:
+        lines.append(service_side)
     for fit in report.capacity.to_dict(orient="records"):
         label = series_name(fit)  # "HttpUser / read-heavy / postgres / 0.25 vCPU ..."
         if not math.isnan(float(fit['sigma'])):
@@ -299,7 +299,7 @@ def _collapsed(report: Report) -> list[Table]:
     collapsed = [
         _table("All points (Aggregated; means over repeats of one verdict, percentiles from "
                "merged histograms; intervals over repeats: the range with 2 repeats, a 95% CI "
-               "(t) for means and a 95% bootstrap over repeats for percentiles with 3 or more)",
+               "(t) with 3 or more, for percentiles from the spread of the repeats' own)",
                tables.summary_table(report.summary),
                tables.bucketing_note(aggregated)),
         _table("Warnings (doubts that change no verdict)",

@@ -11,10 +11,10 @@ Every interval says what it is (``interval_label``, ``percentile_label``):
   repeats the two values, labelled "range of 2", never a CI (two values hold the true mean
   about half the time); with one repeat no interval;
 - a percentile of the merged histograms of the repeats (``percentile_intervals``): with 3 or
-  more repeats a bootstrap over repeats (whole repeats resampled, their histograms merged,
-  the percentile read; "95% bootstrap over repeats (n=5)"); with 2 the range of the repeats'
-  own percentiles. Never an interval over requests as if they were independent: requests of
-  one run share its machine, its drift and its stalls.
+  more repeats a Student-t interval from the spread of the repeats' own percentiles around the
+  merged one ("95% CI (t over the repeats' percentiles, n=5)"); with 2 the range of the
+  repeats' own percentiles. Never an interval over requests as if they were independent:
+  requests of one run share its machine, its drift and its stalls.
 
 "A difference" between two figures is judged by ``analysis.inference`` (Welch's t on the log
 ratio, TOST for "no difference", Holm across a table), against the spread of the repeats or,
@@ -35,12 +35,11 @@ from analysis.histograms import PERCENTILES, merge, percentile, pooled_percentil
 from analysis.loading import POINT_KEYS
 
 CONFIDENCE = 0.95
-RESAMPLES = 2000
 MIN_CI_REPEATS = 3  # with fewer repeats an interval is a range, never a confidence interval
 CI_METHOD = ("over repeats: Student-t 95% CI with 3 or more repeats (clipped at 0), the range "
              "of the repeats with 2, none with 1")
-POOLED_CI_METHOD = ("percentiles of the merged histograms: 95% bootstrap over repeats with 3 or "
-                    "more repeats, the range of the repeats' own percentiles with 2")
+POOLED_CI_METHOD = ("percentiles of the merged histograms: a 95% t-interval from the repeats' "
+                    "own percentiles with 3 or more repeats, their range with 2")
 METRICS = ["rps", "mean_ms", "p50_ms", "p90_ms", "p95_ms", "p99_ms"]
 CONFIG_KEYS = POINT_KEYS
 GROUP_KEYS = [*CONFIG_KEYS, "endpoint"]
@@ -56,7 +55,7 @@ def interval_label(n: int, confidence: float = CONFIDENCE) -> str:
 def percentile_label(n: int, confidence: float = CONFIDENCE) -> str:
     """What ``percentile_intervals`` gives for n repeats."""
     if n >= MIN_CI_REPEATS:
-        return f"{confidence:.0%} bootstrap over repeats (n={n})"
+        return f"{confidence:.0%} CI (t over the repeats' percentiles, n={n})"
     return f"range of {n} repeats" if n == 2 else f"n={n}, no interval"
 
 
@@ -119,15 +118,15 @@ def _read(cumulative: np.ndarray, values: np.ndarray, fraction: float,
     return values[np.minimum(index, values.size - 1)]
 
 
-def percentile_intervals(group: pd.DataFrame, confidence: float = CONFIDENCE,
-                         resamples: int = RESAMPLES, seed: int = 0
+def percentile_intervals(group: pd.DataFrame, confidence: float = CONFIDENCE
                          ) -> dict[str, tuple[float, float]]:
     """Per percentile name, its interval over the repeats in ``group`` (rows of runs).
 
-    3 or more repeats: whole repeats resampled with replacement (seeded), their histograms
-    merged, the percentile read; the interval is the bootstrap distribution's central
-    ``confidence`` share. 2 repeats: the range of the two repeats' own percentiles. Fewer:
-    NaN. ``percentile_label`` names it.
+    3 or more repeats: a Student-t interval from the spread of the repeats' own percentiles,
+    centred on the percentile of the merged histogram, merged ± t(n-1) s / sqrt(n) (low end
+    clipped at 0). 2 repeats: the range of the two repeats' own percentiles. Fewer: NaN.
+    ``percentile_label`` names it. Not a bootstrap: resampling 5 repeats held the true p95 in
+    81% of simulated sweeps (88% expanded), this interval in 94-96% (analysis/README.md).
     """
     nan2 = (math.nan, math.nan)
     rows = [row for _, row in group.iterrows()]
@@ -144,27 +143,24 @@ def percentile_intervals(group: pd.DataFrame, confidence: float = CONFIDENCE,
     for index, (v, c) in enumerate(steps):
         np.add.at(counts[index], np.searchsorted(values, v), c)
     counts = counts[counts.sum(axis=1) > 0]
-    if counts.shape[0] < 2:
-        return {name: nan2 for name in PERCENTILES}
-    if counts.shape[0] < MIN_CI_REPEATS:
-        own = np.cumsum(counts, axis=1)
-        return {name: (float(found.min()), float(found.max())) for name, found in
-                ((name, _read(own, values, fraction, locust_rule))
-                 for name, fraction in PERCENTILES.items())}
-    rng = np.random.default_rng(seed)
-    draws: dict[str, list[np.ndarray]] = {name: [] for name in PERCENTILES}
     size = counts.shape[0]
-    for start in range(0, resamples, 250):
-        chosen = rng.integers(0, size, (min(250, resamples - start), size))
-        weights = (chosen[:, :, None] == np.arange(size)).sum(axis=1)
-        cumulative = np.cumsum(weights @ counts, axis=1)
-        for name, fraction in PERCENTILES.items():
-            draws[name].append(_read(cumulative, values, fraction, locust_rule))
-    tail = (1 - confidence) / 2
+    if size < 2:
+        return {name: nan2 for name in PERCENTILES}
+    own = np.cumsum(counts, axis=1)
+    merged = np.cumsum(counts.sum(axis=0))[None, :]
     out = {}
-    for name, found in draws.items():
-        low, high = np.quantile(np.concatenate(found), [tail, 1 - tail])
-        out[name] = (float(low), float(high))
+    if size >= MIN_CI_REPEATS:
+        from scipy import stats as scipy_stats  # imported here: scipy is slow to import
+
+        t = float(scipy_stats.t.ppf((1 + confidence) / 2, size - 1))
+    for name, fraction in PERCENTILES.items():
+        found = _read(own, values, fraction, locust_rule)
+        if size < MIN_CI_REPEATS:
+            out[name] = (float(found.min()), float(found.max()))
+            continue
+        centre = float(_read(merged, values, fraction, locust_rule)[0])
+        half = t * float(found.std(ddof=1)) / math.sqrt(size)
+        out[name] = (max(centre - half, 0.0), centre + half)
     return out
 
 

@@ -188,7 +188,8 @@ def main() -> int:
                       f"{open_.cpu_us_per_request:.0f} µs CPU/request, schedule lag p99 "
                       f"{open_.lag_p99_ms} ms; open/closed CPU per request {ratio:.3f} "
                       f"(closed-rate {bursty.rps:.1f} req/s {bursty.cpu_us_per_request:.0f} µs; "
-                      f"open/closed-rate {open_.cpu_us_per_request / bursty.cpu_us_per_request:.3f})")
+                      f"open/closed-rate "
+                      f"{open_.cpu_us_per_request / bursty.cpu_us_per_request:.3f})")
     finally:
         service.terminate()
         service.wait(timeout=10)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 __all__ = ["SCHEMA_VERSION", "SCHEMA_VERSIONS", "Manifest", "Params", "Record", "RecordError",
-           "Requests",
-           "RunRecord", "VerdictRecord", "Window", "load_manifest", "load_run", "read_document"]
+           "Requests", "RunRecord", "VerdictRecord", "Window", "load_manifest", "load_run",
+           "read_document"]
 
 SCHEMA_VERSION = 2  # what the runner writes
 SCHEMA_VERSIONS = (1, 2)  # what the readers read (1: no evidence/, Locust's percentiles)
@@ -121,6 +121,7 @@ class Params(Record):
     rtt_delay: str | None = None  # the added round-trip delay (absent: none)
     payload: str | None = None  # the products' description size (absent: small)
     payload_bytes: int | None = None
+    arrival_rate: float | None = None  # the open model's rate (absent: closed; users = pool)
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("user_class", "mix", "users", "repeat")
 
@@ -202,6 +203,7 @@ class RunRecord(Record):
     database: dict[str, Any] | None = None  # a postgres point's reset
     processes_auto: dict[str, Any] | None = None  # --processes auto's decision
     remote: dict[str, Any] | None = None  # a run on a remote master
+    open_model: dict[str, Any] | None = None  # an open-model point's figures (arrivals, lag)
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("schema_version", "run_id", "point_id", "params")
     BLOCKS: ClassVar[dict[str, type[Record]]] = {

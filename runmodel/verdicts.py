@@ -24,9 +24,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["CLIENT_DOMINATED", "FAILED", "NOT_STEADY", "GENERATOR_BOUND", "INCONSISTENT", "INTERRUPTED", "ORDER", "READER_STATUSES",
-           "RESERVED", "STATUSES", "SUT_ERRORS", "TOO_FEW_SAMPLES", "TRUSTED", "UNCHECKED",
-           "UNKNOWN", "VALID", "is_trusted", "rank", "worst"]
+__all__ = [
+    "CLIENT_DOMINATED",
+    "FAILED",
+    "GENERATOR_BOUND",
+    "INCONSISTENT",
+    "INTERRUPTED",
+    "NOT_STEADY",
+    "ORDER",
+    "READER_STATUSES",
+    "RESERVED",
+    "STATUSES",
+    "SUT_ERRORS",
+    "TOO_FEW_SAMPLES",
+    "TRUSTED",
+    "UNCHECKED",
+    "UNKNOWN",
+    "VALID",
+    "is_trusted",
+    "rank",
+    "worst",
+]
 
 INTERRUPTED = "interrupted"
 FAILED = "failed"

@@ -128,7 +128,7 @@ def _on_test_stop(environment: Any, **_kwargs: Any) -> None:
 
 
 # The open model (--arrival-rate): registered last, so that its test_start hook runs after
-# _on_test_start and turns the users' wait_time into the arrival gate (scenarios/open_model/).
+# _on_test_start and wraps the mix it set in the arrival-gated task set (scenarios/open_model/).
 from scenarios.open_model import locust_hooks as _open_model  # noqa: E402
 
 _open_model.register(events, PRODUCT_USERS)

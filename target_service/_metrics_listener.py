@@ -33,6 +33,7 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+    default_request_version = "HTTP/1.1"  # a status line and headers even on unreadable input
     server_version = "target_service-metrics"
     sys_version = ""
     timeout = 30  # an idle keep-alive connection is closed after this long

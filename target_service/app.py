@@ -69,7 +69,6 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     if settings.metrics_port is not None:
         backend["metricsPort"] = settings.metrics_port
     stall = stall_from_env()
-    listener: MetricsListener | None = None
 
     async def get_product(request: Request) -> Response:
         encoded = await store.get(request.path_params["productId"])
@@ -127,8 +126,8 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        nonlocal listener
         await store.open()
+        listener = None
         if settings.metrics_port is not None:
             listener = MetricsListener(settings.host, settings.metrics_port, metrics.registry,
                                        reuse_port=settings.workers > 1)
@@ -174,7 +173,7 @@ def create_app(settings: Settings | None = None) -> ASGIApp:
     )
     app.router.redirect_slashes = False  # "/products/" is a 404, not a redirect
     served = FastReads(app, store, DEFAULT_PAGE_SIZE) if settings.fast_reads else app
-    metrics = Metrics(with_test_delay(served))
+    metrics = Metrics(with_test_delay(served))  # the lifespan's metrics listener reads it
     return metrics
 
 

@@ -42,8 +42,9 @@ class Check:
 def plan_values(tf_dir: Path) -> dict[str, Any]:
     """Region and planned Fargate vCPUs of the stack with its tfvars (``terraform console``)."""
     try:
-        done = subprocess.run(["terraform", f"-chdir={tf_dir}", "console", "-no-color"], input=PLAN_EXPRESSION,
-                              capture_output=True, text=True, timeout=120, check=True)
+        done = subprocess.run(["terraform", f"-chdir={tf_dir}", "console", "-no-color"],
+                              input=PLAN_EXPRESSION, capture_output=True, text=True,
+                              timeout=120, check=True)
         return dict(json.loads(json.loads(done.stdout.strip())))
     except subprocess.CalledProcessError as error:
         lines = [ln for ln in (error.stderr or "").splitlines() if ln.strip(" │╷╵")]

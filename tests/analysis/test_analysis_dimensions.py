@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from analysis import load
-from analysis.dimensions import series_name, suffix, with_dimension_columns
+from analysis.dimensions import label_of, series_name, suffix, with_dimension_columns
 from analysis.report import build, page
 
 
@@ -68,41 +68,56 @@ def test_run_json_values_load_as_labels(sweep_copy: Path) -> None:
     assert set(points["payload"]) == {"4k"} and set(points["backend"]) == {"postgres+cache"}
 
 
-REGISTERED_RATE = '''
+REGISTERED_TLS = '''
 import sys
 from runmodel import dimensions
 from runmodel.dimensions import Dimension, Setting
 
-rate = Dimension(
-    "arrival_rate", "arrivals/s", "load", default=None, alternative_to="users",
-    label=lambda v: "closed" if v is None else f"{float(v):g}/s",
-    tag=lambda v: "" if v is None else f"a{float(v):g}-", id_rank=6,
-    settings=(Setting("--arrival-rate", "arrival_rate", "arrival_rate", float, None, "LIST",
-                      "arrivals per second"),))
-dimensions.DIMENSIONS = (*dimensions.DIMENSIONS, rate)
-dimensions._BY_NAME["arrival_rate"] = rate
+tls = Dimension(  # a hypothetical next dimension: the service behind TLS or not
+    "tls", "TLS", "series", default="off", tag=lambda v: "" if v in (None, "off") else "tls-",
+    phrase="TLS {}", id_rank=5, settings=(Setting("--tls", "tls", "tls", str, ["off"], "LIST",
+                                                  "off, on"),))
+dimensions.DIMENSIONS = (*dimensions.DIMENSIONS, tls)
+dimensions._BY_NAME["tls"] = tls
 
 from analysis import load, summarise
+from analysis.dimensions import series_name
 from analysis.tables import summary_table
 
 sweep = load(sys.argv[1])
-print(sorted(set(sweep.aggregated["arrival_rate"])))
+points = sweep.aggregated
+print(sorted(set(points["tls"])))
 table = summary_table(summarise(sweep.points))
 print(list(table.columns)[:3], len(table))
+print(sorted({series_name(row) for _, row in points.iterrows()}))
 '''
 
 
 def test_a_new_dimension_is_one_registry_entry_for_the_analysis(sweep_copy: Path) -> None:
-    """An arrival rate registered in runmodel (and nothing else) loads, groups configurations
-    and gets its column titled by the registry: no analysis module names it."""
+    """A dimension registered in runmodel (and nothing else) loads, groups configurations, gets
+    its column titled by the registry and names its series: no analysis module names it."""
+    for path in sorted(sweep_copy.glob("runs/http-*/run.json")):
+        run = json.loads(path.read_text())
+        run["params"]["tls"] = "on"
+        path.write_text(json.dumps(run))
+    done = subprocess.run([sys.executable, "-c", REGISTERED_TLS, str(sweep_copy)],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-2000:]
+    values, columns, names = done.stdout.splitlines()
+    assert values == "['off', 'on']"
+    assert columns == "['TLS', 'class', 'mix'] 4"
+    assert names == "['FastHttpUser / read-heavy', 'HttpUser / read-heavy / TLS on']"
+
+
+def test_the_arrival_rate_loads_by_the_registry(sweep_copy: Path) -> None:
+    """The open model's entry: an open run's rate is its label; a closed run reads as the
+    entry's default."""
     for path in sorted(sweep_copy.glob("runs/http-*/run.json")):
         run = json.loads(path.read_text())
         run["params"]["arrival_rate"] = 200
         path.write_text(json.dumps(run))
-    done = subprocess.run([sys.executable, "-c", REGISTERED_RATE, str(sweep_copy)],
-                          capture_output=True, text=True, timeout=120, check=False,
-                          cwd=Path(__file__).resolve().parents[2])
-    assert done.returncode == 0, done.stderr[-2000:]
-    rates, columns = done.stdout.splitlines()
-    assert rates == "['200/s', 'closed']"
-    assert columns == "['arrivals/s', 'class', 'mix'] 4"
+    points = load(sweep_copy).aggregated
+    assert set(points["arrival_rate"]) == {label_of("arrival_rate", 200),
+                                           label_of("arrival_rate", None)}
+    assert len(set(points["arrival_rate"])) == 2

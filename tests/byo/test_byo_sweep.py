@@ -121,3 +121,22 @@ def test_the_comparison_renders(sweeps: dict[str, Path], tmp_path: Path) -> None
     assert done.returncode in (0, 1, 3), done.stderr[-2000:]
     assert "comparable cell" in done.stdout
     assert "FastShopper" in html.read_text()
+
+
+@pytest.mark.parametrize("notebook", ["explore_sweep", "compare_sweeps"])
+def test_the_notebooks_run_on_the_sweeps(notebook: str, sweeps: dict[str, Path],
+                                         tmp_path: Path) -> None:
+    """compare_user_classes is the product's question (FastHttpUser / HttpUser) only."""
+    import nbformat
+    import papermill
+
+    parameters = ({"sweep": str(sweeps["with"])} if notebook == "explore_sweep"
+                  else {"sweep_a": str(sweeps["with"]), "sweep_b": str(sweeps["without"])})
+    out = tmp_path / f"{notebook}.ipynb"
+    papermill.execute_notebook(str(REPO_ROOT / "notebooks" / f"{notebook}.ipynb"), str(out),
+                               parameters=parameters, cwd=str(REPO_ROOT / "notebooks"),
+                               kernel_name="python3", progress_bar=False, execution_timeout=120)
+    outputs = [output for cell in nbformat.read(out, as_version=4).cells
+               if cell.cell_type == "code" for output in cell.get("outputs", [])]
+    assert not [output for output in outputs if output.get("output_type") == "error"]
+    assert sum("image/png" in output.get("data", {}) for output in outputs) >= 2

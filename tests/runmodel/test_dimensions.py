@@ -149,3 +149,12 @@ def test_an_alternative_of_users_is_one_entry() -> None:
 def test_registry_entries_are_frozen() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         by_name("users").title = "people"  # type: ignore[misc]
+
+
+def test_the_registrys_user_classes_are_the_locustfiles() -> None:
+    """runmodel names the classes; scenarios/user_classes.py maps the same short names to the
+    locustfile's classes (runmodel cannot import scenarios, so this test holds them together)."""
+    from runmodel.dimensions import USER_CLASS_NAMES
+    from scenarios.user_classes import USER_CLASSES
+
+    assert set(USER_CLASS_NAMES) == set(USER_CLASSES)

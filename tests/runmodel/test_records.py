@@ -54,12 +54,12 @@ def test_fixture_manifests_round_trip(name: str) -> None:
 def test_unknown_fields_are_kept(tmp_path: Path) -> None:
     document = json.loads(RUNS[0].read_text())
     document["future_block"] = {"x": 1}
-    document["params"]["arrival_rate"] = 200
+    document["params"]["future_param"] = 200
     path = tmp_path / "run.json"
     path.write_text(json.dumps(document))
     run = load_run(path)
     assert run.extras == {"future_block": {"x": 1}}
-    assert run.params is not None and run.params.extras == {"arrival_rate": 200}
+    assert run.params is not None and run.params.extras == {"future_param": 200}
     assert run.to_dict() == document
 
 

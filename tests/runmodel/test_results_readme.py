@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from runmodel import verdicts
-from runmodel.records import Manifest, Params, Requests, RunRecord, VerdictRecord, Window, Record
+from runmodel.records import Manifest, Params, Record, Requests, RunRecord, VerdictRecord, Window
 
 README = Path(__file__).resolve().parents[2] / "results" / "README.md"
 TEXT = README.read_text(encoding="utf-8")

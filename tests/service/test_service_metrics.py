@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+from typing import TYPE_CHECKING
+
 import httpx
 
 from scenarios.runner.evidence import Scrape, window_view
+from tests.conftest import free_port
+
+if TYPE_CHECKING:
+    from tests.conftest import ServiceFactory
 
 
 def test_metrics_count_each_route_in_sub_millisecond_buckets(client: httpx.Client) -> None:
@@ -49,3 +56,33 @@ def test_queue_time_is_recorded_beside_the_duration(client: httpx.Client) -> Non
     assert 0 <= waited < queued[label] * 0.5  # an idle service: the app sees requests at once
     accepted = _series(text, "loadbench_server_accept_queue_seconds_count")
     assert accepted[""] >= 1  # this client's connection, at least
+
+
+def test_the_metrics_port_serves_metrics_beside_the_main_port(
+        service_factory: ServiceFactory) -> None:
+    port = free_port()
+    service = service_factory("--no-access-log", "--workers", "2", "--allow-split-memory",
+                              "--metrics-port", str(port))  # both workers bind it
+    side = f"http://127.0.0.1:{port}"
+    for _ in range(3):
+        assert httpx.get(f"{service.url}/products").status_code == 200
+    assert httpx.get(f"{service.url}/health").json()["metricsPort"] == port
+    scraped = httpx.get(f"{side}/metrics")
+    assert scraped.status_code == 200 and scraped.headers["content-type"].startswith("text/plain")
+    # each worker answers with its own figures (whichever the kernel picks), as on the main port
+    for family in ("request_duration_seconds", "request_queue_seconds", "accept_queue_seconds"):
+        assert f"# TYPE loadbench_server_{family} histogram" in scraped.text
+    ready = [line for line in service.log_path.read_text().splitlines()
+             if "metrics listener ready" in line]
+    assert len(ready) == 2, ready
+    assert httpx.get(f"{side}/health/live").json()["status"] == "ok"
+    for method, path, status in (("GET", "/products", 404), ("POST", "/metrics", 405),
+                                 ("DELETE", "/health/live", 405)):
+        response = httpx.request(method, side + path)
+        assert response.status_code == status and response.json()["status"] == status
+    # a request that is not HTTP at all: a JSON 400 too, and the listener keeps serving
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(b"NOT HTTP\r\n\r\n")
+        reply = sock.recv(4096)
+    assert reply.startswith(b"HTTP/1.1 400") and b'"status":400' in reply
+    assert httpx.get(f"{side}/metrics").status_code == 200

@@ -1,6 +1,7 @@
 r"""The sweep's configuration: flags, presets and TOML resolved into a checked ``SweepConfig``, its
 matrix expanded into ``Point``\ s, and the SLO objectives. Pure: no process, no I/O beyond reading
-the configuration file. Parsing of a new sweep option and its point-id tag belongs here.
+the configuration file. A new sweep dimension's flag, parsing, default and point-id tag
+are one entry in runmodel's registry (``runmodel.dimensions``); its run loop belongs here.
 
 Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
 process of the runner) then imports only what that module needs.

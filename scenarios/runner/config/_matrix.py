@@ -321,7 +321,8 @@ def resolve_config(flags: dict[str, Any]) -> SweepConfig:
     for key, value in flags.items():
         if value is None or key in ("preset", "config_file"):
             continue
-        source[key] = "--" + key.replace("_", "-").removesuffix("-s")
+        source[key] = (dimensions.SETTINGS[key].flag if key in dimensions.SETTINGS
+                       else "--" + key.replace("_", "-").removesuffix("-s"))
         settings[key] = _normalise(key, value, source[key])
     if is_product(str(settings.get("locustfile", LOCUSTFILE))):
         if "user_classes" in settings:  # the product's short names (runmodel's registry)

@@ -57,10 +57,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "read_stalls",
-    "stalls_in_window",
-    "steady_state",
-    "window_seconds",
     "DEFAULT_HISTOGRAMS",
     "EVIDENCE_DIR",
     "EVIDENCE_ENV",
@@ -84,13 +80,17 @@ __all__ = [
     "not_load",
     "read_in_flight",
     "read_lateness",
+    "read_stalls",
     "scrape",
     "scrape_url",
     "scraper",
     "service_pids",
     "service_side_missing",
     "socket_queues",
+    "stalls_in_window",
+    "steady_state",
     "summarise",
+    "window_seconds",
     "window_view",
 ]
 

@@ -461,11 +461,34 @@ def _open_model(facts: RunFacts, thresholds: Thresholds, found: _Findings,
                   f"the generator dropped {dropped} of {intended} arrivals "
                   f"({100 * dropped / intended:.2f}%, above {100 * thresholds.dropped_arrivals:g}%"
                   "): no free user in its pool; the offered rate was not the one asked")
+    _open_littles_law(facts, figures, thresholds, found, evidence)
     lag = figures.get("lag_p99_ms")
     if lag is not None and lag > thresholds.schedule_lag_p99_ms:
         found.add("generator-bound", "schedule-lag",
                   f"the generator started its arrivals late: schedule lag p99 {lag:.1f} ms "
                   f"(above {thresholds.schedule_lag_p99_ms:g} ms)")
+
+
+def _open_littles_law(facts: RunFacts, figures: dict[str, Any], thresholds: Thresholds,
+                      found: _Findings, evidence: dict[str, Any]) -> None:
+    """Little's law with the offered rate: requests in flight = offered rate × mean time from
+    the send, against the generator's own count (an open model has no fixed population)."""
+    offered, flight = figures.get("offered_rps"), (facts.in_flight or {}).get("mean_in_flight")
+    if not offered or facts.mean_ms is None or flight is None:
+        return
+    expected = float(offered) * facts.mean_ms / 1000.0
+    residual = 1 - float(flight) / expected if expected > 0 else None
+    evidence["open_model_littles_law"] = {
+        "offered_rps": offered, "mean_ms": facts.mean_ms, "expected_in_flight": expected,
+        "measured_in_flight": flight, "residual": residual,
+        "tolerance": thresholds.littles_tolerance}
+    if (residual is not None and abs(residual) > thresholds.littles_tolerance
+            and abs(float(flight) - expected) >= 1.0):
+        found.add("generator-bound", "littles-law",
+                  f"Little's law with the offered rate: {offered:.1f}/s × {facts.mean_ms:.2f} ms "
+                  f"= {expected:.1f} requests in flight, but the generator counted {flight:.1f}: "
+                  f"the offered load was not the one sent (tolerance "
+                  f"{thresholds.littles_tolerance:.0%})")
 
 
 RULES: tuple[Rule, ...] = (_littles_law, _stalled, _pacing, _steady, _client_dominated,

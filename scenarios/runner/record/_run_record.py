@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,6 +124,9 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
     exit_code = 0 if outcome.remote_generator and outcome.exit_code is None else outcome.exit_code
     pacing = pacing_params(config)
     open_model = open_model_figures(outcome.run_dir) if point.arrival_rate is not None else None
+    # an open-model point's SLO percentiles are its latency from the intended start
+    intended = intended_percentile(outcome.run_dir) if open_model is not None else None
+    slo_row = row if intended is None or row is None else {**row, "percentile": intended}
     window = ((outcome.window_start, outcome.window_end)
               if outcome.window_start is not None and outcome.window_end is not None else None)
     seconds = (window_seconds(outcome.run_dir / "locust_stats_history.csv", *window)
@@ -154,7 +158,8 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
         window=window,
         sampler_errors=outcome.sampler_errors,
         users=point.users,
-        closed_model=closed_model(pacing.get("kind")),
+        # an open-model point's users are a pool: Little's law uses its offered rate instead
+        closed_model=closed_model(pacing.get("kind")) and point.arrival_rate is None,
         rps=_float(row, "Requests/s"),
         mean_ms=_float(row, "Average Response Time"),
         service_throttled_ratio=_throttled_ratio(outcome.extra.get("cpu_limit")),
@@ -214,7 +219,8 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
                       "generator_cpus": placement.get("generator_cpus")},
         **({} if open_model is None else {"open_model": open_model}),
         "slo": {"objectives": [o.text for o in objectives],
-                "violations": violations(objectives, row) if objectives else []},
+                "violations": violations(objectives, slo_row) if objectives else [],
+                **({} if open_model is None else {"latency": "intended-start"})},
         **outcome.extra,
     }).to_dict()
 
@@ -231,3 +237,15 @@ def open_model_figures(run_dir: Path) -> dict[str, Any] | None:
     figures["profile"] = document.get("profile")
     figures["processes"] = document.get("sources")
     return figures
+
+
+def intended_percentile(run_dir: Path) -> Callable[[float], float | None] | None:
+    """The open model's latency from the intended start, as an SLO row's ``percentile``
+    function (fraction -> ms), or None when no process wrote its evidence."""
+    document = open_model_evidence.read(run_dir / "evidence")
+    if document is None:
+        return None
+    histogram = open_model_evidence.decode(document["histograms"]["intended_us"])
+    if histogram.get_total_count() == 0:
+        return None
+    return lambda fraction: open_model_evidence.percentile_ms(histogram, fraction)
