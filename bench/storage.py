@@ -13,7 +13,8 @@ products (random ids, a wrk Lua script) is measured in interleaved rounds, best 
 
 Besides requests/s it reports the app's CPU time per request and the app's plus the database's
 (or cache's) CPU per request, from /proc. Then it times the sweep's per-point reset (truncate +
-COPY of 1,000 seed products + cache flush) five times.
+COPY of 1,000 seed products + cache flush, through the service's `POST /admin/reset`, as the
+sweep does) five times, and reports once the same reset through the admin command.
 Targets: each service >= 0.7 x its bare app's requests/s; the reset of 1,000 products < 1 s.
 """
 
@@ -42,6 +43,7 @@ from scenarios.runner.target import BackendServers, ServerError
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_RATIO = 0.7
 RESET_TARGET_S = 1.0
+ADMIN_TOKEN = "bench-storage-admin-token"  # turns on the services' POST /admin/reset
 SEEDS = 1000
 POOL_SIZE = 10
 UVICORN_FLAGS = ["--no-access-log", "--log-level", "warning"]
@@ -64,7 +66,7 @@ def command(app: str, port: int, servers: BackendServers) -> tuple[list[str], di
         if app == "service pg+cache":
             flags += ["--cache-url", servers.redis.url]
         return [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port",
-                str(port), *flags, *UVICORN_FLAGS], {}
+                str(port), *flags, *UVICORN_FLAGS], {"ADMIN_TOKEN": ADMIN_TOKEN}
     env = {"BARE_BACKEND": "postgres" if app == "bare asyncpg" else "redis",
            "DATABASE_URL": servers.database_url, "CACHE_URL": servers.redis.url,
            "DB_POOL_SIZE": str(POOL_SIZE)}
@@ -119,6 +121,15 @@ def health(url: str) -> dict[str, object]:
     return body
 
 
+def route_reset(url: str) -> None:
+    """POST /admin/reset: the seed products, the cache flushed (target_service/README.md)."""
+    request = urllib.request.Request(
+        f"{url}/admin/reset", data=json.dumps({"seed": SEEDS}).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {ADMIN_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
 def log_tail(pid: int) -> str:
     path = _LOGS.get(pid)
     return path.read_text(errors="replace")[-1500:] if path and path.exists() else "(none)"
@@ -146,7 +157,8 @@ def main(argv: list[str] | None = None) -> int:
             assert servers.postgres is not None and servers.redis is not None
             running_apps = {app: stack.enter_context(running(app, server_cpu, servers))
                             for app in apps}
-            resets.append(servers.reset(SEEDS))  # the schema exists: the service migrated it
+            # the admin command (a child process), as a tool without a service would reset
+            cli_reset = servers.reset(SEEDS)
             print(f"wrk {args.seconds:g} s x {args.rounds} rounds, {args.connections} "
                   f"connections, {SEEDS} seed products, pool {POOL_SIZE}; {pinning}; "
                   f"load average {load:.1f} at start")
@@ -161,14 +173,16 @@ def main(argv: list[str] | None = None) -> int:
                     if app not in best or result.wrk.requests_per_s > best[app].wrk.requests_per_s:
                         best[app] = result
             cache_counts = health(running_apps["service pg+cache"][0])
-            for _ in range(4):
+            for _ in range(5):  # what the sweep does before each point: the service's route
                 started = time.perf_counter()
-                servers.reset(SEEDS)
+                route_reset(running_apps["service pg+cache"][0])
                 resets.append(time.perf_counter() - started)
     except (WrkError, RuntimeError, OSError, ServerError) as error:
         print(f"bench/storage.py: {error}", file=sys.stderr)
         return 2
     report(best, resets)
+    print(f"the same reset through `python -m target_service.admin reset` (a child process, "
+          f"interpreter start-up included): {cli_reset * 1000:.0f} ms")
     print("service pg+cache counters (/health): " + ", ".join(
         f"{key} {cache_counts.get(key)}" for key in ("cacheHits", "cacheMisses",
                                                      "cacheFallbacks", "cacheErrors")))
@@ -196,7 +210,8 @@ def report(best: dict[str, Measurement], resets: list[float]) -> None:
         verdicts.append(f"{label} >= {TARGET_RATIO}: {_verdict(ratio >= TARGET_RATIO)} "
                         f"({ratio:.2f})")
     worst = max(resets)
-    print(f"\nper-point reset of {SEEDS} products (truncate + COPY + cache flush), "
+    print(f"\nper-point reset of {SEEDS} products through the service's admin route (truncate + "
+          "COPY + cache flush), "
           f"{len(resets)} times: median {statistics.median(resets) * 1000:.0f} ms, "
           f"max {worst * 1000:.0f} ms")
     print("targets: " + "; ".join(verdicts) + f"; reset < {RESET_TARGET_S:g} s: "

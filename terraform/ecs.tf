@@ -42,6 +42,11 @@ locals {
     var.enable_cache ? [
       { name = "CACHE_URL", value = "rediss://${aws_elasticache_replication_group.this[0].primary_endpoint_address}:6379/0" },
     ] : [],
+    # /metrics (and /health/live) also on a port of their own, served from a thread of their own
+    # (target_service/README.md): the sidecar's scrapes do not queue behind a saturated service.
+    var.enable_service_metrics ? [
+      { name = "METRICS_PORT", value = tostring(local.metrics_port) },
+    ] : [],
     var.service_store_capacity == null ? [] : [
       { name = "STORE_CAPACITY", value = tostring(var.service_store_capacity) },
     ],
@@ -68,6 +73,8 @@ locals {
   # The image needs no curl: the same urllib one-liner as the Dockerfile's HEALTHCHECK.
   service_health_command = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:${var.container_port}${var.service_liveness_path}', timeout=2)"
 
+  metrics_port = 9100
+
   # The ADOT collector sidecar: scrape /metrics every 10 s, write it as CloudWatch embedded metric
   # format into its own log group; CloudWatch extracts the metrics (namespace <name>/service).
   adot_config = yamlencode({
@@ -78,7 +85,7 @@ locals {
             job_name        = "${var.name}-service"
             scrape_interval = "10s"
             metrics_path    = "/metrics"
-            static_configs  = [{ targets = ["127.0.0.1:${var.container_port}"] }]
+            static_configs  = [{ targets = ["127.0.0.1:${local.metrics_port}"] }]
           }]
         }
       }

@@ -15,7 +15,7 @@ from scenarios.runner.config import (
     pacing_params,
     resolve_config,
 )
-from scenarios.runner.config._byo import locust_args
+from scenarios.runner.config import parse_locust_args as locust_args
 from tests.byo.conftest import LOCUSTFILE
 from tests.conftest import REPO_ROOT
 

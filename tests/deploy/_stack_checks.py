@@ -153,7 +153,7 @@ def check_ecs(moto: MotoServer | RegionalMoto, outputs: dict[str, Any], store: s
     assert task["runtimePlatform"]["cpuArchitecture"] == "X86_64"
     container, collector = task["containerDefinitions"]
     assert collector["name"] == "metrics-collector" and collector["essential"] is False
-    assert "127.0.0.1:8080" in {e["name"]: e["value"] for e in collector["environment"]}[
+    assert "127.0.0.1:9100" in {e["name"]: e["value"] for e in collector["environment"]}[
         "AOT_CONFIG_CONTENT"]
     assert task["taskRoleArn"].endswith(":role/loadbench-service-metrics")
     assert container["image"] == outputs["ecr_repository_url"] + ":moto-test"
@@ -161,6 +161,7 @@ def check_ecs(moto: MotoServer | RegionalMoto, outputs: dict[str, Any], store: s
                                     "--timeout-keep-alive", "75"]
     environment = {item["name"]: item["value"] for item in container["environment"]}
     assert environment["STORE"] == store
+    assert environment["METRICS_PORT"] == "9100"  # the sidecar scrapes that port
     assert environment["HOST"] == "0.0.0.0"
     assert environment["PORT"] == str(container["portMappings"][0]["containerPort"]) == "8080"
     # Liveness for ECS, readiness for the load balancers: neither fails under saturation.

@@ -1,11 +1,13 @@
-"""The results bucket of terraform/s3.tf on moto: a real sweep uploaded, listed and fetched back.
+"""A results bucket on moto: a real sweep uploaded, listed and fetched back.
 
-terraform applies only the bucket's resources (and the sweep task's role) to a moto server; the
-upload is scenarios/runner/remote/_remote_sweep.py with a real boto3 client, list and fetch are
-the real command line. The fetched sweep must be byte for byte the uploaded one, and load in the
-analysis.
-The bucket policy (deny without TLS) is left out here: moto ignores policy conditions, so its
-Deny would refuse every object call; test_terraform_apply.py applies it with the whole stack.
+The bucket is made with boto3 as terraform/s3.tf makes it (versioned, SSE-KMS by default);
+test_terraform_apply.py applies s3.tf itself and checks those settings on the deployed bucket
+(a targeted apply of the bucket here pulled in the Locust services and both load balancers
+through the sweep role's policy, and took most of this module's time). The upload is
+scenarios/runner/remote/_remote_sweep.py with a real boto3 client, list and fetch are the real
+command line. The fetched sweep must be byte for byte the uploaded one, and load in the analysis.
+The bucket policy (deny without TLS) is left out: moto applies its Deny without the TLS
+condition, so it would refuse every object call.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import filecmp
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,36 +22,27 @@ from pathlib import Path
 
 import pytest
 from _moto import MotoServer, start_moto
-from _terraform import REPO_ROOT, prepare
+from _terraform import REPO_ROOT
 
 from analysis.loading import load_sweep
 from scenarios.runner.remote import upload_sweep
 
-pytestmark = [
-    pytest.mark.terraform,
-    pytest.mark.skipif(shutil.which("terraform") is None,
-                       reason="!!! terraform is not on PATH: the S3 round trip did NOT run !!!"),
-]
+pytestmark = [pytest.mark.terraform]
 
 SWEEP = REPO_ROOT / "tests" / "data" / "sweep"
-BUCKET_RESOURCES = ("aws_s3_bucket_public_access_block.results",
-                    "aws_s3_bucket_lifecycle_configuration.results",
-                    "aws_s3_bucket_server_side_encryption_configuration.results",
-                    "aws_s3_bucket_ownership_controls.results", "aws_iam_role_policy.sweep")
+BUCKET = "loadbench-results-test"
 
 
 @pytest.fixture(scope="module")
 def bucket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MotoServer, str]]:
-    workdir = tmp_path_factory.mktemp("terraform-s3")
-    server = start_moto(workdir)
-    variables = ["-var-file=moto.tfvars", f"-var=aws_endpoint_url={server.url}",
-                 *(f"-target={address}" for address in BUCKET_RESOURCES)]
+    server = start_moto(tmp_path_factory.mktemp("moto-s3"))
     try:
-        (workdir / "work").mkdir()
-        terraform = prepare(workdir / "work")
-        terraform.run("apply", "-input=false", "-auto-approve", *variables, timeout=300)
-        yield server, str(terraform.outputs()["results_bucket"])
-        # no destroy: test_terraform_apply.py destroys the buckets; this moto server just stops
+        s3 = server.client("s3")
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        s3.put_bucket_encryption(Bucket=BUCKET, ServerSideEncryptionConfiguration={"Rules": [
+            {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms"}}]})
+        yield server, BUCKET
     finally:
         server.stop()
 
@@ -69,7 +61,7 @@ def test_a_sweep_goes_up_and_comes_back_whole(bucket: tuple[MotoServer, str],
     keys = upload_sweep(s3, name, "sweeps", SWEEP)
     assert keys[-1] == f"sweeps/{SWEEP.name}/manifest.json"  # the manifest goes last
     head = s3.head_object(Bucket=name, Key=keys[0])
-    assert head["ServerSideEncryption"] == "aws:kms"  # the bucket's default, from terraform
+    assert head["ServerSideEncryption"] == "aws:kms"  # the bucket's default, as s3.tf sets it
     assert head.get("VersionId") not in (None, "null")  # versioning is on
 
     listed = _cli(server, "list", "--bucket", name, "--region", "us-east-1")

@@ -46,7 +46,7 @@ def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> N
     manifest = json.loads((sweep_dir / "manifest.json").read_text())
     assert manifest["points"] == ["fast-read-only-cpu0.1-u0010-r1", "fast-read-only-u0010-r1"]
     limit = manifest["target"]["cpu_limit"]
-    assert limit["cgroup"] in ("v1", "v2") and limit["period_us"] == 20_000
+    assert limit["cgroup"] in ("v1", "v2") and limit["period_us"] == 100_000
     # the runner's own sampling and scraping stay off the generator's CPUs
     placement = manifest["placement"]
     if placement["generator_cpus"] and placement["runner_cpus"]:
@@ -57,10 +57,11 @@ def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> N
             for point in manifest["points"]}
     limited, free = runs["fast-read-only-cpu0.1-u0010-r1"], runs["fast-read-only-u0010-r1"]
     assert limited["params"]["service_cpu"] == "0.1" and limited["params"]["service_vcpu"] == 0.1
-    assert limited["cpu_limit"]["quota_us"] == 2_000
+    assert limited["cpu_limit"]["quota_us"] == 10_000  # read back from the cgroup
+    assert limited["cpu_limit"]["period_us"] == limited["cpu_limit"]["requested_period_us"]
     counted = limited["cpu_limit"]["throttling"]
-    # a 4 s window holds about 200 periods of 20 ms; a saturated service is throttled in most
-    assert counted["nr_periods"] > 50 and counted["nr_throttled"] > 0
+    # a 4 s window holds about 40 periods of 100 ms; a saturated service is throttled in many
+    assert counted["nr_periods"] > 20 and counted["nr_throttled"] > 0
     assert counted["throttled_ms"] > 0
     assert free["cpu_limit"]["quota_us"] is None and free["cpu_limit"]["throttling"][
         "nr_throttled"] == 0
@@ -78,14 +79,17 @@ def _cgroup_of(pid: int) -> str:
 
 @pytest.mark.load
 def test_only_the_service_side_joins_the_envelope(tmp_path: Path) -> None:
-    """The service joins the envelope's cgroup; Locust (started while the envelope is active)
-    must not: a generator inside the service's quota measures its own throttling."""
+    """The service joins the envelope's cgroup when its point starts (admitted with its process
+    tree), not while the point before it runs; Locust (started while the envelope is active)
+    never does: a generator inside the service's quota measures its own throttling."""
     envelope = CpuEnvelope()
     envelope.activate()
     service = start_service(tmp_path / "service.log", 1, None)
     fork_server = LocustForkServer()
     try:
         name = envelope.path.name
+        assert name not in _cgroup_of(service.process.pid)  # a spare runs unlimited
+        assert service.process.pid in envelope.admit(service.process.pid)
         assert name in _cgroup_of(service.process.pid)
         assert name not in _cgroup_of(fork_server.process.pid)
     finally:
@@ -95,18 +99,22 @@ def test_only_the_service_side_joins_the_envelope(tmp_path: Path) -> None:
 
 
 def test_a_small_limit_gets_a_longer_period_not_more_cpu() -> None:
-    """The kernel's smallest quota is 1 ms: at the 20 ms default, 0.02 vCPU would need 0.4 ms,
-    so the period grows (50 ms) instead of the quota (which would be 0.05 vCPU)."""
+    """The kernel's smallest quota is 1 ms: at the 100 ms default, 0.005 vCPU would need 0.5 ms,
+    so the period grows (200 ms) instead of the quota (which would be 0.01 vCPU); and the
+    period and quota applied are read back from the cgroup."""
     envelope = CpuEnvelope()
     try:
-        assert (envelope.period_for(0.25), envelope.quota_us(0.25)) == (20_000, 5_000)
-        assert (envelope.period_for(0.02), envelope.quota_us(0.02)) == (50_000, 1_000)
-        envelope.set_limit(0.02)
+        assert (envelope.period_for(0.25), envelope.quota_us(0.25)) == (100_000, 25_000)
+        assert (envelope.period_for(0.005), envelope.quota_us(0.005)) == (200_000, 1_000)
+        envelope.set_limit(0.005)
         if envelope.version == "v1":
-            assert (envelope.path / "cpu.cfs_period_us").read_text().strip() == "50000"
+            assert (envelope.path / "cpu.cfs_period_us").read_text().strip() == "200000"
             assert (envelope.path / "cpu.cfs_quota_us").read_text().strip() == "1000"
         else:
-            assert (envelope.path / "cpu.max").read_text().split() == ["1000", "50000"]
+            assert (envelope.path / "cpu.max").read_text().split() == ["1000", "200000"]
+        assert envelope.applied() == {"period_us": 200_000, "quota_us": 1_000}
+        envelope.set_limit(None)
+        assert envelope.applied()["quota_us"] is None
     finally:
         envelope.close()
 
@@ -191,6 +199,7 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     envelope.activate()
     cpus = sorted(os.sched_getaffinity(0))
     service = start_service(tmp_path / "service.log", 1, cpus[:1])
+    envelope.admit(service.process.pid)
     users = 50
     try:
         service.wait_healthy()
@@ -256,3 +265,26 @@ def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) ->
     run = json.loads(next((sweep_dir / "runs").glob("fast-*/run.json")).read_text())
     assert run["params"]["service_vcpu"] == sizing["vcpu"] == float(sizing["label"])
     assert run["cpu_limit"]["throttling"]["nr_throttled"] > 0  # the service hit its envelope
+
+
+def test_a_quota_too_small_for_a_batch_of_requests_is_named_with_the_smallest_allowed() -> None:
+    from scenarios.runner import MIN_BATCH, tiny_envelopes
+
+    # 0.1 ms of service CPU per request: 25 requests need 2.5 ms of each 100 ms period
+    tiny = tiny_envelopes([0.01, 0.02, 0.025, 0.25], 100.0, 0.1)
+    assert [t["vcpu"] for t in tiny] == [0.01, 0.02]
+    assert all(t["smallest_vcpu"] == 0.025 for t in tiny)
+    assert tiny[0]["requests_per_period"] == 10.0 and MIN_BATCH == 25
+    # the kernel's 1 ms minimum quota lengthens the period of a tiny vCPU: still too small
+    (tiny_period,) = tiny_envelopes([0.005], 100.0, 0.1)
+    assert tiny_period["period_us"] == 200_000 and tiny_period["quota_us"] == 1_000
+
+
+@pytest.mark.load
+def test_a_tiny_envelope_is_refused_in_one_line_unless_allowed(tmp_path: Path) -> None:
+    result = sweep(tmp_path, "--service-cpu", "0.01", "--users", "1", timeout=120)
+    assert result.returncode == 2
+    (line,) = [x for x in result.stderr.splitlines() if "error" in x]
+    assert "--service-cpu 0.01" in line and "smallest envelope allowed is" in line
+    assert "--allow-tiny-envelope" in line and "Traceback" not in result.stderr
+    assert not list(tmp_path.glob("*/runs/*/run.json"))  # nothing that looks like a result

@@ -5,14 +5,19 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from scenarios.runner.evidence._steady import Second, halves, steady_state, window_seconds
+from scenarios.runner.evidence import (
+    WindowSecond,
+    compare_halves,
+    steady_state,
+    window_seconds,
+)
 
 FIXTURE = Path(__file__).resolve().parents[1] / "data" / "sweep" / "runs"
 
 
-def _seconds(rates: list[float], latencies: list[float]) -> list[Second]:
+def _seconds(rates: list[float], latencies: list[float]) -> list[WindowSecond]:
     pairs = enumerate(zip(rates, latencies, strict=True))
-    return [Second(float(i), round(r), m) for i, (r, m) in pairs]
+    return [WindowSecond(float(i), round(r), m) for i, (r, m) in pairs]
 
 
 def test_a_flat_noisy_window_is_steady() -> None:
@@ -35,12 +40,12 @@ def test_a_small_significant_change_is_not_material() -> None:
     # 3% between the halves, far beyond their noise: significant, but under the 10% threshold
     values = [100.0] * 5 + [103.0] * 5
     values[0], values[5] = 100.1, 103.1
-    assert not halves(values)["drifts"]
+    assert not compare_halves(values)["drifts"]
 
 
 def test_a_large_change_within_the_noise_is_not_a_drift() -> None:
     values = [100.0, 160.0, 40.0, 150.0, 50.0, 170.0, 60.0, 180.0, 70.0, 130.0]
-    finding = halves(values)
+    finding = compare_halves(values)
     assert abs(finding["relative_change"]) > 0.10 and not finding["drifts"]
 
 
@@ -70,7 +75,7 @@ def test_per_second_series_from_a_history_locust_wrote() -> None:
 
 
 def test_stalls_are_counted_by_their_length_inside_the_window(tmp_path: Path) -> None:
-    from scenarios.runner.evidence._stalls import read_stalls, stalls_in_window
+    from scenarios.runner.evidence import read_stalls, stalls_in_window
 
     (tmp_path / "stalls-local-42.csv").write_text(
         "stopped_at,stall_ms\n"

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scenarios.runner.config._byo import PLUGIN, is_product, locust_files, locustfile_path
+    from scenarios.runner.config._byo import locust_args as parse_locust_args
     from scenarios.runner.config._matrix import (
         LOCUSTFILE_PACING,
         PRESETS_DIR,
@@ -49,6 +50,7 @@ __all__ = [
     "locustfile_path",
     "mix_weights",
     "pacing_params",
+    "parse_locust_args",
     "parse_slo",
     "resolve_config",
     "violations",
@@ -61,6 +63,7 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "is_product": ("_byo", "is_product"),
     "locust_files": ("_byo", "locust_files"),
     "locustfile_path": ("_byo", "locustfile_path"),
+    "parse_locust_args": ("_byo", "locust_args"),
     "PRESETS_DIR": ("_matrix", "PRESETS_DIR"),
     "Point": ("_matrix", "Point"),
     "SweepConfig": ("_matrix", "SweepConfig"),

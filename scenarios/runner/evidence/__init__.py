@@ -46,7 +46,12 @@ if TYPE_CHECKING:
     from scenarios.runner.evidence._service_side import describe as describe_service_side
     from scenarios.runner.evidence._service_side import missing as service_side_missing
     from scenarios.runner.evidence._stalls import read_stalls, stalls_in_window
-    from scenarios.runner.evidence._steady import steady_state, window_seconds
+    from scenarios.runner.evidence._steady import (
+        WindowSecond,
+        compare_halves,
+        steady_state,
+        window_seconds,
+    )
     from scenarios.runner.evidence._verdict import (
         CpuSample,
         LatenessSecond,
@@ -98,6 +103,8 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "read_stalls": ("_stalls", "read_stalls"),
     "stalls_in_window": ("_stalls", "stalls_in_window"),
     "steady_state": ("_steady", "steady_state"),
+    "WindowSecond": ("_steady", "WindowSecond"),
+    "compare_halves": ("_steady", "compare_halves"),
     "window_seconds": ("_steady", "window_seconds"),
     "CpuSampler": ("_cpu_sampler", "CpuSampler"),
     "cpu_csv": ("_cpu_sampler", "cpu_csv"),

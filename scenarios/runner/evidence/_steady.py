@@ -31,7 +31,7 @@ Z = 3.0  # and this many standard errors of the difference between the halves
 
 
 @dataclass(frozen=True)
-class Second:
+class WindowSecond:
     """One second of the window: requests completed in it and their mean response time."""
 
     t: float
@@ -39,7 +39,7 @@ class Second:
     mean_ms: float | None
 
 
-def window_seconds(history: Path, start: float, end: float) -> list[Second]:
+def window_seconds(history: Path, start: float, end: float) -> list[WindowSecond]:
     """Per-second requests and mean latency of the Aggregated rows inside [start, end]."""
     rows: list[tuple[float, int, float]] = []
     try:
@@ -55,18 +55,19 @@ def window_seconds(history: Path, start: float, end: float) -> list[Second]:
     except OSError:
         return []
     rows.sort()
-    seconds: list[Second] = []
+    seconds: list[WindowSecond] = []
     for (t0, n0, avg0), (t1, n1, avg1) in itertools.pairwise(rows):
         if t0 < start - 0.5 or t1 > end + 0.5 or t1 <= t0 or n1 < n0:
             continue  # outside the window, or across a stats reset
         done = n1 - n0
         total_ms = avg1 * n1 - avg0 * n0
         mean = total_ms / done if done > 0 and total_ms >= 0 else None
-        seconds.append(Second(t1, round(done / (t1 - t0)), mean))
+        seconds.append(WindowSecond(t1, round(done / (t1 - t0)), mean))
     return seconds
 
 
-def halves(values: list[float], relative: float = RELATIVE, z: float = Z) -> dict[str, Any]:
+def compare_halves(values: list[float], relative: float = RELATIVE,
+                   z: float = Z) -> dict[str, Any]:
     """The halves of ``values`` compared: their means, the change, its noise, and the finding."""
     half = len(values) // 2
     first, second = values[:half], values[len(values) - half:]
@@ -80,7 +81,7 @@ def halves(values: list[float], relative: float = RELATIVE, z: float = Z) -> dic
             "drifts": drifts}
 
 
-def steady_state(seconds: list[Second], relative: float = RELATIVE,
+def steady_state(seconds: list[WindowSecond], relative: float = RELATIVE,
                  z: float = Z) -> dict[str, Any]:
     """run.json's ``steady_state`` block: tested or not, and each series' halves."""
     evidence: dict[str, Any] = {"seconds": len(seconds), "relative_threshold": relative,
@@ -89,10 +90,10 @@ def steady_state(seconds: list[Second], relative: float = RELATIVE,
         evidence["note"] = (f"{len(seconds)} whole seconds in the window: at least "
                             f"{MIN_SECONDS} are needed to test its halves")
         return evidence
-    evidence["throughput"] = halves([float(s.requests) for s in seconds], relative, z)
+    evidence["throughput"] = compare_halves([float(s.requests) for s in seconds], relative, z)
     latencies = [s.mean_ms for s in seconds if s.mean_ms is not None]
     if len(latencies) >= MIN_SECONDS:
-        evidence["latency"] = halves(latencies, relative, z)
+        evidence["latency"] = compare_halves(latencies, relative, z)
     evidence["drifting"] = [name for name in ("throughput", "latency")
                             if evidence.get(name, {}).get("drifts")]
     return evidence
