@@ -63,9 +63,10 @@ RUN useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin 
 COPY --from=service-build /opt/venv /opt/venv
 USER 10001:10001
 EXPOSE 8080
-# Needs no curl or wget: the image's own python asks /health on the port the service listens on.
+# Needs no curl or wget: the image's own python asks /health/live (liveness: the process answers,
+# whatever the database or the load) on the port the service listens on.
 HEALTHCHECK --interval=15s --timeout=3s --start-period=10s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health', timeout=2)"]
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:' + os.environ.get('PORT', '8080') + '/health/live', timeout=2)"]
 # SIGTERM lets uvicorn finish requests in flight and exit; the default stop signal is fine.
 CMD ["python", "-m", "target_service"]
 

@@ -18,6 +18,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from analysis import _panels as panels
+from analysis._panels import UNTRUSTED_LABEL as UNTRUSTED_LABEL  # the legend's word, public
 from analysis.histograms import SOURCE_HDR
 
 SIZE = (7.5, 4.2)

@@ -22,6 +22,8 @@ from matplotlib.figure import Figure
 from analysis import _answer, _html, _overview, plots, tables
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
+from analysis._overview import comparison as comparison  # public: the first screen's parts
+from analysis._overview import untrusted_groups as untrusted_groups
 from analysis.capacity import capacity_table
 from analysis.checks import littles_law, untrusted
 from analysis.compare import class_ratio, mix_ratio

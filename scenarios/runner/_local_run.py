@@ -89,7 +89,9 @@ class LocalRun:
             config.pacing, config.seed_products, run_tag, point.payload_bytes,
             product=product, extra_args=list(config.locust_args))
         scrapes: dict[str, Scrape | str] = {}
-        scrape_now = ((lambda: scrape(host)) if product else
+        metrics_base = (service.metrics_url if service is not None and service.metrics_url
+                        else host)  # the service's own listener, which no request queues behind
+        scrape_now = ((lambda: scrape(metrics_base)) if product else
                       scraper(config.server_metrics, config.server_histogram,
                               config.server_route_label))
         own_pids = [] if service is not None else service_pids(config.service_pid,

@@ -14,13 +14,16 @@ import pytest
 from _analysis_helpers import SWEEP, edit_json, final_run_dirs
 
 from analysis import class_ratio, load, summarise
-from analysis._overview import comparison, untrusted_groups
-from analysis._panels import UNTRUSTED_LABEL
 from analysis.capacity import capacity_table, usl
 from analysis.checks import CONTENTION, OWN_CPU, causes, untrusted
 from analysis.compare import HIGHER, INCONCLUSIVE, LOWER, SAME, UNKNOWN, difference
-from analysis.plots import latency_vs_users, ratio_vs_users, throughput_vs_users
-from analysis.report import build, headline, write
+from analysis.plots import (
+    UNTRUSTED_LABEL,
+    latency_vs_users,
+    ratio_vs_users,
+    throughput_vs_users,
+)
+from analysis.report import build, comparison, headline, untrusted_groups, write
 from analysis.tables import BUCKET_NOTE, HDR_NOTE, summary_table
 
 OWN = ("generator process locust at 97% of a core on average (threshold 90%), at or above it "

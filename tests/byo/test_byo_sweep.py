@@ -117,8 +117,9 @@ def test_the_report_renders_with_the_users_names(sweeps: dict[str, Path]) -> Non
 def test_the_comparison_renders(sweeps: dict[str, Path], tmp_path: Path) -> None:
     html = tmp_path / "compare.html"
     done = _analysis("compare", str(sweeps["with"]), str(sweeps["without"]), "--html", str(html))
-    # 3: no cell trusted in both sweeps (a busy shared machine); the page renders all the same
-    assert done.returncode in (0, 1, 3), done.stderr[-2000:]
+    # 3: no cell trusted in both sweeps (a busy shared machine); 4: too few repeats to detect a
+    # regression of the threshold's size (analysis/README.md); the page renders all the same
+    assert done.returncode in (0, 1, 3, 4), done.stderr[-2000:]
     assert "comparable cell" in done.stdout
     assert "FastShopper" in html.read_text()
 

@@ -314,24 +314,42 @@ def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
 
 @pytest.mark.load
 def test_a_crashing_locust_is_failed_and_the_sweep_goes_on_unless_fail_fast(
-        tmp_path: Path) -> None:
+        tmp_path: Path, service_url: str) -> None:
+    # A file that imports (a file that does not is refused before the sweep: exit 2), whose
+    # Locust then dies when its test starts
     broken = tmp_path / "broken_locustfile.py"
-    broken.write_text("raise RuntimeError('this locustfile is broken on purpose')\n")
-    done = run_sweep(tmp_path / "on", "--locustfile", str(broken), "--user-classes", "fast",
-                     "--users", "1,2")
+    broken.write_text(
+        "import os\n"
+        "from locust import HttpUser, events, task\n\n\n"
+        "class Crashing(HttpUser):\n"
+        "    @task\n"
+        "    def look(self) -> None:\n"
+        "        self.client.get('/health')\n\n\n"
+        "@events.test_start.add_listener\n"
+        "def _crash(**_kwargs: object) -> None:\n"
+        "    print('this locustfile is broken on purpose', flush=True)\n"
+        "    os._exit(3)\n")
+
+    def run(out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "scenarios.sweep", "--out", str(out), "--ramp", "1s",
+             "--duration", "2s", "--repeats", "1", "--locustfile", str(broken), "--host",
+             service_url, "--user-classes", "Crashing", "--users", "1,2", *extra],
+            cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+
+    done = run(tmp_path / "on")
     assert done.returncode == 1, done.stderr
     sweep = the_sweep(tmp_path / "on")
     all_runs = runs(sweep)
     assert len(all_runs) == 2
-    for run in all_runs.values():
-        assert run["final"] is True and run["verdict"]["status"] == "failed"
-        assert run["requests"]["total"] is None
-    log = (sweep / "runs" / "fast-read-heavy-u0001-r1-p1" / "locust.log").read_text()
-    assert "broken on purpose" in log
+    for run_record in all_runs.values():
+        assert run_record["final"] is True and run_record["verdict"]["status"] == "failed"
+        assert not run_record["requests"]["total"]  # none, or an empty stats file
+    (log,) = sweep.glob("runs/*-u0001-r1-p1/locust.log")
+    assert "broken on purpose" in log.read_text()
     assert json.loads((sweep / "manifest.json").read_text())["status"] == "complete"
 
-    done = run_sweep(tmp_path / "ff", "--locustfile", str(broken), "--user-classes", "fast",
-                     "--users", "1,2", "--fail-fast")
+    done = run(tmp_path / "ff", "--fail-fast")
     assert done.returncode == 1
     sweep = the_sweep(tmp_path / "ff")
     assert len(runs(sweep)) == 1

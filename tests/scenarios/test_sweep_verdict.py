@@ -297,20 +297,31 @@ def test_a_service_cpu_kept_busy_by_others_is_a_warning_not_a_status() -> None:
 
 # --- issue 20: stalls by their length, steady state, paced shortfall, client-dominated ---------
 
-def _stall(ms: float, share: float) -> dict[str, dict[str, object]]:
-    return {"locust": {"stalls": 1, "stalled_ms": ms, "stalled_share": share, "longest_ms": ms}}
+def _stalls(*lengths_ms: float) -> dict[str, list[tuple[float, float]]]:
+    """Stalls of these lengths, one a second from the window's second second."""
+    return {"locust": [(T0 + 1.0 + i, ms) for i, ms in enumerate(lengths_ms)]}
 
 
-def test_one_100_ms_stall_in_an_8_s_window_is_not_valid_however_few_seconds_it_touches() -> None:
-    # one late second out of eight: the per-second lateness rule alone lets it through
-    verdict = judge(facts(stalls=_stall(100.0, 100.0 / 8000.0)))
+def test_one_100_ms_stall_in_a_window_is_not_valid_however_few_seconds_it_touches() -> None:
+    # one late second out of ten: the per-second lateness rule alone lets it through
+    verdict = judge(facts(stalls=_stalls(100.0)))
     assert verdict.status == "generator-bound"
     assert "generator-loop-stalled" in verdict.causes
     assert "100 ms" in verdict.reasons[0]
+    assert verdict.evidence["loop_stalls"]["locust"]["stalled_share"] == 0.01
 
 
 def test_stalls_under_the_threshold_keep_the_point_valid() -> None:
-    assert judge(facts(stalls=_stall(40.0, 0.004))).status == "valid"
+    assert judge(facts(stalls=_stalls(40.0, 50.0))).status == "valid"
+
+
+def test_stalls_shorter_than_the_mean_response_time_do_not_count() -> None:
+    # a saturated point: 12 ms stalls against a 100 ms mean change neither rate nor tail
+    saturated = facts(stalls=_stalls(*[12.0] * 12), mean_ms=100.0, rps=100.0)
+    assert "generator-loop-stalled" not in judge(saturated).causes
+    # the same stalls at a 1 ms mean delay every response in flight twelvefold
+    light = facts(stalls=_stalls(*[12.0] * 12))
+    assert "generator-loop-stalled" in judge(light).causes
 
 
 def test_a_drifting_window_is_not_steady() -> None:

@@ -116,3 +116,4 @@ def test_a_service_that_slows_down_during_the_window_is_not_steady(tmp_path: Pat
     assert "not-steady-latency" in run["verdict"]["causes"]
     # not-steady unless a more serious cause applies on this shared machine
     assert run["verdict"]["status"] in ("not-steady", "generator-bound"), run["verdict"]
+

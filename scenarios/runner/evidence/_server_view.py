@@ -40,7 +40,8 @@ ROUTE_LABELS = ("route", "http_route", "http.route", "handler", "path_template",
 METHOD_LABELS = ("method", "http_request_method", "http.request.method", "http_method")
 STATUS_LABELS = ("status", "status_code", "http_response_status_code",
                  "http.response.status_code", "http_status_code", "code")
-NOT_LOAD = ("/metrics", "/health", "/openapi.yaml")  # routes the load does not send
+NOT_LOAD = ("/metrics", "/health", "/health/live", "/health/ready", "/openapi.yaml",
+            "/admin/reset")  # routes the load does not send
 _LINE = re.compile(r'^([\w:]+)(?:\{((?:[^"}]|"(?:[^"\\]|\\.)*")*)\})?\s+(\S+)')  # values may hold }
 _LABEL = re.compile(r'("?)([\w.]+)\1\s*=\s*"((?:[^"\\]|\\.)*)"')
 _SUFFIXES = ("_bucket", "_sum", "_count")

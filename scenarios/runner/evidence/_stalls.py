@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 STALLS_GLOB = "stalls-*-*.csv"
+STALL_MIN_MS = 10.0  # the probe records wake-ups at least this late
 
 
 def read_stalls(evidence_dir: Path, names_by_pid: dict[int, str]) -> dict[str, list[
@@ -42,8 +43,12 @@ def read_stalls(evidence_dir: Path, names_by_pid: dict[int, str]) -> dict[str, l
 
 
 def stalls_in_window(stalls: dict[str, list[tuple[float, float]]],
-                     window: tuple[float, float] | None) -> dict[str, dict[str, Any]]:
-    """Per process: the stalled time that overlaps the window, its share, the longest stall."""
+                     window: tuple[float, float] | None,
+                     min_ms: float = 0.0) -> dict[str, dict[str, Any]]:
+    """Per process: the stalled time that overlaps the window, its share, the longest stall,
+    counting only stalls of at least ``min_ms`` (the verdict passes the window's mean response
+    time: a stall shorter than a typical response delays responses by less than the service
+    does, and leaves the throughput and the tail as they were)."""
     result: dict[str, dict[str, Any]] = {}
     if window is None:
         return result
@@ -52,12 +57,15 @@ def stalls_in_window(stalls: dict[str, list[tuple[float, float]]],
     for name, entries in stalls.items():
         overlaps = []
         for stopped_at, stall_ms in entries:
+            if stall_ms < min_ms:
+                continue
             resumed = stopped_at + stall_ms / 1000.0
             overlap = min(resumed, end) - max(stopped_at, start)
             if overlap > 0:
                 overlaps.append(overlap * 1000.0)
         total = sum(overlaps)
-        result[name] = {"stalls": len(overlaps), "stalled_ms": round(total, 1),
+        result[name] = {"stalls": len(overlaps), "counted_from_ms": round(min_ms, 3),
+                        "stalled_ms": round(total, 1),
                         "stalled_share": round(total / 1000.0 / length, 4),
                         "longest_ms": round(max(overlaps), 1) if overlaps else 0.0}
     return result

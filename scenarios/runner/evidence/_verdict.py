@@ -19,6 +19,7 @@ from scenarios.runner.evidence._health import (
     loop_lateness,
     required_samples,
 )
+from scenarios.runner.evidence._stalls import STALL_MIN_MS, stalls_in_window
 
 __all__ = ["ORDER", "CpuSample", "LatenessSecond", "RunFacts", "Thresholds", "Verdict",
            "generator_cpu", "judge"]
@@ -98,9 +99,9 @@ class RunFacts:
     # An open-model point's figures (scenarios/open_model/evidence.py ``summary``): arrivals
     # intended, started and dropped, the schedule lag's percentiles; None for a closed point
     open_model: dict[str, Any] | None = None
-    # Each Locust process's event-loop stalls inside the window (_stalls.stalls_in_window):
-    # stalled time, its share of the window, the longest; None when not recorded (remote)
-    stalls: dict[str, dict[str, Any]] | None = None
+    # Each Locust process's event-loop stalls (stopped_at, stall_ms), from its stalls file
+    # (_stalls.read_stalls); None when not recorded (remote)
+    stalls: dict[str, list[tuple[float, float]]] | None = None
     # The window's halves compared (_steady.steady_state); None without a window
     steady_state: dict[str, Any] | None = None
     # A paced point's asked rate (users x the pacing's per-user rate); None when not paced
@@ -367,9 +368,15 @@ def _censoring_explains(facts: RunFacts, residual: float, tolerance: float) -> b
 def _stalled(facts: RunFacts, thresholds: Thresholds, found: _Findings,
              evidence: dict[str, Any]) -> None:
     """A Locust process that stood still long enough to change the window's throughput or tail,
-    judged by the stalls' full lengths however few seconds they touch."""
-    evidence["loop_stalls"] = facts.stalls
-    for name, fig in sorted((facts.stalls or {}).items()):
+    judged by the stalls' full lengths however few seconds they touch. A stall counts when it is
+    longer than the window's mean response time (and 10 ms): shorter ones delay responses less
+    than the service itself does (a saturated point's 10 ms stalls against a 100 ms mean)."""
+    if facts.stalls is None:
+        evidence["loop_stalls"] = None
+        return
+    counted = stalls_in_window(facts.stalls, facts.window, max(STALL_MIN_MS, facts.mean_ms or 0))
+    evidence["loop_stalls"] = counted
+    for name, fig in sorted(counted.items()):
         if fig["stalled_share"] >= thresholds.stalled_share:
             found.add("generator-bound", "generator-loop-stalled",
                       f"{name}'s event loop stood still for {fig['stalled_ms']:.0f} ms of the "

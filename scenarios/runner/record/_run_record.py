@@ -17,7 +17,6 @@ from scenarios.runner.evidence import (
     RunFacts,
     Thresholds,
     judge,
-    stalls_in_window,
     steady_state,
     summarise,
     window_seconds,
@@ -134,8 +133,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
     floor = (calibration or {}).get("floor_ms")
     client_mean = _float(row, "Average Response Time")
     facts = RunFacts(
-        stalls=(stalls_in_window(outcome.stalls, window) if outcome.stalls is not None
-                else None),
+        stalls=outcome.stalls,
         steady_state=steady_state(seconds) if window is not None else None,
         asked_rps=(point.users * float(pacing["per_user_rps"])
                    if pacing.get("kind") == "rate" and pacing.get("per_user_rps") else None),

@@ -76,6 +76,9 @@ class LocalService:
     reset_s: float | None = None  # the store's reset before this service's point
     health_info: dict[str, Any] | None = None  # its /health body when it was ready
     admin_token: str = ""  # its ADMIN_TOKEN: POST /admin/reset is on with this token
+    # its /metrics on a listener of its own (--metrics-port): a scrape does not queue behind
+    # the load's requests, so the window's edges are read when they happen
+    metrics_url: str | None = None
 
     def wait_healthy(self, timeout: float = 20.0) -> dict[str, Any]:
         try:
@@ -118,9 +121,14 @@ def start_service(log_path: Path, workers: int, cpus: list[int] | None,
                   flags: list[str] | None = None) -> LocalService:
     """Start a fresh service on a free loopback port (not waiting for it: see wait_healthy)."""
     port = free_port()
+    # /metrics on a second listener, unless the caller chose its own (one worker: with several,
+    # each scrape would be one worker's view)
+    metrics_port = (free_port() if workers == 1 and "--metrics-port" not in (flags or [])
+                    else None)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     command = [sys.executable, "-m", "target_service", "--host", "127.0.0.1", "--port", str(port),
                "--workers", str(workers), "--no-access-log", "--log-level", "warning",
+               *(["--metrics-port", str(metrics_port)] if metrics_port else []),
                *(flags or [])]
     token = secrets.token_urlsafe(24)  # turns on the service's admin route (reset), loopback
     with log_path.open("wb") as log:
@@ -131,7 +139,8 @@ def start_service(log_path: Path, workers: int, cpus: list[int] | None,
                                    preexec_fn=child_setup(cpus, envelope=False),
                                    env={**os.environ, "ADMIN_TOKEN": token})
     return LocalService(f"http://127.0.0.1:{port}", process, log_path, time.time(),
-                        admin_token=token)
+                        admin_token=token,
+                        metrics_url=f"http://127.0.0.1:{metrics_port}" if metrics_port else None)
 
 
 def keep_runner_off(generator_cpus: list[int] | None) -> list[int] | None:
