@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import gevent
 from locust import FastHttpUser, HttpUser, events
 from locust.runners import MasterRunner, WorkerRunner
 
@@ -29,6 +28,7 @@ from scenarios.options import (
     ScenarioOptionError,
     add_scenario_arguments,
     resolve_options,
+    stop_test,
 )
 from scenarios.seeding import SeedError, seed_products
 from scenarios.tasks import STATE as TASKS_STATE
@@ -69,20 +69,6 @@ def _add_arguments(parser: Any) -> None:
 register(events, tasks_mark_requests=True)
 
 
-def _stop_test(environment: Any, message: str) -> None:
-    """Log one clear line and end the test: a headless run quits with exit code 2."""
-    logger.error(message)
-    runner = environment.runner
-    options = environment.parsed_options
-    if runner is None:
-        return
-    if options is not None and (options.headless or options.autostart):
-        environment.process_exit_code = 2
-        gevent.spawn(runner.quit)
-    else:
-        gevent.spawn(runner.stop)
-
-
 @events.test_start.add_listener
 def _on_test_start(environment: Any, **_kwargs: Any) -> None:
     """Apply the options (they may come from the web UI or the master), then seed once."""
@@ -91,7 +77,7 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
     try:
         config = resolve_options(environment.parsed_options)
     except ScenarioOptionError as error:
-        _stop_test(environment, f"scenarios: {error}")
+        stop_test(environment, f"scenarios: {error}")
         return
     tasks = task_list(config.weights)
     wait_time = _pacing.wait_time_for(config.pacing)
@@ -107,12 +93,12 @@ def _on_test_start(environment: Any, **_kwargs: Any) -> None:
         return  # the master seeded before it sent the workers their users
     host = environment.host or environment.parsed_options.host
     if not host:
-        _stop_test(environment, "scenarios: no host to seed: pass --host URL")
+        stop_test(environment, "scenarios: no host to seed: pass --host URL")
         return
     try:
         report = seed_products(host, config.seed_products, payload_bytes=config.payload_bytes)
     except SeedError as error:
-        _stop_test(environment, f"scenarios: seeding failed: {error}")
+        stop_test(environment, f"scenarios: seeding failed: {error}")
         return
     logger.info("scenarios: %d seed products ready (%d created, %d already there) in %.2f s",
                 report.requested, report.created, report.already_there, report.seconds)

@@ -137,3 +137,22 @@ def resolve_options(options: Any) -> ScenarioConfig:
             "seed at least 1 product or give those tasks weight 0"
         )
     return ScenarioConfig(mix, weights, pacing, seed_products, run_tag, payload_bytes)
+
+
+def stop_test(environment: Any, message: str) -> None:
+    """Log one clear line and end the test (inside Locust): a headless run quits with exit
+    code 2, a web UI run stops and waits for the next start."""
+    import logging
+
+    import gevent
+
+    logging.getLogger("scenarios").error(message)
+    runner = environment.runner
+    options = environment.parsed_options
+    if runner is None:
+        return
+    if options is not None and (options.headless or options.autostart):
+        environment.process_exit_code = 2
+        gevent.spawn(runner.quit)
+    else:
+        gevent.spawn(runner.stop)

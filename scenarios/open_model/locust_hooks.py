@@ -30,6 +30,7 @@ from scenarios.open_model import evidence
 from scenarios.open_model.executor import INTENDED, LAG, POOL, SERVICE
 from scenarios.open_model.options import OpenModelConfig, add_arguments, resolve
 from scenarios.open_model.schedule import ScheduleError, arrival_offsets, process_seed
+from scenarios.options import stop_test
 
 logger = logging.getLogger("scenarios")
 
@@ -166,7 +167,7 @@ def install(environment: Any, runner: Any, web_ui: Any,
             STATE.config = _config_or_none(environment)
         except ScheduleError as error:
             STATE.config = None
-            _stop(environment, f"scenarios: {error}")
+            stop_test(environment, f"scenarios: {error}")
             return
         if STATE.config is None:
             return  # closed model: the locustfile set its tasks and wait_time
@@ -176,7 +177,7 @@ def install(environment: Any, runner: Any, web_ui: Any,
             user_class.tasks = [arrival_tasks(mix)]
         pacing = str(getattr(environment.parsed_options, "pacing", "none") or "none")
         if pacing.strip().lower() != "none":
-            _stop(environment, f"scenarios: --pacing {pacing} and an arrival rate exclude each "
+            stop_test(environment, f"scenarios: --pacing {pacing} and an arrival rate exclude each "
                                "other: the open model paces by its arrivals (use --pacing none)")
             return
         config = STATE.config
@@ -238,19 +239,6 @@ def install(environment: Any, runner: Any, web_ui: Any,
                 merged = evidence.merge(STATE.received)
                 merged["summary"] = evidence.summary(merged)
                 return merged
-
-
-def _stop(environment: Any, message: str) -> None:
-    logger.error(message)
-    runner = environment.runner
-    options = environment.parsed_options
-    if runner is None:
-        return
-    if options is not None and (options.headless or options.autostart):
-        environment.process_exit_code = 2
-        gevent.spawn(runner.quit)
-    else:
-        gevent.spawn(runner.stop)
 
 
 def register(events: Any, user_classes: Sequence[type[User]]) -> None:

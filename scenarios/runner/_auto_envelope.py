@@ -92,6 +92,27 @@ def _probe(server: LocustForkServer, url: str, service_pid: int, short_name: str
             "service_s": service_s, "generator_s": generator_s}
 
 
+def _probe_all(config: SweepConfig, placement: dict[str, Any], service_log: Path,
+               classes: list[str]) -> dict[str, dict[str, Any]]:
+    """One probe per class and mix (keys ``class/mix``) against one fresh, unlimited service."""
+    service = start_service(service_log, 1, placement.get("service_cpus"))
+    server = LocustForkServer()
+    probes: dict[str, dict[str, Any]] = {}
+    try:
+        service.wait_healthy()
+        seed_pipelined(service.url, config.seed_products)
+        for short_name in classes:
+            for mix in mix_weights(config):
+                mix_args = ["--weights", config.weights] if config.weights else ["--mix", mix]
+                probes[f"{short_name}/{mix}"] = _probe(
+                    server, service.url, service.process.pid, short_name, mix_args, config,
+                    placement.get("generator_cpus"))
+    finally:
+        server.close()
+        service.stop()
+    return probes
+
+
 def _two_figures_down(value: float) -> float:
     exponent = math.floor(math.log10(value)) - 1
     return float(f"{math.floor(value / 10**exponent)}e{exponent}")  # exact: 0.059, not ...04
@@ -115,24 +136,8 @@ def _size_probes(probes: dict[str, dict[str, Any]]) -> None:
 def size_service_cpu(config: SweepConfig, placement: dict[str, Any],
                      log_dir: Path) -> dict[str, Any]:
     """Probe the generator and the service here; the chosen vCPUs and the figures behind it."""
-    service = start_service(log_dir / "auto-envelope-service.log", 1,
-                            placement.get("service_cpus"))
-    server = LocustForkServer()
-    probes: dict[str, dict[str, Any]] = {}
-    try:
-        service.wait_healthy()
-        seed_pipelined(service.url, config.seed_products)
-        mixes = mix_weights(config)
-        for short_name in config.user_classes:
-            for mix in mixes:
-                mix_args = (["--weights", config.weights] if config.weights
-                            else ["--mix", mix])
-                probes[f"{short_name}/{mix}"] = _probe(
-                    server, service.url, service.process.pid, short_name, mix_args, config,
-                    placement.get("generator_cpus"))
-    finally:
-        server.close()
-        service.stop()
+    probes = _probe_all(config, placement, log_dir / "auto-envelope-service.log",
+                        config.user_classes)
     _size_probes(probes)
     tightest = min(probes, key=lambda key: probes[key]["vcpu_at_share"])
     vcpu = max(MIN_VCPU, _two_figures_down(probes[tightest]["vcpu_at_share"]))
@@ -174,20 +179,7 @@ def measure_service_cost(config: SweepConfig, placement: dict[str, Any],
                          log_dir: Path) -> dict[str, Any]:
     """The service's CPU per request here: one FastHttpUser probe per mix against an unlimited
     service (the lowest cost: a busy service handles several requests per wake-up)."""
-    service = start_service(log_dir / "envelope-check-service.log", 1,
-                            placement.get("service_cpus"))
-    server = LocustForkServer()
-    probes: dict[str, dict[str, Any]] = {}
-    try:
-        service.wait_healthy()
-        seed_pipelined(service.url, config.seed_products)
-        for mix in mix_weights(config):
-            mix_args = ["--weights", config.weights] if config.weights else ["--mix", mix]
-            probes[mix] = _probe(server, service.url, service.process.pid, "fast", mix_args,
-                                 config, placement.get("generator_cpus"))
-    finally:
-        server.close()
-        service.stop()
+    probes = _probe_all(config, placement, log_dir / "envelope-check-service.log", ["fast"])
     lowest = min(probe["service_s"] for probe in probes.values())
     for probe in probes.values():
         probe.pop("service_s")

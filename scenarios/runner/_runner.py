@@ -411,7 +411,8 @@ class SweepRunner:
         finals = final_runs(self.sweep_dir)
         rows = [{"run_id": r["run_id"], "rps": r["requests"]["rps"], "p50": r["requests"]["p50_ms"],
                  "p95": r["requests"]["p95_ms"], "failures": r["requests"]["failures"],
-                 "verdict": r["verdict"]["status"] + (" +SLO" if r["slo"]["violations"] else "")}
+                 "verdict": r["verdict"]["status"] + (" +SLO" if r["slo"]["violations"] else ""),
+                 "warnings": r["verdict"].get("warnings") or []}
                 for point_id in self.manifest["points"] if (r := finals.get(point_id))]
         self.progress.note(summary_table(rows))
         self.progress.note(f"sweep {status}: {self.sweep_dir}")

@@ -68,10 +68,13 @@ def _number(value: Any, digits: int = 0) -> str:
 
 
 def summary_table(rows: list[dict[str, Any]]) -> str:
-    """A fixed-width table: run, rps, p50/p95 (ms, from the HDR histograms), failures, verdict."""
-    header = ("run", "rps", "p50 ms", "p95 ms", "failures", "verdict")
+    """A fixed-width table: run, rps, p50/p95 (ms, from the HDR histograms), failures, verdict,
+    and the number of each run's warnings; then each warning in full, by run (a warning changes
+    no status, so it is said, not only recorded)."""
+    header = ("run", "rps", "p50 ms", "p95 ms", "failures", "verdict", "warnings")
     lines = [[str(r["run_id"]), _number(r.get("rps"), 1), _number(r.get("p50"), 2),
-              _number(r.get("p95"), 2), _number(r.get("failures")), str(r["verdict"])]
+              _number(r.get("p95"), 2), _number(r.get("failures")), str(r["verdict"]),
+              str(len(r.get("warnings") or [])) if r.get("warnings") else "-"]
              for r in rows]
     widths = [max(len(header[i]), *(len(line[i]) for line in lines)) if lines else len(header[i])
               for i in range(len(header))]
@@ -80,4 +83,6 @@ def summary_table(rows: list[dict[str, Any]]) -> str:
         return "  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w)
                          for i, (c, w) in enumerate(zip(cells, widths, strict=True))).rstrip()
 
-    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(line) for line in lines)])
+    notes = [f"warning: {r['run_id']}: {text}" for r in rows for text in r.get("warnings") or []]
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(line) for line in lines),
+                      *notes])

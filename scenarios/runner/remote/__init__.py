@@ -7,8 +7,9 @@ process of the runner) then imports only what that module needs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from scenarios.lazy import exports
 
 if TYPE_CHECKING:
     from scenarios.runner.remote._remote_run import check_master, run_on_master
@@ -47,12 +48,4 @@ _HOMES = {  # public name -> (module of this package, its name there)
 }
 
 if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use
-
-    def __getattr__(name: str) -> Any:
-        """Import a public name's module on first use."""
-        if name not in _HOMES:
-            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-        module, attr = _HOMES[name]
-        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
-        globals()[name] = value
-        return value
+    __getattr__ = exports(__name__, _HOMES, globals())
