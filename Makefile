@@ -132,7 +132,7 @@ bench-scenarios: venv
 # The open model's generator CPU per request vs the closed loop on the same (Poisson) schedule,
 # and its schedule lag p99, at half the closed loop's saturated rate, under the load lock (~2 min).
 bench-open-model: venv
-	flock /tmp/loadbench-load.lock $(PY) -m bench.open_model
+	$(PY) -m bench.open_model
 
 # The sweep runner's own overhead: wall time / (ramps + windows) of a 6-point sweep, <= 1.15 (~60 s).
 bench-sweep: venv

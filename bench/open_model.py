@@ -15,7 +15,7 @@
    limit), and the open model's schedule lag p99 and achieved rate (its evidence).
 
 Targets: open / closed CPU per request <= 1.05 (median of the rounds' ratios); the schedule
-lag p99 <= 2 ms (median over rounds). Run it alone (``flock /tmp/loadbench-load.lock``):
+lag p99 <= 2 ms (median over rounds). Run it alone, on a quiet machine:
 
     .venv/bin/python -m bench.open_model [--users 50] [--duration 8] [--repeats 3]
 """
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import socket
 import statistics
 import subprocess
@@ -36,16 +35,13 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
+from bench.user_classes import SPAWNED, STOPPING, wait_for_log
 from scenarios.open_model import evidence
 from scenarios.seeding import seed_products
 
 REPO = Path(__file__).resolve().parent.parent
 CPU_TARGET = 1.05
 LAG_TARGET_MS = 2.0
-_SPAWNED = re.compile(r"All users spawned")
-_STOPPING = re.compile(r"--run-time limit reached")
 
 
 @dataclass(frozen=True)
@@ -65,24 +61,6 @@ class Run:
     @property
     def cpu_us_per_request(self) -> float:
         return 1e6 * self.cpu_seconds / max(self.requests, 1)
-
-
-def _cpu(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
-def _wait_for(pattern: re.Pattern[str], log: Path, process: subprocess.Popen[bytes],
-              timeout: float) -> tuple[float, float]:
-    watched = psutil.Process(process.pid)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pattern.search(log.read_text(errors="replace")):
-            return time.monotonic(), _cpu(watched)
-        if process.poll() is not None:
-            break
-        time.sleep(0.01)
-    raise RuntimeError(f"{log}: {pattern.pattern!r} not seen:\n{log.read_text()[-1500:]}")
 
 
 def run_locust(kind: str, host: str, users: int, duration: float, cpu: int | None,
@@ -108,8 +86,8 @@ def run_locust(kind: str, host: str, users: int, duration: float, cpu: int | Non
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=REPO,
                                    env={**os.environ, "LOADBENCH_EVIDENCE_DIR": str(evidence_dir)})
     try:
-        start_wall, start_cpu = _wait_for(_SPAWNED, log, process, timeout=30)
-        end_wall, end_cpu = _wait_for(_STOPPING, log, process, timeout=duration + 30)
+        start_wall, start_cpu = wait_for_log(SPAWNED, log, process, timeout=30)
+        end_wall, end_cpu = wait_for_log(STOPPING, log, process, timeout=duration + 30)
         process.wait(timeout=30)
     finally:
         if process.poll() is None:

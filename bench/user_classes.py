@@ -47,8 +47,8 @@ CLASSES = {  # client: (bare class, scenario class)
     "http": ("BareHttpUser", "HttpProductUser"),
     "fast": ("BareFastUser", "FastProductUser"),
 }
-_SPAWNED = re.compile(r"All users spawned")
-_STOPPING = re.compile(r"--run-time limit reached")
+SPAWNED = re.compile(r"All users spawned")  # Locust's log: the window opens
+STOPPING = re.compile(r"--run-time limit reached")  # ... and closes
 
 
 @dataclass(frozen=True)
@@ -77,19 +77,20 @@ def _taskset(cpu: int | None) -> list[str]:
     return ["taskset", "-c", str(cpu)] if cpu is not None else []
 
 
-def _cpu_time(process: psutil.Process) -> float:
+def cpu_seconds(process: psutil.Process) -> float:
+    """A process's CPU time so far (user + system), in seconds."""
     times = process.cpu_times()
     return float(times.user + times.system)
 
 
-def _wait_for(pattern: re.Pattern[str], log: Path, process: subprocess.Popen[bytes],
+def wait_for_log(pattern: re.Pattern[str], log: Path, process: subprocess.Popen[bytes],
               timeout: float) -> tuple[float, float]:
     """Poll the log until pattern appears; return (wall time, Locust CPU seconds) at that moment."""
     watched = psutil.Process(process.pid)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if pattern.search(log.read_text(errors="replace")):
-            return time.monotonic(), _cpu_time(watched)
+            return time.monotonic(), cpu_seconds(watched)
         if process.poll() is not None:
             break
         time.sleep(0.01)
@@ -125,11 +126,11 @@ class LocustRun:
                                             cwd=REPO, env=env)
 
     def wait_spawned(self) -> None:
-        self.start_wall, self.start_cpu = _wait_for(_SPAWNED, self.log, self.process, timeout=30)
+        self.start_wall, self.start_cpu = wait_for_log(SPAWNED, self.log, self.process, timeout=30)
 
     def finish(self) -> Run:
         try:
-            end_wall, end_cpu = _wait_for(_STOPPING, self.log, self.process,
+            end_wall, end_cpu = wait_for_log(STOPPING, self.log, self.process,
                                           timeout=self.duration + 30)
             self.process.wait(timeout=30)
         finally:
