@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
 .PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-open-model bench-sweep bench-analysis \
-        bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
+        bench-instrumentation bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
 
 help:
 	@echo "make demo    start the service on loopback, run the quick sweep, write the report"
@@ -14,13 +14,16 @@ help:
 	@echo "make test    the whole test suite (installs the venv and system packages first)"
 	@echo "make check   lint and the quick tier: every test without live load, container or Terraform"
 	@echo "make lint    ruff and mypy"
-	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-open-model, bench-sweep, bench-analysis)"
+	@echo "make bench   every benchmark (bench-service, bench-storage, bench-scenarios, bench-instrumentation, bench-open-model, bench-sweep, bench-analysis)"
 	@echo "make study   the full study (about 30 minutes), reports under docs/study/"
+	@echo "make study-v3   study v3 (about 25 minutes, alone on the machine): data under docs/study/data/v3/"
 	@echo "AWS (terraform/README.md): make preflight | deploy | remote-sweep ARGS=... | remote-fetch SWEEP=..."
 	@echo "     remote-report SWEEP=... | status | pause | resume | locust-ui | destroy   (AUTO_APPROVE=1: unattended)"
 
 venv: $(VENV)/.installed
 
+# The pip upgrade pays for itself: with Python 3.11's bundled pip (23.2) installing the dev extra
+# took 66 s of CPU here, with pip 26 44 s plus 2 s for the upgrade (2026-12-04, fresh venvs).
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
@@ -57,28 +60,40 @@ system-deps:
 # (pytest-xdist, one module per worker: nothing there measures CPU), then the live-load tests
 # one at a time, alone (their verdicts depend on the CPU they get). Both always run; the status
 # is the first failure's. --durations: the slowest tests, so the 12-minute budget stays visible.
+# The first run takes three workers on two CPUs: much of it waits (Terraform's provider polls
+# moto, services start, Chromium renders), and a third worker fills those waits. Bytecode is
+# written even where the environment says not to (PYTHONDONTWRITEBYTECODE): every test process
+# and every service or Locust process it starts would otherwise compile the project anew.
 test: venv system-deps
-	@status=0; \
-	$(PY) -m pytest -n 2 --dist loadscope -m "not load" --durations=15 || status=$$?; \
+	@status=0; unset PYTHONDONTWRITEBYTECODE; \
+	$(PY) -m pytest -n 3 --dist loadscope -m "not load" --durations=15 || status=$$?; \
 	$(PY) -m pytest -m load --durations=15 || { s=$$?; [ $$status -ne 0 ] || status=$$s; }; \
 	exit $$status
 
 # The quick tier: lint, then every test that needs no live load, container or Terraform (the
 # markers load, container and terraform; tests/_tiers.py checks that each test carries its own).
+# mypy runs beside the tests (a fresh clone has no mypy cache: about 15 s of one CPU here, the
+# tests' start-up and collection leave room for it); its report follows theirs. The status is
+# the first failure's: ruff, the tests, then mypy.
 QUICK_TIER := not load and not container and not terraform
-check: lint system-deps
-	$(PY) -m pytest -q -n 2 --dist loadscope -m "$(QUICK_TIER)"
+check: venv system-deps
+	$(VENV)/bin/ruff check .
+	@typing=$$(mktemp); $(VENV)/bin/mypy >"$$typing" 2>&1 & mypy=$$!; \
+	$(PY) -m pytest -q -n 2 --dist loadscope -m "$(QUICK_TIER)"; status=$$?; \
+	wait $$mypy; typed=$$?; echo "$(VENV)/bin/mypy"; cat "$$typing"; rm -f "$$typing"; \
+	[ $$status -ne 0 ] && exit $$status; exit $$typed
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 # --- main job -----------------------------------------------------------------------------------
-# The quick sweep (scenarios/sweeps/quick.toml, about 70 s) against a local service it starts
-# itself, then the report of results/latest. A point that is not valid (e.g. generator-bound)
-# makes the sweep exit 1; the demo still writes the report, which shows the verdicts.
+# The quick sweep (scenarios/sweeps/quick.toml: fargate-256 behind a 10 ms added round trip,
+# about 80 s) against a local service it starts itself, then the report of results/latest. A
+# point that is not valid (e.g. generator-bound) makes the sweep exit 1; the demo still writes
+# the report, which shows the verdicts.
 demo: demo-venv
-	@echo "demo: the quick sweep: 6 points, each against a fresh service on loopback (about 70 s)"
+	@echo "demo: the quick sweep: 6 points, each against a fresh service on loopback in the fargate-256 envelope behind a 10 ms added round trip (about 80 s)"
 	@$(PY) -m scenarios.sweep --preset quick --out results; status=$$?; \
 	  if [ $$status -gt 1 ]; then exit $$status; fi
 	@echo "demo: writing the report"
@@ -108,7 +123,8 @@ $(VENV)/.jupyter-installed: pyproject.toml
 	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
-bench: bench-service bench-storage bench-scenarios bench-open-model bench-sweep bench-analysis
+bench: bench-service bench-storage bench-scenarios bench-instrumentation bench-open-model bench-sweep \
+       bench-analysis
 
 # The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
 bench-service: venv system-deps
@@ -125,6 +141,18 @@ bench-storage: venv system-deps
 bench-cpu-period: venv system-deps
 	$(PY) -m bench.cpu_period --rounds 3 --connections 50 --periods 100,50,20,10,5
 
+# `--service-cpu auto` three times in a row (its probes under the quota and the delay), and the
+# spread of the vCPUs chosen against the ±20% target (~2-3 min). Not part of `make bench`.
+.PHONY: bench-auto-envelope
+bench-auto-envelope: venv
+	$(PY) -m bench.auto_envelope --runs 3
+
+# `--duration auto` on a steady point (fast, 10 users x rate:50), 3 repeats: each window stops by
+# convergence within twice its minimum (10 s) (~1.5 min). Not part of `make bench`.
+.PHONY: bench-duration-auto
+bench-duration-auto: venv
+	$(PY) -m bench.duration_auto --repeats 3
+
 # Scenario user classes vs bare Locust users, req/s per core, Locust and service pinned (~3 min).
 bench-scenarios: venv
 	$(PY) -m bench.user_classes
@@ -134,9 +162,16 @@ bench-scenarios: venv
 bench-open-model: venv
 	$(PY) -m bench.open_model
 
-# The sweep runner's own overhead: wall time / (ramps + windows) of a 6-point sweep, <= 1.15 (~60 s).
+# The sweep runner's own overhead: wall time / (ramps as run + windows) of a 6-point sweep, <= 1.10,
+# and where the rest went (~65 s).
 bench-sweep: venv
 	$(PY) -m bench.sweep_overhead
+
+# The instrumentation's CPU per request in-process (Locust's request event fired N times with and
+# without it, CPU time), the loop probe's share of a core, and the window's edges against the CPU of
+# a 1 s window: instrumented/uninstrumented >= 0.95, edges <= 1% (~30 s, no load, no lock).
+bench-instrumentation: venv
+	$(PY) -m bench.instrumentation_cost
 
 # Analysis: 1M-row history load vs pandas.read_csv (<= 2x) and a 48-point report (< 15 s) (~40 s).
 bench-analysis: venv
@@ -151,6 +186,14 @@ bench-analysis: venv
 # (~5 min), to try it out.
 study: venv system-deps
 	STUDY_HOST='$(STUDY_HOST)' STUDY_QUICK='$(STUDY_QUICK)' PY=$(PY) docs/study/run_study.sh
+
+# Study v3 (docs/study/run_study_v3.sh, about 25 min here): the write-up's test with the fitted
+# lognormal delay, the headline as deployed (0.25 vCPU, 100 ms period, closed model) and the open
+# model; the data under docs/study/data/v3/ and docs/study/recompute.py's figures from them.
+# STUDY_QUICK=1: every step tiny (~2.5 min). Run it alone on the machine.
+.PHONY: study-v3
+study-v3: venv
+	STUDY_QUICK='$(STUDY_QUICK)' PY=$(PY) docs/study/run_study_v3.sh
 
 # --- AWS deployment (terraform/README.md) -------------------------------------------------------
 # checkov pins heavy dependencies of its own, so it lives in a venv apart from the project's.
@@ -259,6 +302,8 @@ locust-ui: venv
 # task definition and the network (ECS and EC2 APIs).
 WORKERS ?=
 USERS_PER_WORKER ?= 500
+# generator CPU per request (ms of one core) that sizes the workers of an --arrival-rate sweep
+CPU_MS_PER_REQUEST ?=
 remote-sweep: venv
 	@outputs=$$(mktemp); request=$$(mktemp); trap 'rm -f "$$outputs" "$$request"' EXIT; \
 	$(TF) output -json > "$$outputs" || exit $$?; \
@@ -266,7 +311,7 @@ remote-sweep: venv
 	  $(PY) -m scenarios.remote_results launch --dry-run --outputs "$$outputs" -- $(ARGS) > "$$request" || exit $$?; \
 	  cat "$$request"; $(OPS) check-request "$$request"; exit $$?; \
 	fi; \
-	workers=$$($(OPS) generators-up --sweep-args="$(ARGS)" $(if $(WORKERS),--workers $(WORKERS)) --users-per-worker $(USERS_PER_WORKER)) || exit $$?; \
+	workers=$$($(OPS) generators-up --sweep-args="$(ARGS)" $(if $(WORKERS),--workers $(WORKERS)) --users-per-worker $(USERS_PER_WORKER) $(if $(CPU_MS_PER_REQUEST),--cpu-ms-per-request $(CPU_MS_PER_REQUEST))) || exit $$?; \
 	echo "remote-sweep: Locust master and $$workers worker(s) running"; \
 	$(PY) -m scenarios.remote_results launch --outputs "$$outputs" -- $(ARGS) --expect-workers $$workers \
 	  || { status=$$?; $(OPS) generators-down; exit $$status; }

@@ -11,17 +11,12 @@ from pathlib import Path
 import pandas as pd
 
 from analysis._errors import AnalysisError
-from analysis.compare import (
-    comparable_cells,
-    compare_sweeps,
-    power_sentence,
-    power_summary,
-    relative_size,
-    verdict_changes,
-)
+from analysis.compare import compare_sweeps
 from analysis.loading import load
+from analysis.power import power_sentence, power_summary, relative_size
 from analysis.stats import summarise
 from analysis.tables import summary_table
+from analysis.verdict_changes import comparable_cells, verdict_changes
 
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2

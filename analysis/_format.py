@@ -10,15 +10,28 @@ from typing import Any
 import pandas as pd
 from pandas.io.formats.style import Styler
 
-# Verdicts and their badge colour class in the report's stylesheet.
-BADGES = {"valid": "ok", "unchecked": "muted", "generator-bound": "warn", "sut-errors": "bad",
-          "too-few-samples": "warn", "failed": "bad", "interrupted": "bad", "regression": "bad",
-          "improvement": "ok", "CHANGED": "bad"}
+from runmodel import verdicts
+
+
+def _badge(status: str) -> str:
+    """A verdict's badge colour class in the report's stylesheet, from the shared vocabulary."""
+    if verdicts.grade(status) == 0:
+        return "ok"
+    if verdicts.grade(status) == 2 or status == verdicts.INTERRUPTED:
+        return "bad"
+    return "muted" if status in verdicts.READER_STATUSES else "warn"
+
+
+# Every verdict's badge, then the comparison's words.
+BADGES = {**{status: _badge(status) for status in verdicts.ORDER},
+          "regression": "bad", "improvement": "ok", "CHANGED": "bad"}
 BADGE_COLUMNS = ("verdict", "direction")  # and every column whose name starts with "verdict"
 BADGE_WORDS = re.compile(r"(?<![\w-])(" + "|".join(
     re.escape(word) for word in sorted(BADGES, key=len, reverse=True)) + r")(?![\w-])")
 # A cell that reads as a number: "1,234.5", "-3%", "+12.0% [+3.1%, +20.4%]", "2.10 (no CI, n=1)".
-NUMERIC = re.compile(r"^\s*[-+−]?(\d[\d,]*(\.\d+)?|∞|-)\s*(%|x|×)?(\s*\[.*\]|\s*\(.*\))?\s*$")
+# "≥ 1,234": a percentile that open requests make a lower bound (runmodel.censoring).
+NUMERIC = re.compile(r"^\s*(≥\s*)?[-+−]?(\d[\d,]*(\.\d+)?|∞|-)\s*(%|x|×)?"
+                     r"(\s*\[.*\]|\s*\(.*\))?\s*$")
 
 
 def number(value: object, digits: int = 1) -> str:

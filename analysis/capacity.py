@@ -7,13 +7,21 @@ the throughput of one user, sigma the contention (serialised share) and kappa th
 A peak is reported only when it is established: kappa's 95% interval excludes 0 (a kappa
 whose interval reaches 0 is as consistent with a throughput that levels off and never falls)
 and N* lies inside the measured range. Otherwise the fit says "no peak established".
+
+The open model's capacity is measured, not fitted: ``--find-capacity`` searches the highest
+arrival rate meeting an SLO and writes ``capacity.json``; ``load_capacity`` reads it,
+``capacity_sentence`` says it with its search bracket, ``hockey_stick_table`` gives the runs
+behind the hockey-stick figure (``plots.hockey_stick``).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -205,3 +213,72 @@ def capacity_table(points: pd.DataFrame, slo_ms: float = 100.0,
                                     f"user counts (has {levels})"),
         })
     return pd.DataFrame(rows)
+
+
+# --- the open model: capacity under an SLO (capacity.json) and the hockey stick -------------
+CAPACITY_FILE = "capacity.json"  # written by ``python -m scenarios.sweep --find-capacity``
+HOCKEY_COLUMNS = ("open_intended_p50_ms", "open_intended_p95_ms", "open_intended_p99_ms",
+                  "open_service_p50_ms", "open_service_p99_ms", "open_offered_rps", "rps",
+                  "open_dropped", "open_intended")
+
+
+def load_capacity(sweep_dir: Path | str) -> list[dict[str, Any]]:
+    """The searches of a sweep's ``capacity.json`` (results/README.md, "Capacity"); [] when the
+    sweep has none or the file is unreadable (the report then shows no capacity)."""
+    path = Path(sweep_dir) / CAPACITY_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    searches = document.get("searches") if isinstance(document, dict) else None
+    if not isinstance(searches, list):
+        return []
+    slo = ", ".join(str(text) for text in document.get("slo") or [])
+    return [{**search, "slo": slo} for search in searches if isinstance(search, dict)]
+
+
+def _rate(value: Any) -> str:
+    return "-" if value is None else f"{float(value):,.4g}"
+
+
+def capacity_sentence(search: dict[str, Any]) -> str:
+    """One search in words: the capacity, its interval named as what it is, how it was found."""
+    from analysis.dimensions import DEFAULTS, label_of
+
+    parts = []
+    for key, value in (search.get("configuration") or {}).items():
+        try:
+            label = label_of(key, value)
+        except KeyError:
+            label = str(value)
+        if key in ("user_class", "mix") or label != DEFAULTS.get(key, label + "?"):
+            parts.append(f"{label} added RTT" if key == "rtt_delay" else label)
+    where = ", ".join(parts)
+    interval = search.get("interval") or {}
+    low, high = interval.get("low"), interval.get("high")
+    slo = search.get("slo") or "the SLO"
+    runs = f"{search.get('runs', 0)} runs"
+    if low is None:
+        return (f"Capacity under {slo} ({where}): no rate passed (the lowest tried, "
+                f"{_rate(high)}/s, failed; search stopped: {search.get('stopped')}, {runs}).")
+    upper = (f"{_rate(high)}/s" if high is not None else "no failing rate found")
+    state = (f"resolved to {float(search.get('resolution') or 0):.0%}, deciding rates run "
+             f"{search.get('repeats')}× each" if search.get("resolved")
+             else f"not resolved: {search.get('stopped')}")
+    split = search.get("disagreeing_rates") or []
+    disagree = (f"; runs disagreed at {', '.join(_rate(r) for r in split)}/s (counted failing)"
+                if split else "")
+    return (f"Capacity under {slo} ({where}, latency from the intended start): "
+            f"{_rate(low)} arrivals/s — search bracket [{_rate(low)}/s passed every run, "
+            f"{upper} failed], not a confidence interval ({state}, {runs}{disagree}).")
+
+
+def hockey_stick_table(points: pd.DataFrame) -> pd.DataFrame:
+    """The open-model runs (Aggregated rows with an arrival rate): offered rate, achieved
+    throughput, latency from the intended start and service time, one row per run."""
+    if "arrival_rate" not in points or "open_intended_p99_ms" not in points:
+        return pd.DataFrame()
+    rows = points[points["endpoint"] == "Aggregated"] if "endpoint" in points else points
+    rates = pd.to_numeric(rows["arrival_rate"], errors="coerce")
+    rows = rows.assign(offered=rates)[rates.notna() & rows["open_intended_p99_ms"].notna()]
+    return rows.sort_values("offered").reset_index(drop=True)

@@ -7,6 +7,7 @@ import pandas as pd
 
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from runmodel import littles_law as law
+from runmodel import verdicts
 
 
 def littles_law(points: pd.DataFrame) -> pd.DataFrame:
@@ -55,11 +56,9 @@ EXPLANATIONS = {
                "inflates the response times it measures",
     LITTLE: "Little's law does not hold: the users spent much of the window outside their "
             "requests, or the window's count is not the window's",
-    "inconsistent": "the window's own figures contradict each other (Little's law)",
-    "sut-errors": "the service returned too many unexpected errors",
-    "too-few-samples": "too few requests in the window to trust the figures",
-    "failed": "Locust crashed or exited abnormally",
-    "interrupted": "the run was stopped before its window ended",
+    # every other status' own meaning, from the shared vocabulary
+    **{status: meaning for status, meaning in verdicts.MEANINGS.items()
+       if status not in (verdicts.VALID, verdicts.GENERATOR_BOUND)},
 }
 
 

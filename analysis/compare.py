@@ -199,49 +199,6 @@ def mix_ratio(points: pd.DataFrame, mix_a: str, mix_b: str) -> pd.DataFrame:
 
 
 CELL_KEYS = CONFIG_KEYS
-# How bad a configuration's verdict is for a comparison: a measurement that cannot be trusted
-# (1) is worse than a valid one (0); a service that errs or a run that broke (2) is worse still.
-VERDICT_RANK = {"valid": 0, "generator-bound": 1, "too-few-samples": 1, "interrupted": 1,
-                "unchecked": 1, "unknown": 1, "sut-errors": 2, "failed": 2}
-
-
-def verdict_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
-    """Every (user_class, mix, users) cell in both sweeps whose verdict changed.
-
-    A cell's verdict is ``stats.config_status`` of its repeats (``valid`` only when every
-    repeat is); ``change`` is "worse" or "better" by ``VERDICT_RANK``, or "different" for
-    another verdict of the same rank.
-    """
-    from analysis.stats import config_status, status_counts
-
-    def cells(points: pd.DataFrame) -> dict[tuple[object, ...], list[str]]:
-        rows = with_backend(points[points["endpoint"] == AGGREGATED])
-        return {tuple(keys): [str(s) for s in group["status"]]
-                for keys, group in rows.groupby(CELL_KEYS, sort=True)}
-
-    a, b = cells(before), cells(after)
-    out = []
-    for cell in sorted(set(a) & set(b), key=str):
-        was, now = config_status(a[cell]), config_status(b[cell])
-        if was == now:
-            continue
-        rank_was, rank_now = VERDICT_RANK.get(was, 1), VERDICT_RANK.get(now, 1)
-        change = "worse" if rank_now > rank_was else "better" if rank_now < rank_was else (
-            "different")
-        out.append({**dict(zip(CELL_KEYS, cell, strict=True)), "before": status_counts(a[cell]),
-                    "after": status_counts(b[cell]), "change": change})
-    return pd.DataFrame(out, columns=[*CELL_KEYS, "before", "after", "change"])
-
-
-def comparable_cells(before: pd.DataFrame, after: pd.DataFrame) -> int:
-    """How many (user_class, mix, users) cells both sweeps have (any verdict)."""
-    def keys(points: pd.DataFrame) -> set[tuple[object, ...]]:
-        rows = with_backend(points[points["endpoint"] == AGGREGATED])
-        return set(map(tuple, rows[CELL_KEYS].values))
-
-    return len(keys(before) & keys(after))
-
-
 COMPARE_COLUMNS = [*CELL_KEYS, "metric", "before", "after", "change", "n_before", "n_after",
                    "noise", "p", "p_holm", "p_equivalence", "detectable", "finding", "flagged",
                    "direction", "regression"]
@@ -330,43 +287,3 @@ def _pooled_spread(before: pd.DataFrame, after: pd.DataFrame, metric: str) -> tu
             weighted += df * spread**2
             freedom += df
     return (math.sqrt(weighted / freedom), freedom) if freedom else (math.nan, 0)
-
-
-def power_summary(table: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Per metric of a ``compare_sweeps`` table: the largest ``detectable`` over its cells,
-    the repeats, and whether that is larger than ``threshold`` (``underpowered``: a regression
-    of the threshold's size could have gone unseen; unknown noise counts as underpowered)."""
-    rows = []
-    for metric, group in table.groupby("metric", sort=False):
-        sizes = group["detectable"].astype(float)
-        worst = float(sizes.max()) if sizes.notna().all() else math.nan
-        counts = sorted({f"{int(a)}/{int(b)}" for a, b in zip(group["n_before"],
-                                                              group["n_after"], strict=True)})
-        rows.append({"metric": metric, "detectable": worst, "cells": len(group),
-                     "repeats": ", ".join(counts),
-                     "underpowered": bool(math.isnan(worst) or worst > threshold)})
-    return pd.DataFrame(rows, columns=["metric", "detectable", "cells", "repeats",
-                                       "underpowered"])
-
-
-def power_sentence(summary: pd.DataFrame, threshold: float, power: float = POWER) -> str:
-    """One line: the smallest regression the comparison could have detected, per metric."""
-    if summary.empty:
-        return ""
-    parts = []
-    for row in summary.to_dict(orient="records"):
-        detectable = float(row["detectable"])
-        size = "unknown (noise never measured)" if math.isnan(detectable) else (
-            relative_size(detectable))
-        parts.append(f"{row['metric']} {size} (n = {row['repeats']})")
-    verdict = ("UNDERPOWERED: a regression of the threshold's size could have gone unseen"
-               if summary["underpowered"].any() else "every metric at or below the threshold")
-    return (f"smallest regression detectable at {power:.0%} power (measured noise, Holm over "
-            f"the table): {'; '.join(parts)}; threshold {threshold:.0%}: {verdict}")
-
-
-def relative_size(change: float) -> str:
-    """A relative change for reading: "12%", or "×21" from +100% up."""
-    if math.isnan(change):
-        return "-"
-    return f"{change:.0%}" if abs(change) < 1 else f"×{1 + change:,.3g}"

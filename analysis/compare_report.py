@@ -20,9 +20,10 @@ from matplotlib.figure import Figure
 from analysis import _html, _overview, plots
 from analysis._format import html_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
-from analysis.compare import power_sentence, power_summary, ratio_interval
+from analysis.compare import ratio_interval
 from analysis.dimensions import class_name, named_dimensions
 from analysis.loading import Sweep
+from analysis.power import power_sentence, power_summary
 from analysis.stats import summarise
 
 # What the text compare's exit status means (``python -m analysis compare --help``).

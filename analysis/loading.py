@@ -296,6 +296,9 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "service_cpu_mean": _number(service.get("mean_percent")),
         "service_cpu_max": _number(service.get("max_percent")),
         "server_requests": _number(load.get("requests")),
+        # the service's count of Locust's own window, read after it (server.window_count)
+        "server_window_requests": _number(
+            (server.get("window_count") or {}).get("service_requests")),
         "server_mean_ms": _number(load.get("mean_ms")),
         "server_p50_ms": _number(load.get("p50_ms")),
         "server_p95_ms": _number(load.get("p95_ms")),
@@ -306,6 +309,12 @@ def _base_row(sweep_id: str, point_id: str, run_id: str, params: dict[str, Any],
         "measured_in_flight": _number(law.get("measured_in_flight")),
         "in_flight_at_end": _number(law.get("in_flight_at_end")),
         "oldest_in_flight_s": _number(law.get("oldest_in_flight_s")),
+        # requests open at the window's end (requests.censored), and per percentile those
+        # already older than it: the ones that make it a lower bound (runmodel.censoring)
+        "censored_open": _number(_censored(run).get("open")),
+        **{f"censored_older_{name}": _number(
+            ((_censored(run).get("percentiles") or {}).get(name) or {}).get("open_older"))
+           for name in ("p50", "p95", "p99")},
         # an open-model point (run.json ``open_model``; NaN for a closed one): its offered rate,
         # arrivals dropped, latency from the intended start, service time and schedule lag
         **{f"open_{key}": _number((run.get("open_model") or {}).get(key)) for key in (
@@ -366,6 +375,11 @@ def _throttling(limit: Any) -> dict[str, float]:
     ratio = counted.get("throttled_ratio")
     return {"cpu_period_ms": float(period) / 1000 if period and limit.get("vcpu") else math.nan,
             "throttled_ratio": float(ratio) if ratio is not None else math.nan}
+
+
+def _censored(run: dict[str, Any]) -> dict[str, Any]:
+    """run.json's ``requests.censored`` block ({} when the run recorded none)."""
+    return (run.get("requests") or {}).get("censored") or {}
 
 
 def _number(value: Any) -> float:

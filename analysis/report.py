@@ -19,12 +19,12 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from analysis import _answer, _html, _overview, plots, tables
+from analysis import _answer, _html, _overview, attribution, plots, tables
 from analysis._format import html_table, markdown_table, number
 from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis._overview import comparison as comparison  # public: the first screen's parts
 from analysis._overview import untrusted_groups as untrusted_groups
-from analysis.capacity import capacity_table
+from analysis.capacity import capacity_sentence, capacity_table, hockey_stick_table, load_capacity
 from analysis.checks import littles_law, untrusted
 from analysis.compare import class_ratio, mix_ratio
 from analysis.dimensions import CLASS_NAMES, series_name, suffix
@@ -33,7 +33,8 @@ from analysis.stats import summarise
 
 LITTLE_TOLERANCE = 0.10
 FIGURE_TITLES = {"throughput": "Throughput", "latency": "Latency", "cpu": "CPU",
-                 "ratio": "FastHttpUser / HttpUser", "over_time": "One run over time"}
+                 "ratio": "FastHttpUser / HttpUser", "over_time": "One run over time",
+                 "hockey_stick": "Open model: the hockey stick"}
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Report:
     headline: list[str]
     figures: dict[str, Figure] = field(default_factory=dict)
     mix_order: list[str] = field(default_factory=list)
+    searches: list[dict[str, Any]] = field(default_factory=list)  # capacity.json's searches
 
 
 def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
@@ -63,7 +65,8 @@ def build(sweep: Sweep, slo_ms: float = 100.0) -> Report:
     order = [str(m) for m in (sweep.manifest.get("matrix") or {}).get("mixes")
              or list(dict.fromkeys(points["mix"]))]
     report = Report(sweep, summary, ratios, _mix_ratios(points, order), capacity,
-                    littles_law(points), untrusted(points), [], mix_order=order)
+                    littles_law(points), untrusted(points), [], mix_order=order,
+                    searches=load_capacity(sweep.path))
     report.headline = headline(report)
     report.figures = figures(report)
     return report
@@ -79,6 +82,9 @@ def figures(report: Report) -> dict[str, Figure]:
     }
     if not report.ratios.empty and report.ratios["rps"].notna().any():
         shown["ratio"] = plots.ratio_vs_users(report.ratios, mix_order=order)
+    open_runs = hockey_stick_table(report.sweep.points)
+    if not open_runs.empty:  # the open model: latency and throughput vs the offered rate
+        shown["hockey_stick"] = plots.hockey_stick(open_runs, report.searches)
     run_id = _over_time_run(report.sweep.points)
     if run_id is not None:
         history_path = report.sweep.run_dir(run_id) / "locust_stats_history.csv"
@@ -125,6 +131,7 @@ def headline(report: Report) -> list[str]:
                                                          else "")
         lines.append(f"Partial sweep (status {status!r}): {finished} of {total} points finished"
                      + (f"; missing: {missing}." if missing else "."))
+    lines.extend(capacity_sentence(search) for search in report.searches)
     if product_classes(sweep.points):
         lines.extend(_answer.class_answer(report.ratios))
     service_side = service_side_line(sweep.manifest)
@@ -189,7 +196,8 @@ def page(report: Report, images: dict[str, bytes] | None = None) -> str:
         trust=_overview.trust(sweep, report.untrusted),
         comparison=_overview.comparison(report.ratios, report.mix_order),
         class_comparison=product_classes(sweep.points),
-        capacity=_overview.capacity(report.capacity),
+        capacity=([capacity_sentence(search) for search in report.searches]  # measured
+                  or _overview.capacity(report.capacity)),  # else the USL fit's knee
         slo=_slo_lines(report.capacity), littles=_littles_line(report.littles),
         figures=shown, open_tables=_open_tables(report), collapsed=_collapsed(report),
         untrusted_tables=[{**group, "table": html_table(_untrusted_rows(report, group))}
@@ -309,6 +317,11 @@ def _collapsed(report: Report) -> list[Table]:
         _table("Client-seen and server-side latency (Locust vs the service's own /metrics; "
                "'mostly client': more than half the client-seen mean is outside the service)",
                tables.latency_sides_table(report.sweep.points)),
+        _table("Latency attributed end to end (ms per request: the client-seen mean = client "
+               "floor (calibrated) + added network delay + accept queue + app queue + service "
+               "+ the unexplained remainder, shown as such, never spread over the parts)",
+               tables.latency_split_table(split := attribution.split_frame(report.sweep)),
+               attribution.note(split)),
         _table("Little's law (users = throughput × (response time + think time))",
                tables.littles_table(report.littles)),
         _table("Per endpoint", tables.endpoint_table(report.summary),

@@ -29,10 +29,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analysis._locust import AGGREGATED, TRUSTED_STATUSES, VERDICT_ORDER
+from analysis._locust import AGGREGATED, TRUSTED_STATUSES
 from analysis.dimensions import DEFAULTS, EXTRA_KEYS
 from analysis.histograms import PERCENTILES, merge, percentile, pooled_percentiles
 from analysis.loading import POINT_KEYS
+from runmodel import verdicts
 
 CONFIDENCE = 0.95
 MIN_CI_REPEATS = 3  # with fewer repeats an interval is a range, never a confidence interval
@@ -166,11 +167,7 @@ def percentile_intervals(group: pd.DataFrame, confidence: float = CONFIDENCE
 
 def config_status(statuses: Sequence[str]) -> str:
     """The status of a configuration: ``valid`` only when every repeat is, else the worst."""
-    found = list(statuses)
-    if found and all(status == "valid" for status in found):
-        return "valid"
-    rank = {status: index for index, status in enumerate(VERDICT_ORDER)}
-    return min((s for s in found if s != "valid"), key=lambda s: rank.get(s, -1), default="")
+    return verdicts.worst(statuses)  # valid ranks last: it is the worst only when all are valid
 
 
 def status_counts(statuses: Sequence[str]) -> str:
@@ -260,6 +257,11 @@ def summarise(points: pd.DataFrame, confidence: float = CONFIDENCE) -> pd.DataFr
         row["reasons"] = "; ".join(sorted({r for r in group["reasons"] if r}))
         row["requests"] = int(group["requests"].sum())
         row["failures"] = int(group["failures"].sum())
+        # requests open at the windows' ends, over the repeats (runmodel.censoring: which
+        # pooled percentiles are lower bounds); NaN where no repeat recorded them
+        for column in ("censored_open", *(f"censored_older_{n}" for n in ("p50", "p95", "p99"))):
+            row[column] = (float(group[column].sum(min_count=1)) if column in group
+                           else math.nan)
         for metric in METRICS:
             row[metric], row[f"{metric}_lo"], row[f"{metric}_hi"] = mean_interval(
                 group[metric], confidence)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from analysis._format import number, with_ci
 from analysis._locust import AGGREGATED
 from analysis.dimensions import with_dimension_columns
 from analysis.histograms import SOURCE_HDR
+from runmodel.censoring import affected
+from runmodel.percentiles import PERCENTILES
 
 BUCKET_LIMIT_MS = 2.0
 BUCKET_NOTE = ("Locust records response times in whole-millisecond buckets below 100 ms, so "
@@ -53,6 +57,24 @@ def ms(value: object) -> str:
     return number(value, digits)
 
 
+def bounded_ms(rows: pd.DataFrame, column: str, fraction: float,
+               counts: str = "requests") -> list[str]:
+    """A percentile column as ``ms`` text, "≥ 1,234" where the requests still open at the
+    windows' ends (``censored_open``) make it only a lower bound (runmodel.censoring)."""
+    return [(mark if value == value else "") + ms(value) for mark, value in
+            zip(_bound_marks(rows, fraction, counts), rows[column], strict=True)]
+
+
+def _bound_marks(rows: pd.DataFrame, fraction: float, counts: str = "requests") -> list[str]:
+    """"≥ " for the rows whose ``fraction`` percentile open requests bound, else "": those
+    already older than it (``censored_older_pNN``; over repeats, each against its own run's)."""
+    names = [name for name, share in PERCENTILES.items() if share == fraction]
+    column = f"censored_older_{names[0]}" if names else ""
+    older = rows[column] if column in rows else [math.nan] * len(rows)
+    return ["≥ " if k == k and affected(n, k, fraction) else ""
+            for n, k in zip(rows[counts], older, strict=True)]
+
+
 def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataFrame:
     """One line per point of the matrix (``stats.summarise`` rows), figures formatted."""
     rows = summary[summary["endpoint"] == endpoint]
@@ -64,20 +86,21 @@ def summary_table(summary: pd.DataFrame, endpoint: str = AGGREGATED) -> pd.DataF
             labelled(m, lo, hi, label) for m, lo, hi, label in
             zip(rows["rps"], rows["rps_lo"], rows["rps_hi"], rows["interval"], strict=True)],
         "mean ms (exact)": rows["pooled_mean_ms"].map(lambda v: number(v, 2)),
-        "p50 ms": rows["pooled_p50_ms"].map(ms),
-        "p95 ms": rows["pooled_p95_ms"].map(ms),
-        "p99 ms": rows["pooled_p99_ms"].map(ms),
+        "p50 ms": bounded_ms(rows, "pooled_p50_ms", 0.50),  # "≥": open requests bound it
+        "p95 ms": bounded_ms(rows, "pooled_p95_ms", 0.95),
+        "p99 ms": bounded_ms(rows, "pooled_p99_ms", 0.99),
         "p95 ms interval (over repeats)": [
             f"{label}: {ms(lo)}–{ms(hi)}" if lo == lo else label for lo, hi, label in
             zip(rows["pooled_p95_ms_lo"], rows["pooled_p95_ms_hi"],
                 rows["percentile_interval"], strict=True)],
         "p95 ms, mean of repeats (interval)": [
-            labelled(m, lo, hi, label, 3) for m, lo, hi, label in
-            zip(rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"], rows["interval"],
-                strict=True)],
+            bound + labelled(m, lo, hi, label, 3) for bound, m, lo, hi, label in
+            zip(_bound_marks(rows, 0.95), rows["p95_ms"], rows["p95_ms_lo"], rows["p95_ms_hi"],
+                rows["interval"], strict=True)],
         "p50 / p95 ms (Locust, cross-check)": [
-            f"{number(a, 0)} / {number(b, 0)}" for a, b in
-            zip(rows["pooled_locust_p50_ms"], rows["pooled_locust_p95_ms"], strict=True)],
+            f"{b50}{number(a, 0)} / {b95}{number(b, 0)}" for b50, a, b95, b in
+            zip(_bound_marks(rows, 0.50), rows["pooled_locust_p50_ms"], _bound_marks(rows, 0.95),
+                rows["pooled_locust_p95_ms"], strict=True)],
         "failures": rows["failures"],
         "generator CPU %": rows["gen_cpu_mean"].map(lambda v: number(v, 0)),
         "service CPU %": rows["service_cpu_mean"].map(lambda v: number(v, 0)),
@@ -132,15 +155,17 @@ def latency_sides_table(points: pd.DataFrame) -> pd.DataFrame:
         "point": rows["point_id"], "verdict": rows["status"],
         "client mean ms": rows["mean_ms"].map(lambda v: number(v, 3)),
         "server mean ms": rows["server_mean_ms"].map(lambda v: number(v, 3)),
-        "client p50 ms": rows["p50_ms"].map(lambda v: number(v, 0)),
+        "client p50 ms": bounded_ms(rows, "p50_ms", 0.50),
         "server p50 ms": rows["server_p50_ms"].map(lambda v: number(v, 3)),
-        "client p99 ms": rows["p99_ms"].map(lambda v: number(v, 0)),
+        "client p99 ms": bounded_ms(rows, "p99_ms", 0.99),
         "server p99 ms": rows["server_p99_ms"].map(lambda v: number(v, 3)),
         "client overhead": rows["client_overhead_share"].map(
             lambda v: "" if pd.isna(v) else f"{v:.0%}" + (" (mostly client)" if v > 0.5 else "")),
-        "requests (Locust / service)": [
-            f"{int(a)} / {int(b)}" for a, b in zip(rows["requests"], rows["server_requests"],
-                                                  strict=True)],
+        "requests (Locust / service)": [  # the service's count of Locust's edges, if read
+            f"{int(a)} / {int(c if c == c else b)}" for a, b, c in zip(
+                rows["requests"], rows["server_requests"],
+                rows["server_window_requests"] if "server_window_requests" in rows
+                else rows["server_requests"], strict=True)],
     }).reset_index(drop=True)
 
 
@@ -225,3 +250,28 @@ def littles_table(littles: pd.DataFrame) -> pd.DataFrame:
         "residual": littles["residual"].map(lambda v: "-" if v != v else f"{v:+.0%}"),
         "verdict": littles["status"],
     })
+
+
+def latency_split_table(split: pd.DataFrame) -> pd.DataFrame:
+    """``attribution.split_frame`` formatted: per point, the client-seen mean in ms and its
+    parts (client floor, added delay, accept queue, app queue, service), then the remainder
+    nothing measured explains, with its share; "-" marks a part not measured."""
+    if split.empty:
+        return pd.DataFrame()
+
+    def part(value: float) -> str:
+        return "-" if value != value else ms(value)  # NaN: not measured
+
+    return pd.DataFrame({
+        "point": split["point_id"], "verdict": split["status"],
+        "client-seen mean ms": split["client_mean_ms"].map(part),
+        "client floor": split["client_ms"].map(part),
+        "added delay": split["network_delay_ms"].map(part),
+        "accept queue": split["accept_queue_ms"].map(part),
+        "app queue": split["app_queue_ms"].map(part),
+        "service": split["service_ms"].map(part),
+        "unexplained ms (share)": [
+            "-" if rest != rest else f"{ms(rest)} ({share:.0%})" for rest, share in
+            zip(split["unexplained_ms"], split["unexplained_share"], strict=True)],
+        "not measured": split["missing"],
+    }).reset_index(drop=True)

@@ -79,7 +79,7 @@ def bench_history(scratch: Path, rows: int, rounds: int) -> float:
 
 def synthesise_sweep(out: Path, users: list[int], mixes: list[str], repeats: int) -> Path:
     manifest = json.loads((SOURCE / "manifest.json").read_text())
-    sources = {}
+    sources: dict[str, list[Path]] = {}
     for run_json in sorted(SOURCE.glob("runs/*/run.json")):
         run = json.loads(run_json.read_text())
         if run.get("final"):

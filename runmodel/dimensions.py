@@ -23,7 +23,8 @@ from typing import Any, Literal
 from runmodel import values as v
 from runmodel.values import DimensionError
 
-__all__ = ["DIMENSIONS", "SETTINGS", "USER_CLASS_NAMES", "Dimension", "Setting", "by_name",
+__all__ = ["DIMENSIONS", "SETTINGS", "USER_CLASS_NAMES", "WINDOW",
+           "Dimension", "Setting", "by_name",
            "default_label", "load_dimension", "owner", "parse_setting", "point_id", "point_keys",
            "run_id", "series_dimensions", "setting"]
 
@@ -137,9 +138,10 @@ DIMENSIONS: tuple[Dimension, ...] = (
         "rtt_delay", "added RTT", "series", default=v.NONE, label=v.rtt_delay_label,
         tag=v.rtt_delay_tag, phrase="+{} RTT", id_rank=4, settings=(Setting(
             "--rtt-delay", "rtt_delay", "rtt_delay", v.rtt_delay_value, [v.NONE], "LIST",
-            "round-trip delays added to every request, a sweep dimension: MS or MS:JITTER_MS "
-            "(uniform jitter), e.g. none,10,40:5 (default none); a delaying TCP proxy on the "
-            "service's CPUs"),)),
+            "round-trip delays added to every request, a sweep dimension: MS, MS:JITTER_MS "
+            "(uniform jitter), lognormal:MEAN:P95 (ms) or file:PATH (delays in ms, one a "
+            "line), e.g. none,10,40:5,lognormal:44:110 (default none); a delaying TCP proxy "
+            "on the service's CPUs"),)),
     Dimension(
         "backend", "backend", "series", default="memory",
         label=lambda value: v.Backend.parse(value).name,
@@ -194,6 +196,15 @@ DIMENSIONS: tuple[Dimension, ...] = (
             "Locust processes per point (default 1); auto: add workers to a generator-bound "
             "point", many=False),)),
 )
+
+# Not a dimension (every point of a sweep has the same window), but parsed the same way: the
+# measured window's duration, fixed or ``auto[:MAX]`` (runmodel.values.WindowDuration).
+WINDOW = Setting(
+    "--duration", "duration_s", "duration", v.parse_window_duration, v.DEFAULT_WINDOW_S,
+    "DURATION|auto[:[MIN:]MAX]",
+    "the measured window, opened once the ramp has settled (default 10s); auto: extended until "
+    "the throughput's 95% batch-means interval is within ±5% of its mean, from MIN (default "
+    "10s) to MAX (default 6 x MIN)", many=False)
 
 _BY_NAME = {dimension.name: dimension for dimension in DIMENSIONS}
 SETTINGS: dict[str, Setting] = {s.field: s for d in DIMENSIONS for s in d.settings}

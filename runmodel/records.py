@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-__all__ = ["SCHEMA_VERSION", "SCHEMA_VERSIONS", "Manifest", "Params", "Record", "RecordError",
-           "Requests", "RunRecord", "VerdictRecord", "Window", "load_manifest", "load_run",
-           "read_document"]
+__all__ = ["SCHEMA_VERSION", "SCHEMA_VERSIONS", "DelayRecord", "Manifest", "Params", "Record",
+           "RecordError", "Requests", "RunRecord", "VerdictRecord", "Window", "load_manifest",
+           "load_run", "read_document"]
 
 SCHEMA_VERSION = 2  # what the runner writes
 SCHEMA_VERSIONS = (1, 2)  # what the readers read (1: no evidence/, Locust's percentiles)
@@ -140,6 +140,8 @@ class Window(Record):
     start: str | None = None
     end: str | None = None
     seconds: float | None = None
+    settle: dict[str, Any] | None = None  # when and why the window opened (the settle rule)
+    duration: dict[str, Any] | None = None  # its rule (fixed, auto), why it closed, interval
 
 
 @dataclass
@@ -160,6 +162,9 @@ class Requests(Record):
     hdr_requests: int | None = None
     locust_p50_ms: float | None = None
     locust_p95_ms: float | None = None
+    # requests open at the window's end, and the percentiles that are lower bounds for them
+    # (runmodel.censoring; None where not recorded)
+    censored: dict[str, Any] | None = None
 
 
 @dataclass
@@ -171,6 +176,32 @@ class VerdictRecord(Record):
     causes: list[str] | None = None  # schema 2
     evidence: dict[str, Any] | None = None
     warnings: list[str] | None = None
+
+
+@dataclass
+class DelayRecord(Record):
+    """run.json ``rtt_delay``: the added delay as applied (runmodel.delays) and what the delay
+    proxy did (scenarios/runner/target/_delay_proxy.py): each ``*_ms`` block is count, mean,
+    p50, p95, p99, max in ms over the proxy's life (ramp, window and stop)."""
+
+    delay_ms: float | None = None  # the mean delay asked (a fixed delay: the delay)
+    jitter_ms: float | None = None  # uniform: the half-width; else 0
+    cpus: list[int] | None = None  # where the proxy ran
+    distribution: dict[str, Any] | None = None  # DelaySpec.describe(): kind, mu, sigma, seed...
+    mechanism: str | None = None
+    proxy_url: str | None = None
+    delayed: int | None = None  # delays drawn (one per request, or per write of a request)
+    rides: int | None = None  # chunks sent on with the delay of a chunk before them
+    connections: int | None = None
+    intended_ms: dict[str, Any] | None = None  # the delays drawn
+    added_ms: dict[str, Any] | None = None  # the delays actually added (arrival to send)
+    lateness_ms: dict[str, Any] | None = None  # added - drawn: how late its timers fired
+    cpu_s: float | None = None  # the proxy's own CPU seconds, from listening to its end
+    wall_s: float | None = None
+    cpu_cores: float | None = None  # cpu_s / wall_s
+    cpu_cores_busiest: float | None = None  # its busiest second with traffic
+    busy_seconds: int | None = None  # seconds with traffic
+    stats_error: str | None = None  # why the proxy's own figures are missing
 
 
 @dataclass
@@ -199,15 +230,18 @@ class RunRecord(Record):
     service: dict[str, Any] | None = None  # a local service's /health
     service_sockets: dict[str, Any] | None = None  # its socket queues at the window's edges
     cpu_limit: dict[str, Any] | None = None  # the CPU envelope's quota and throttling
-    rtt_delay: dict[str, Any] | None = None  # the added delay's proxy
+    rtt_delay: DelayRecord | None = None  # the added delay and its proxy's own figures
     database: dict[str, Any] | None = None  # a postgres point's reset
     processes_auto: dict[str, Any] | None = None  # --processes auto's decision
     remote: dict[str, Any] | None = None  # a run on a remote master
     open_model: dict[str, Any] | None = None  # an open-model point's figures (arrivals, lag)
+    server_queues: dict[str, Any] | None = None  # the service's queue times over the window
+    latency_split: dict[str, Any] | None = None  # the client-seen mean attributed end to end
 
     REQUIRED: ClassVar[tuple[str, ...]] = ("schema_version", "run_id", "point_id", "params")
     BLOCKS: ClassVar[dict[str, type[Record]]] = {
-        "params": Params, "window": Window, "requests": Requests, "verdict": VerdictRecord}
+        "params": Params, "window": Window, "requests": Requests, "verdict": VerdictRecord,
+        "rtt_delay": DelayRecord}
 
 
 @dataclass

@@ -7,7 +7,8 @@ the caller prefixes with the flag or TOML key.
 
 - the service's CPU envelope (``--service-cpu``): ``none``, vCPUs (``0.25``) or a Fargate size
   (``fargate-256``); ``auto`` is a placeholder the runner replaces before the sweep;
-- the added round-trip delay (``--rtt-delay``): ``none``, ``MS`` or ``MS:JITTER_MS``;
+- the added round-trip delay (``--rtt-delay``): ``none``, ``MS``, ``MS:JITTER_MS``,
+  ``lognormal:MEAN:P95`` or ``file:PATH`` (its distributions: ``runmodel.delays``);
 - the payload (``--payload``): ``small`` or a description size (``4k``, ``1000``);
 - the storage backend (``--store``, ``--cache``): one ``Backend`` (store, cache), named
   ``memory``, ``postgres`` or ``postgres+cache``.
@@ -18,11 +19,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from runmodel.delays import DelayError, DelaySpec, parse_delay
+
 __all__ = [
-    "AUTO", "CACHES", "DEFAULT_PAYLOAD", "FARGATE", "MAX_PAYLOAD_BYTES", "NONE", "STORES",
-    "Backend", "DimensionError", "backends", "parse_payload", "parse_rtt_delay",
-    "parse_service_cpu", "payload_label", "payload_tag", "rtt_delay_label", "rtt_delay_tag",
-    "rtt_delay_value", "service_cpu_label", "service_cpu_tag", "service_cpu_value",
+    "AUTO", "AUTO_MAX_FACTOR", "CACHES", "DEFAULT_PAYLOAD", "DEFAULT_WINDOW_S", "FARGATE",
+    "MAX_PAYLOAD_BYTES", "NONE", "STORES", "Backend", "DimensionError", "WindowDuration",
+    "backends", "parse_payload", "parse_rtt_delay", "parse_service_cpu", "parse_window_duration",
+    "payload_label", "payload_tag", "rtt_delay_label", "rtt_delay_tag", "rtt_delay_value",
+    "service_cpu_label", "service_cpu_tag", "service_cpu_value",
 ]
 
 NONE = "none"
@@ -87,49 +91,59 @@ def service_cpu_tag(value: object) -> str:
 
 # --- the added round-trip delay ---------------------------------------------------------------
 
-def parse_rtt_delay(text: str) -> tuple[float, float] | None:
-    """``none`` -> None; ``20`` or ``20:5`` (milliseconds) -> (delay, jitter); else
-    DimensionError."""
-    if str(text).strip().lower() in ("", NONE, "0"):
-        return None
-    delay, _, jitter = str(text).partition(":")
+def parse_rtt_delay(text: str) -> DelaySpec | None:
+    """``none`` -> None; ``20``, ``20:5``, ``lognormal:44:110``, ``file:PATH`` (runmodel.delays)
+    -> its ``DelaySpec``; else DimensionError."""
     try:
-        values = float(delay), float(jitter or 0)
-    except ValueError:
-        raise DimensionError(f"{text!r}: expected MS or MS:JITTER_MS, e.g. 20 or 20:5") from None
-    if not (0 <= values[0] <= 10_000 and 0 <= values[1] <= values[0]):
-        raise DimensionError(f"{text!r}: the delay must be 0-10000 ms and the jitter at most "
-                             "the delay")
-    return values
+        return parse_delay(text)
+    except DelayError as exc:
+        raise DimensionError(str(exc)) from None
 
 
 def rtt_delay_value(text: str) -> str:
-    """The delay as the sweep keeps it: ``none``, ``10``, ``40:5`` (``0`` is none, ``20:0``
-    is 20)."""
-    parsed = parse_rtt_delay(str(text).strip().lower())
-    if parsed is None:
-        return NONE
-    return f"{parsed[0]:g}" + (f":{parsed[1]:g}" if parsed[1] else "")
+    """The delay as the sweep keeps it: ``none``, ``10``, ``40:5``, ``lognormal:44:110``,
+    ``file:PATH`` (``0`` is none, ``20:0`` is 20, ``lognormal:mean=44ms:p95=110ms`` is
+    ``lognormal:44:110``)."""
+    parsed = parse_rtt_delay(str(text).strip())
+    return NONE if parsed is None else parsed.value
+
+
+def _file_delay(value: str) -> tuple[str, str] | None:
+    """A ``file:PATH[:seed=N]`` value's file name and seed tag, read without opening it."""
+    head, _, rest = value.partition(":")
+    if head.lower() != "file":
+        return None
+    path, _, seed = rest.rpartition(":seed=") if ":seed=" in rest else (rest, "", "")
+    return path, seed
 
 
 def rtt_delay_label(value: object) -> str:
-    """``10 ms``, ``40±5 ms`` or none (also for runs older than the delay)."""
+    """``10 ms``, ``40±5 ms``, ``lognormal 44 ms, p95 110 ms``, ``file NAME`` or none (also for
+    runs older than the delay); a value it cannot read: as is."""
     if value is None or str(value).strip().lower() in ("", NONE, "0"):
         return NONE
-    base, _, jitter = str(value).partition(":")
+    text = str(value).strip()
+    empirical = _file_delay(text)
+    if empirical is not None:
+        return f"file {empirical[0].rsplit('/', 1)[-1]}"
     try:
-        millis, spread = float(base), float(jitter or 0)
-    except ValueError:
-        return str(value)
-    return f"{millis:g}" + (f"±{spread:g}" if spread else "") + " ms"
+        parsed = parse_delay(text)
+    except DelayError:
+        return text
+    return NONE if parsed is None else parsed.label
 
 
 def rtt_delay_tag(value: object) -> str:
-    """The point id's tag: ``rtt10-``, ``rtt40j5-``; none adds nothing."""
-    parsed = parse_rtt_delay(str(value)) if value is not None else None
-    if parsed is None:
+    """The point id's tag: ``rtt10-``, ``rtt40j5-``, ``rttln44p110-``, ``rttfileNAME-``; none
+    adds nothing."""
+    if value is None:
         return ""
-    return f"rtt{parsed[0]:g}" + (f"j{parsed[1]:g}" if parsed[1] else "") + "-"
+    empirical = _file_delay(str(value).strip())
+    if empirical is not None:
+        stem = re.sub(r"[^A-Za-z0-9]+", "", empirical[0].rsplit("/", 1)[-1].rsplit(".", 1)[0])
+        return f"rttfile{stem[:24]}" + (f"s{empirical[1]}" if empirical[1] else "") + "-"
+    parsed = parse_rtt_delay(str(value))
+    return "" if parsed is None else parsed.tag
 
 
 # --- the payload ------------------------------------------------------------------------------
@@ -218,3 +232,62 @@ def backends(stores: list[str], caches: list[str]) -> list[Backend]:
     pairs = [(store, cache if store == "postgres" else "off")
              for store in stores for cache in caches]
     return [Backend(store, cache) for store, cache in dict.fromkeys(pairs)]
+
+
+# --- the measured window's duration (--duration) ---------------------------------------------
+
+DEFAULT_WINDOW_S = 10.0  # the window when --duration is not given, and auto's minimum
+AUTO_MAX_FACTOR = 6  # --duration auto without MAX: at most this many minimum windows
+_SECONDS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
+
+
+@dataclass(frozen=True)
+class WindowDuration:
+    """The measured window: ``min_s`` long, or with ``max_s`` (``auto``) extended until the
+    throughput's interval is within ±5% of its mean, at most ``max_s``."""
+
+    min_s: float
+    max_s: float | None = None  # None: a fixed window of min_s
+
+    @property
+    def auto(self) -> bool:
+        return self.max_s is not None
+
+
+def _seconds(text: str, what: str) -> float:
+    match = _SECONDS.match(text)
+    if not match:
+        raise DimensionError(f"expected {what} such as 10s, 500ms or 1m, got {text!r}")
+    unit = match.group(2) or "s"
+    return float(match.group(1)) * {"ms": 0.001, "s": 1.0, "m": 60.0, "min": 60.0}[unit]
+
+
+def parse_window_duration(value: object,
+                          default_min_s: float = DEFAULT_WINDOW_S) -> WindowDuration:
+    """``--duration``: ``DURATION`` (a fixed window), ``auto``, ``auto:MAX`` or ``auto:MIN:MAX``
+    (an auto window; MIN defaults to ``default_min_s``, MAX to ``AUTO_MAX_FACTOR`` times MIN)."""
+    if isinstance(value, bool):
+        raise DimensionError(f"expected a duration such as 10s or auto[:MAX], got {value!r}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+        if not seconds > 0:
+            raise DimensionError("the measured window must be longer than 0s")
+        return WindowDuration(seconds)
+    text = str(value).strip()
+    parts = text.split(":")
+    if parts[0] != AUTO:
+        seconds = _seconds(text, "a duration or auto[:MAX]")
+        if not seconds > 0:
+            raise DimensionError("the measured window must be longer than 0s")
+        return WindowDuration(seconds)
+    if len(parts) > 3:
+        raise DimensionError(f"expected auto, auto:MAX or auto:MIN:MAX, got {text!r}")
+    minimum = _seconds(parts[1], "a minimum") if len(parts) == 3 else default_min_s
+    maximum = (_seconds(parts[-1], "a maximum") if len(parts) >= 2
+               else AUTO_MAX_FACTOR * minimum)
+    if not minimum > 0:
+        raise DimensionError("auto: the minimum window must be longer than 0s")
+    if maximum < minimum:
+        raise DimensionError(f"auto: the maximum {maximum:g}s is shorter than the minimum "
+                             f"window {minimum:g}s")
+    return WindowDuration(minimum, maximum)

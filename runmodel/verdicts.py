@@ -27,9 +27,11 @@ from collections.abc import Iterable
 __all__ = [
     "CLIENT_DOMINATED",
     "FAILED",
+    "FAULTS",
     "GENERATOR_BOUND",
     "INCONSISTENT",
     "INTERRUPTED",
+    "MEANINGS",
     "NOT_STEADY",
     "ORDER",
     "READER_STATUSES",
@@ -41,6 +43,7 @@ __all__ = [
     "UNCHECKED",
     "UNKNOWN",
     "VALID",
+    "grade",
     "is_trusted",
     "rank",
     "worst",
@@ -59,6 +62,21 @@ VALID = "valid"
 # Every status the runner writes, most severe first: the first that applies is the status.
 STATUSES: tuple[str, ...] = (INTERRUPTED, FAILED, TOO_FEW_SAMPLES, SUT_ERRORS, INCONSISTENT,
                              GENERATOR_BOUND, NOT_STEADY, CLIENT_DOMINATED, VALID)
+# What each status says about a point's figures, in one sentence for a reader (the report's
+# explanations; results/README.md's verdict table gives the thresholds). Every status has one.
+MEANINGS: dict[str, str] = {
+    INTERRUPTED: "the run was stopped before its window ended",
+    FAILED: "Locust crashed or exited abnormally",
+    TOO_FEW_SAMPLES: "too few requests in the window to trust the figures",
+    SUT_ERRORS: "the service returned too many unexpected errors",
+    INCONSISTENT: "the window's own figures contradict each other (Little's law)",
+    GENERATOR_BOUND: "the load generator, not the service, limited the figures",
+    NOT_STEADY: "the window's throughput or latency drifted, so its means describe no single "
+                "state of the service",
+    CLIENT_DOMINATED: "most of the client-seen latency is the client's own time, so the latency "
+                      "describes Locust (the throughput may still answer a capacity question)",
+    VALID: "the figures describe the service",
+}
 # Reserved for signals being added; not written by any runner yet (see the module docstring).
 RESERVED: tuple[str, ...] = ("dropped-arrivals",)
 
@@ -73,6 +91,9 @@ READER_STATUSES: tuple[str, ...] = (UNCHECKED, UNKNOWN)
 ORDER: tuple[str, ...] = (*STATUSES[:-1], *READER_STATUSES, VALID)
 # The only status whose figures describe the service.
 TRUSTED: tuple[str, ...] = (VALID,)
+# The statuses where the service erred or the run broke: worse, for a comparison, than a
+# measurement that merely cannot be trusted.
+FAULTS: tuple[str, ...] = (FAILED, SUT_ERRORS)
 
 
 def rank(status: str) -> int:
@@ -82,6 +103,15 @@ def rank(status: str) -> int:
         return ORDER.index(status)
     except ValueError:
         return -1
+
+
+def grade(status: str) -> int:
+    """How bad a status is for a comparison or a badge: 0 trusted (``valid``), 2 a fault of the
+    service or the run (``FAULTS``), 1 anything else (the figures cannot be trusted, including
+    a status not known here)."""
+    if status in TRUSTED:
+        return 0
+    return 2 if status in FAULTS else 1
 
 
 def worst(statuses: Iterable[str]) -> str:

@@ -20,7 +20,10 @@ from runmodel.values import parse_service_cpu
 from scenarios.runner import (
     MIN_BATCH,
     AutoEnvelopeError,
+    CapacitySweep,
     SweepRunner,
+    capacity_flags,
+    capacity_spec,
     measure_service_cost,
     size_service_cpu,
     tiny_envelopes,
@@ -95,8 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     dimension.add("payload")
     dimension.add("users")
     add("--ramp", dest="ramp_s", metavar="DURATION", help="spawning time (default 2s)")
-    add("--duration", dest="duration_s", metavar="DURATION",
-        help="the measured window after the ramp (default 10s)")
+    add(dimensions.WINDOW.flag, dest=dimensions.WINDOW.field, metavar=dimensions.WINDOW.metavar,
+        help=dimensions.WINDOW.help.replace("%", "%%"))
     dimension.add("repeats")
     dimension.add("processes")
     dimension.rest()  # a dimension added to the registry since: its flag, with no edit here
@@ -113,6 +116,20 @@ def build_parser() -> argparse.ArgumentParser:
     add("--min-requests", metavar="N", help="fewer requests: too-few-samples (default 100)")
     add("--slo", metavar="SPEC", help='objectives such as "p95<200ms,errors<1%%,rps>100"')
     add("--fail-fast", action="store_true", default=None, help="stop at the first invalid point")
+    capacity = parser.add_argument_group(
+        "capacity under an SLO (scenarios/runner/_capacity_search.py)",
+        "--find-capacity searches, per configuration, the highest arrival rate at which every "
+        "run meets --slo on the latency from the intended start, drops at most 0.1%% of its "
+        "arrivals and is valid: it brackets from --arrival-rate (one rate, default 100), "
+        "bisects to the resolution, repeats the deciding rates, and writes capacity.json.")
+    capacity.add_argument("--find-capacity", action="store_true", default=None,
+                          help="search the capacity under --slo instead of running a matrix")
+    capacity.add_argument("--capacity-resolution", metavar="PERCENT",
+                          help="stop bisecting when the bracket is this narrow (default 5%%)")
+    capacity.add_argument("--capacity-repeats", metavar="N",
+                          help="runs of each deciding rate; every one must pass (default 2)")
+    capacity.add_argument("--capacity-max-runs", metavar="N",
+                          help="the search's budget of runs per configuration (default 16)")
     add("--allow-tiny-envelope", action="store_true", default=None,
         help="run a --service-cpu quota that serves fewer than 25 requests per period (its "
         "latency is then the envelope's period, not the service's)")
@@ -166,6 +183,9 @@ def resume_config(sweep_dir: Path, flags: dict[str, Any]) -> tuple[SweepConfig, 
     if manifest.get("schema_version") != SCHEMA_VERSION:
         raise ConfigError(f"{manifest_path}: schema_version {manifest.get('schema_version')!r}, "
                           f"this runner resumes only version {SCHEMA_VERSION} sweeps")
+    if manifest.get("capacity"):  # its points were chosen as it went: nothing to finish
+        raise ConfigError(f"--resume {sweep_dir}: a capacity search (--find-capacity) cannot "
+                          "be resumed; start it again")
     given = sorted(k for k, v in flags.items()
                    if v is not None and k not in ("resume", "fail_fast"))
     if given:
@@ -271,6 +291,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     flags = vars(parser.parse_args(argv))
     try:
+        capacity = capacity_flags(flags)  # --find-capacity and its options, checked
         resume = flags.pop("resume")
         if flags.pop("target") == "local" and flags.get("host"):
             raise ConfigError("--target local and --host: give one or the other")
@@ -294,13 +315,15 @@ def main(argv: list[str] | None = None) -> int:
         if not config.product and not resume:
             check_locustfile(config)
         points = expand(config)
+        spec = capacity_spec(config, capacity) if capacity is not None else None
     except ConfigError as exc:
         print(f"{parser.prog}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:  # parse_slo
         print(f"{parser.prog}: error: --slo: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    runner = SweepRunner(config, points, objectives, sweep_dir=sweep_dir, manifest=manifest)
+    runner = (CapacitySweep(config, points, objectives, spec) if spec is not None else
+              SweepRunner(config, points, objectives, sweep_dir=sweep_dir, manifest=manifest))
     runner.auto_envelope = auto_envelope
     runner.envelope_check = envelope_check
     try:

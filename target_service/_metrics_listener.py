@@ -1,4 +1,4 @@
-"""``--metrics-port``: ``/metrics`` (and ``/health/live``) on a second socket, in its own thread.
+"""``--metrics-port``: ``/metrics`` (``/completions``, ``/health/live``) on a second socket.
 
 The main port's connections wait in the accept and receive queues of one event loop; at
 saturation a scrape waits with them (or is lost). This listener is a separate socket served by
@@ -12,14 +12,19 @@ connection, as on the main port.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import math
 import os
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import orjson
 from prometheus_client import CollectorRegistry, generate_latest
+
+from target_service._completions import COMPLETIONS
 
 logger = logging.getLogger("target_service")
 _TEXT = "text/plain; version=0.0.4; charset=utf-8"
@@ -48,11 +53,28 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path == "/metrics":
             self._send(200, generate_latest(self.server.registry), _TEXT, head)
+        elif path == "/completions":
+            self._completions(head)
         elif path == "/health/live":
             self._send(200, orjson.dumps({"status": "ok", "pid": os.getpid()}),
                        "application/json", head)
         else:
-            self._error(404, "not_found", "this listener serves /metrics and /health/live only")
+            self._error(404, "not_found",
+                        "this listener serves /metrics, /completions and /health/live only")
+
+    def _completions(self, head: bool) -> None:
+        """``GET /completions?from=T0&to=T1`` (epoch seconds): the responses sent in
+        [T0, T1) by this process (target_service/_completions.py), as JSON."""
+        query = parse_qs(self.path.split("?", 1)[1] if "?" in self.path else "")
+        try:
+            start, end = (float(query[name][0]) for name in ("from", "to"))
+            if not (math.isfinite(start) and math.isfinite(end)) or end < start:
+                raise ValueError
+        except (KeyError, ValueError):
+            self._error(400, "bad_request", "give from and to as epoch seconds, from <= to")
+            return
+        answer = {**COMPLETIONS.count(start, end), "pid": os.getpid()}
+        self._send(200, orjson.dumps(answer), "application/json", head)
 
     def _refuse(self) -> None:
         self._error(405, "method_not_allowed", "method not allowed on this resource",
@@ -111,6 +133,16 @@ class MetricsListener:
                                                      "pid": os.getpid()})
 
     def stop(self) -> None:
-        self.server.shutdown()
+        # shutdown() waits for serve_forever's next poll (up to 0.5 s, paid at every service
+        # stop, the sweep's last one on its critical path): a connection wakes the poll at once
+        stopping = threading.Thread(target=self.server.shutdown, name="metrics-stop", daemon=True)
+        stopping.start()
+        for _ in range(10):
+            with contextlib.suppress(OSError):
+                socket.create_connection(self.server.server_address[:2], timeout=0.5).close()
+            stopping.join(timeout=0.05)
+            if not stopping.is_alive():
+                break
+        stopping.join(timeout=5)
         self.server.server_close()
         self._thread.join(timeout=5)

@@ -8,8 +8,11 @@ request waited in the process before the app saw it (``loadbench_server_request_
 stamped by target_service/_timed_protocol.py) and, per connection, a lower bound on its wait in
 the accept queue (``loadbench_server_accept_queue_seconds``). Recording is one bisect and
 two additions per request (no lock: one event loop per process); prometheus-client formats
-the figures only when scraped. With ``--workers N`` each worker process keeps its own figures
-and ``/metrics`` answers from whichever worker takes the connection.
+the figures only when scraped. Every response but ``/metrics``'s is also counted by the
+millisecond it was sent in (target_service/_completions.py), so that a window's count can be
+read after the window, at its exact edges (``GET /completions`` on ``--metrics-port``).
+With ``--workers N`` each worker process keeps its own figures and ``/metrics`` answers from
+whichever worker takes the connection.
 """
 
 from __future__ import annotations
@@ -23,7 +26,12 @@ from prometheus_client.core import HistogramMetricFamily
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from target_service._completions import COMPLETIONS, Completions
 from target_service._fast_reads import FastReads
+from target_service._metrics_listener import MetricsListener
+
+__all__ = ["ACCEPT_METRIC", "COMPLETIONS", "METRIC", "QUEUE_METRIC", "Completions", "Metrics",
+           "MetricsListener", "record_accept_wait", "route_of"]
 
 METRIC = "loadbench_server_request_duration_seconds"
 QUEUE_METRIC = "loadbench_server_request_queue_seconds"
@@ -143,6 +151,8 @@ class Metrics:
 
             await self.rest(scope, receive, timed_send)
         elapsed = time.perf_counter() - started
+        if path != "/metrics":  # responses sent, by when (the window's count: _completions)
+            COMPLETIONS.record(time.time())
         key = (route_of(path), method, status)
         times = self.times.get(key)
         if times is None:

@@ -43,6 +43,8 @@ resource "aws_db_instance" "this" {
   storage_encrypted     = true
   publicly_accessible   = false
   multi_az              = false
+  # single_az: in the zone of the tasks (no cross-zone hop between the service and its database)
+  availability_zone = var.single_az ? local.availability_zones[0] : null
 
   db_subnet_group_name   = aws_db_subnet_group.this[0].name
   vpc_security_group_ids = [aws_security_group.database[0].id]
@@ -93,6 +95,8 @@ resource "aws_elasticache_replication_group" "this" {
   at_rest_encryption_enabled = true
   transit_encryption_enabled = true
   automatic_failover_enabled = false
-  apply_immediately          = true
-  snapshot_retention_limit   = 0
+  # single_az: the one node in the zone of the tasks
+  preferred_cache_cluster_azs = var.single_az ? [local.availability_zones[0]] : null
+  apply_immediately           = true
+  snapshot_retention_limit    = 0
 }

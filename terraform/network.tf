@@ -81,8 +81,9 @@ resource "aws_route_table_association" "private" {
 
 # ------------------------------------------------------------------------------------------------
 # VPC endpoints for the tasks in the private subnets (enable_locust): ECR (API and registry), the
-# image layers on S3 (a free gateway endpoint, which also carries the results uploads) and
-# CloudWatch Logs. Interface endpoints bill per hour and zone, far less than a NAT gateway.
+# image layers on S3 (a free gateway endpoint, which also carries the results uploads),
+# CloudWatch Logs and CloudWatch metrics (the service's CPU and memory per point). Interface
+# endpoints bill per hour and zone, far less than a NAT gateway.
 # ------------------------------------------------------------------------------------------------
 
 resource "aws_vpc_endpoint" "s3" {
@@ -358,6 +359,7 @@ resource "aws_security_group" "cache" {
 }
 
 locals {
-  interface_endpoints = concat(["ecr.api", "ecr.dkr", "logs", "ecs", "ssmmessages"],
+  # monitoring: CloudWatch's GetMetricData, the service's CPU and memory per point (sweep task)
+  interface_endpoints = concat(["ecr.api", "ecr.dkr", "logs", "ecs", "ssmmessages", "monitoring"],
   var.service_admin_enabled ? ["secretsmanager"] : [])
 }

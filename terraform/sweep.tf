@@ -15,6 +15,14 @@ data "aws_iam_policy_document" "sweep" {
     resources = ["${aws_s3_bucket.results[0].arn}/${local.results_prefix}/*"]
   }
 
+  # Each point records the service's CPU and memory over its window from CloudWatch (AWS/ECS and
+  # Container Insights). GetMetricData has no resource-level permissions: "*" is its only form.
+  statement {
+    sid       = "ReadServiceMetrics"
+    actions   = ["cloudwatch:GetMetricData"]
+    resources = ["*"]
+  }
+
   # When it ends (done, failed, stopped or at its maximum lifetime) the sweep task scales the
   # Locust services it ran on back to 0 tasks.
   statement {
@@ -107,6 +115,10 @@ resource "aws_ecs_task_definition" "sweep" {
         { name = "GENERATOR_SERVICES", value = var.locust_always_on ? "" : join(",", [aws_ecs_service.locust_master[0].name, aws_ecs_service.locust_worker[0].name]) },
         { name = "MAX_LIFETIME_SECONDS", value = tostring(var.sweep_max_lifetime_minutes * 60) },
         { name = "RESET_SEED", value = tostring(var.sweep_reset_seed) },
+        # the service whose CPU and memory each point reads from CloudWatch, and how long a point
+        # waits for CloudWatch's minute after its window (it publishes a minute 1-2 min late)
+        { name = "SERVICE_NAME", value = "${var.name}-service" },
+        { name = "SERVICE_METRICS_WAIT_S", value = "150" },
       ]
       secrets = local.admin_secret_arn == null ? [] : [
         { name = local.admin_token_env, valueFrom = local.admin_secret_arn },

@@ -614,7 +614,7 @@ variable "budget_monthly_usd" {
 }
 
 variable "single_az" {
-  description = "Run the service tasks, the Locust tasks and the sweep task in the first availability zone only (no cross-zone hop in what is measured). The load balancers and the database subnet group still span two zones, as AWS requires."
+  description = "Put the system under test (service tasks, database, cache) and the load generators (Locust tasks, sweep task) in the first availability zone only: no cross-zone hop between them. The load balancers and the database and cache subnet groups still span two zones, as AWS requires; an ALB always balances across zones, so a request may still pass through its node in the second zone."
   type        = bool
   default     = false
 }

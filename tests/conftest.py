@@ -4,9 +4,11 @@ real PostgreSQL and Redis servers (Debian packages) its `postgres` backend and c
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -170,13 +172,34 @@ def service_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 # --- tiers: a test carries the marker of what it starts (tests/_tiers.py) ------------------------
 _WATCHER = PopenWatcher()
 
+# --- one client calibration per class and placement for the session's sweeps -------------------
+# A sweep calibrates each user class against its own service before its first point (about 3 s
+# each; scenarios/runner/generator/_calibration.py). What a test sweep measures does not depend
+# on which sweep of the session measured that floor on this machine, so the sweeps of one session
+# share it (the runner reads this test-only variable). tests/scenarios/test_sweep_run.py's
+# test_layout_schema_and_evidence runs without it: the calibration itself stays tested live.
+CALIBRATION_CACHE_ENV = "LOADBENCH_TEST_CALIBRATION_CACHE"
+_CALIBRATION_CACHE: list[str] = []
+
+
+def without_calibration_cache() -> dict[str, str]:
+    """The environment for a sweep that must calibrate for itself."""
+    return {key: value for key, value in os.environ.items() if key != CALIBRATION_CACHE_ENV}
+
 
 def pytest_sessionstart(session: pytest.Session) -> None:
     _WATCHER.install()
+    if CALIBRATION_CACHE_ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="loadbench-calibration-")
+        _CALIBRATION_CACHE.append(folder)
+        os.environ[CALIBRATION_CACHE_ENV] = folder
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     _WATCHER.uninstall()
+    for folder in _CALIBRATION_CACHE:
+        os.environ.pop(CALIBRATION_CACHE_ENV, None)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--sweep-args", default="",
                     help="the sweep's flags: its largest --users sizes the workers")
     up.add_argument("--users-per-worker", type=int, default=500)
+    up.add_argument("--cpu-ms-per-request", type=float, default=0.0,
+                    help="generator CPU per request (ms of one core) for a sweep with "
+                         "--arrival-rate (default: by its user classes, deploy/aws_ops/sweeps.py)")
     commands.add_parser("generators-down", help="Locust master and workers to 0")
     commands.add_parser("locust-ui", help="print the SSM port-forwarding command to the web UI")
     check = commands.add_parser("check-request", help="validate a run-task request (JSON file)")
@@ -70,8 +73,8 @@ def _run(args: argparse.Namespace) -> int:
         for line in status.status_lines(stack):
             print(line)
     elif args.command == "generators-up":
-        users = args.users or sweeps.largest_users(args.sweep_args)
-        workers = args.workers or sweeps.workers_needed(users, args.users_per_worker)
+        workers = args.workers or sweeps.sweep_workers(
+            args.sweep_args, args.users_per_worker, args.users, args.cpu_ms_per_request)
         started = sweeps.start_generators(stack, workers)
         print(started["workers"])  # the sweep's --expect-workers
     elif args.command == "generators-down":

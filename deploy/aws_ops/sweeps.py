@@ -49,15 +49,51 @@ def workers_needed(users: int, users_per_worker: int, rate: float | None = None,
     return max(1, by_users)
 
 
+def _flag_values(sweep_args: str, flag: str) -> list[str]:
+    """The comma-separated values of ``flag`` in a sweep's flags (``--flag a,b`` or ``=``)."""
+    words = shlex.split(sweep_args)
+    values: list[str] = []
+    for index, word in enumerate(words):
+        text = word.split("=", 1)[1] if word.startswith(f"{flag}=") else (
+            words[index + 1] if word == flag and index + 1 < len(words) else "")
+        values.extend(part.strip() for part in text.split(",") if part.strip())
+    return values
+
+
 def largest_users(sweep_args: str) -> int:
     """The largest ``--users`` value in a sweep's flags (0: not given, e.g. a preset's)."""
-    words = shlex.split(sweep_args)
-    values: list[int] = []
-    for index, word in enumerate(words):
-        text = word.split("=", 1)[1] if word.startswith("--users=") else (
-            words[index + 1] if word == "--users" and index + 1 < len(words) else "")
-        values.extend(int(part) for part in text.split(",") if part.strip().isdigit())
-    return max(values, default=0)
+    return max((int(v) for v in _flag_values(sweep_args, "--users") if v.isdigit()), default=0)
+
+
+def largest_rate(sweep_args: str) -> float:
+    """The largest ``--arrival-rate`` (arrivals/s, the open model) in a sweep's flags (0: none)."""
+    rates = []
+    for value in _flag_values(sweep_args, "--arrival-rate"):
+        try:
+            rates.append(float(value))
+        except ValueError:
+            continue  # the sweep itself refuses it, in one line
+    return max(rates, default=0.0)
+
+
+# Generator CPU per request by user class, ms of one core: what one Locust process reached on
+# 2026-12-04 on the suite's 2-core test machine (/work/shared/notes: HttpUser about 3k requests/s
+# per core, FastHttpUser about 10k). A Fargate vCPU may differ: CPU_MS_PER_REQUEST (make) or
+# --cpu-ms-per-request gives the figure `python -m scenarios.sweep` calibrated there.
+CPU_MS_PER_REQUEST = {"http": 0.33, "fast": 0.10}
+
+
+def sweep_workers(sweep_args: str, users_per_worker: int, users: int = 0,
+                  cpu_ms_per_request: float = 0.0) -> int:
+    """Workers for a sweep from its flags: from its largest ``--arrival-rate`` and the generator
+    CPU per request of its slowest user class (HttpUser unless ``--user-classes`` says only
+    ``fast``), else from its largest ``--users``."""
+    rate = largest_rate(sweep_args)
+    classes = _flag_values(sweep_args, "--user-classes") or ["http"]
+    cpu_ms = cpu_ms_per_request or max(CPU_MS_PER_REQUEST.get(c, CPU_MS_PER_REQUEST["http"])
+                                       for c in classes)
+    return workers_needed(users or largest_users(sweep_args), users_per_worker,
+                          rate=rate or None, cpu_ms_per_request=cpu_ms)
 
 
 def start_generators(stack: Stack, workers: int, wait_s: float = 600.0) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from typing import Any
 
 from locust.runners import MasterRunner, WorkerRunner
 
+from scenarios.instrumentation._auto_window import install as install_window_control
 from scenarios.instrumentation._cpu_report import add_master_cpu_route, start_worker_cpu_refresh
 from scenarios.instrumentation._distributed import (
     flush_worker_stats,
@@ -86,6 +87,7 @@ def install(environment: Any, runner: Any, web_ui: Any = None) -> None:
         role = role_of(runner)
         start_loop_probe(role)  # event-loop lateness, per second, into the evidence dir
         install_in_flight(environment, runner, role)  # requests in flight, for Little's law
+        install_window_control(environment, runner, role)  # settle, then the window's end
         if _STATE["wrap_clients"] and role != "master" and instrumentation_on():
             wrap_http_clients()
     if isinstance(runner, WorkerRunner):
@@ -113,9 +115,11 @@ def wrap_http_clients() -> list[str]:
 
 
 def _counted(original: Any) -> Any:
+    tracker = TRACKER.request()  # one context manager for every request (_in_flight.py)
+
     @functools.wraps(original)
     def request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with TRACKER.request():
+        with tracker:
             return original(self, *args, **kwargs)
     return request
 

@@ -8,8 +8,9 @@ writes ``results/`` in the format of results/README.md. Its sub-packages, one co
 service, database, cache, CPU envelope, delay proxy), ``generator`` (Locust processes, their
 output, calibration, a remote master), ``evidence`` (probes and the verdict's rules),
 ``record`` (results writing), ``remote`` (a point on a remote master, sweeps on S3/ECS). Here at
-the top: the sweep loop (``_runner``), one local run (``_local_run``) and the automatic CPU
-envelope (``_auto_envelope``), which orchestrate the sub-packages. A module imports another
+the top: the sweep loop (``_runner``), one local run (``_local_run``), the automatic CPU
+envelope (``_auto_envelope``) and the capacity search under an SLO (``_capacity_search``, run by
+``_capacity_sweep``), which orchestrate the sub-packages. A module imports another
 sub-package only through that sub-package's ``__init__``.
 
 Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
@@ -26,14 +27,33 @@ if TYPE_CHECKING:
     from scenarios.runner._auto_envelope import (
         MIN_BATCH,
         AutoEnvelopeError,
+        converged,
         measure_service_cost,
+        probe_delay,
+        probe_users,
         size_service_cpu,
         tiny_envelopes,
     )
+    from scenarios.runner._capacity_search import MAX_RATE as CAPACITY_MAX_RATE
+    from scenarios.runner._capacity_search import (
+        CapacityError,
+        CapacitySearch,
+        CapacitySpec,
+        capacity_flags,
+        capacity_spec,
+        judge_run,
+        round_rate,
+    )
+    from scenarios.runner._capacity_search import Trial as CapacityTrial
+    from scenarios.runner._capacity_search import describe as describe_capacity
+    from scenarios.runner._capacity_sweep import CapacitySweep
     from scenarios.runner._local_run import LocalRun
     from scenarios.runner._runner import SweepRunner
 
-__all__ = ["MIN_BATCH", "AutoEnvelopeError", "LocalRun", "SweepRunner", "measure_service_cost",
+__all__ = ["CAPACITY_MAX_RATE", "MIN_BATCH", "AutoEnvelopeError", "CapacityError",
+           "CapacitySearch", "CapacitySpec", "CapacitySweep", "CapacityTrial", "LocalRun",
+           "SweepRunner", "capacity_flags", "capacity_spec", "converged", "describe_capacity",
+           "judge_run", "measure_service_cost", "probe_delay", "probe_users", "round_rate",
            "size_service_cpu", "tiny_envelopes"]
 
 _HOMES = {  # public name -> (module of this package, its name there)
@@ -44,6 +64,20 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "MIN_BATCH": ("_auto_envelope", "MIN_BATCH"),
     "measure_service_cost": ("_auto_envelope", "measure_service_cost"),
     "tiny_envelopes": ("_auto_envelope", "tiny_envelopes"),
+    "converged": ("_auto_envelope", "converged"),
+    "probe_delay": ("_auto_envelope", "probe_delay"),
+    "probe_users": ("_auto_envelope", "probe_users"),
+    "CapacityError": ("_capacity_search", "CapacityError"),
+    "CapacitySearch": ("_capacity_search", "CapacitySearch"),
+    "CapacitySpec": ("_capacity_search", "CapacitySpec"),
+    "capacity_flags": ("_capacity_search", "capacity_flags"),
+    "capacity_spec": ("_capacity_search", "capacity_spec"),
+    "CAPACITY_MAX_RATE": ("_capacity_search", "MAX_RATE"),
+    "CapacityTrial": ("_capacity_search", "Trial"),
+    "describe_capacity": ("_capacity_search", "describe"),
+    "judge_run": ("_capacity_search", "judge_run"),
+    "round_rate": ("_capacity_search", "round_rate"),
+    "CapacitySweep": ("_capacity_sweep", "CapacitySweep"),
 }
 
 if not TYPE_CHECKING:  # mypy reads the imports above; at run time names load on first use

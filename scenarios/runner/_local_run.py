@@ -25,13 +25,18 @@ from scenarios.runner.evidence import (
     host_series,
     mark_window,
     not_load,
+    queue_view,
+    read_edges,
     read_in_flight,
     read_lateness,
     read_stalls,
+    run_time_bound,
     scrape,
     scraper,
     service_pids,
     socket_queues,
+    window_count,
+    window_request,
     window_view,
 )
 from scenarios.runner.generator import LocustForkServer, LocustOptions, LocustRun
@@ -75,9 +80,19 @@ class LocalRun:
         host = service.url if service else str(config.host)  # metrics: straight to the service
         names = (["locust"] if processes == 1
                  else ["locust-master", *(f"locust-worker-{i}" for i in range(1, processes + 1))])
+        # one process opens the window once the ramp has settled, and ends it (a fixed window,
+        # or --duration auto); a master and its workers keep Locust's own (evidence/_settle.py)
+        settles = processes == 1
+        window_env = window_request(
+            config.duration_s, config.duration_max_s,
+            point.users if point.arrival_rate is None else None,
+            urlsplit(service.url).port if service else None) if settles else {}
         run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"],
-                        env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR)})
-        run_time = math.ceil(config.ramp_s + config.duration_s)
+                        env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR), **window_env})
+        if settles:
+            run.settled_window()
+        run_time = (run_time_bound(config.ramp_s, config.duration_s, config.duration_max_s)
+                    if settles else math.ceil(config.ramp_s + config.duration_s))
         product = config.product  # else a locustfile of the user's own, beside the plugin
         options = LocustOptions(
             locust_files(config.locustfile), self.via or host,
@@ -133,6 +148,9 @@ class LocalRun:
             failure_note = f"the run overran its {run_time}s run time by {DEADLINE_GRACE_S:g}s"
         with contextlib.suppress(FileNotFoundError):
             run.collect()
+        # the service's own count of Locust's window, read now at the edges Locust recorded
+        counted = (window_count(service.metrics_url, read_edges(run_dir / EVIDENCE_DIR))
+                   if product and service is not None and failure_note is None else None)
         start, end = run.window_start, run.window_end
         samples = mark_window(samples, start, end, interval)
         write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
@@ -160,8 +178,12 @@ class LocalRun:
                           sampler_errors=errors, in_flight=read_in_flight(run_dir),
                           extra={"server": window_view(
                                      scrapes.get("start"), scrapes.get("end"),
-                                     not_load(config.server_metrics if not product else None)),
+                                     not_load(config.server_metrics if not product else None),
+                                     counted),
                                  **self._cpu_limit(point),
+                                 **({"server_queues": queue_view(  # latency_split's
+                                     scrapes.get("start"), scrapes.get("end"))} if product
+                                    else {}),
                                  **({} if product or service is not None else {
                                      "service_side": describe_service_side(
                                          config.server_metrics, config.server_histogram,

@@ -12,7 +12,12 @@ from typing import Any
 
 from scenarios.runner._local_run import LocalRun
 from scenarios.runner.config import Objective, Point, SweepConfig
-from scenarios.runner.evidence import ServiceSideError, Thresholds, check_target
+from scenarios.runner.evidence import (
+    ServiceSideError,
+    Thresholds,
+    check_target,
+    shown_percentile,
+)
 from scenarios.runner.generator import LocustForkServer, RemoteMasterError, calibrate
 from scenarios.runner.record import (
     Progress,
@@ -196,9 +201,20 @@ class SweepRunner:
                 break
             self.progress.note(f"calibrating the {short_name} client against {host}/health")
             result[short_name] = calibrate(self.fork_server, host, short_name,
-                                           self.placement.get("generator_cpus"))
+                                           self.placement.get("generator_cpus"),
+                                           self._calibration_key())
             self.log.info("calibration %s: %s", short_name, result[short_name])
         return result
+
+    def _calibration_key(self) -> str | None:
+        """What a calibration against this sweep's own local service depends on (the test-only
+        reuse in generator/_calibration.py); None for a target of the user's own."""
+        if self.services is None:
+            return None
+        cpus = [",".join(map(str, self.placement.get(name) or [])) or "any"
+                for name in ("generator_cpus", "service_cpus")]
+        return (f"g{cpus[0]}-s{cpus[1]}-w{self.config.service_workers}-"
+                f"{'-'.join(self.next_backend)}")
 
     # --- one run --------------------------------------------------------------------------------
     def _max_processes(self) -> int:
@@ -235,10 +251,12 @@ class SweepRunner:
         local = LocalRun(config, self.placement, self.stop_event, self.progress.tick,
                          self._load_over, self.envelope)
         rtt = parse_rtt_delay(point.rtt_delay)
+        rtt = rtt.for_repeat(point.repeat) if rtt is not None else None  # its own draws
         proxy: DelayProxy | None = None
         if rtt is not None and service is not None and failure_note is None:
             try:
-                proxy = start_proxy(service.url, *rtt, self.placement.get("service_cpus"))
+                proxy = start_proxy(service.url, rtt, self.placement.get("service_cpus"),
+                                    run_dir / "delay_proxy.json")
                 local.via = proxy.url
             except (TargetError, OSError) as exc:
                 failure_note = str(exc)
@@ -257,8 +275,9 @@ class SweepRunner:
         if service is not None and self.services is not None:
             self.services.retire(service, run_dir)
         if rtt is not None:
-            outcome.extra["rtt_delay"] = {**describe(*rtt, self.placement.get("service_cpus")),
-                                          "proxy_url": proxy.url if proxy else None}
+            outcome.extra["rtt_delay"] = {**describe(rtt, self.placement.get("service_cpus")),
+                                          "proxy_url": proxy.url if proxy else None,
+                                          **(proxy.measured() if proxy else {})}
         if not self.fork_server.alive:  # it died: the next point gets a new one
             self.fork_server.close()
             self.fork_server = None
@@ -409,8 +428,10 @@ class SweepRunner:
 
     def _report(self, status: str) -> int:
         finals = final_runs(self.sweep_dir)
-        rows = [{"run_id": r["run_id"], "rps": r["requests"]["rps"], "p50": r["requests"]["p50_ms"],
-                 "p95": r["requests"]["p95_ms"], "failures": r["requests"]["failures"],
+        rows = [{"run_id": r["run_id"], "rps": r["requests"]["rps"],  # "≥" for a lower bound
+                 "p50": shown_percentile(r["requests"], "p50"),
+                 "p95": shown_percentile(r["requests"], "p95"),
+                 "failures": r["requests"]["failures"],
                  "verdict": r["verdict"]["status"] + (" +SLO" if r["slo"]["violations"] else ""),
                  "warnings": r["verdict"].get("warnings") or []}
                 for point_id in self.manifest["points"] if (r := finals.get(point_id))]

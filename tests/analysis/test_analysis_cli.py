@@ -61,6 +61,7 @@ def test_report_is_self_contained_and_prints_its_path_last(sweep_copy: Path) -> 
     assert not re.search(r"<link\b", page, re.I)
     assert not re.search(r"@import|url\(\s*['\"]?https?:", page, re.I)
     assert page.count('src="data:image/png;base64,') >= 4
+    assert "Latency attributed end to end" in page  # analysis/attribution.py's table
     # the answer and the key figure first, then the tables; metadata as a table, not a JSON dump
     assert page.index('id="trust"') < page.index("<img") < page.index("<table") < page.index(
         "Run metadata")

@@ -23,9 +23,9 @@ from analysis.compare import (
     SAME,
     class_ratio,
     judge,
-    power_summary,
 )
 from analysis.inference import detectable_log, holm, log_welch
+from analysis.power import power_summary
 
 # Relative noise of five repeats (sample sd about 1.1%): a known, small run-to-run spread.
 NOISE = [-0.012, -0.004, 0.0, 0.006, 0.011]

@@ -90,8 +90,8 @@ def check_network(moto: MotoServer | RegionalMoto, locust: bool,
         "the private subnets must have no route out of the VPC (no NAT gateway)")
     endpoints = ec2.describe_vpc_endpoints(Filters=in_vpc)["VpcEndpoints"]
     services = sorted(e["ServiceName"].split(".", 3)[-1] for e in endpoints)
-    assert services == (["ecr.api", "ecr.dkr", "ecs", "logs", "s3", "secretsmanager",
-                         "ssmmessages"] if locust else [])
+    assert services == (["ecr.api", "ecr.dkr", "ecs", "logs", "monitoring", "s3",
+                         "secretsmanager", "ssmmessages"] if locust else [])
 
     groups = {g["GroupName"]: g for g in ec2.describe_security_groups(Filters=in_vpc)
               ["SecurityGroups"]}
@@ -234,7 +234,9 @@ def check_iam(moto: MotoServer | RegionalMoto, outputs: dict[str, Any], postgres
         sweep = _granted(_document(iam.get_role_policy(
             RoleName="loadbench-sweep-task", PolicyName=name)["PolicyDocument"]))
         assert sweep["s3:PutObject"] == [f"arn:aws:s3:::{outputs['results_bucket']}/sweeps/*"]
-        assert set(sweep) == {"s3:PutObject", "ecs:UpdateService"}
+        assert set(sweep) == {"s3:PutObject", "ecs:UpdateService", "cloudwatch:GetMetricData"}
+        # GetMetricData has no resource-level permissions: "*" is the only resource it takes
+        assert sweep["cloudwatch:GetMetricData"] == ["*"]
         assert [arn.rsplit("/", 1)[-1] for arn in sweep["ecs:UpdateService"]] == [
             "loadbench-locust-master", "loadbench-locust-worker"]
 

@@ -63,8 +63,9 @@ class Terraform:
         return {name: item["value"] for name, item in raw.items()}
 
 
-def prepare(workdir: Path) -> Terraform:
-    """Copy terraform/ into workdir, write a CLI config that uses the mirror, and init."""
+def prepare(workdir: Path, init: bool = True) -> Terraform:
+    """Copy terraform/ into workdir, write a CLI config that uses the mirror, and init (unless
+    ``init`` is false: the make targets run their own ``terraform init``)."""
     # Only the stack, its templates, the lock file and moto.tfvars: a developer's
     # terraform.tfvars or *.auto.tfvars stays out.
     sources = [*TERRAFORM_DIR.glob("*.tf"), *TERRAFORM_DIR.glob("*.tftpl"),
@@ -95,5 +96,6 @@ def prepare(workdir: Path) -> Terraform:
         }
     )
     terraform = Terraform(workdir, env)
-    terraform.run("init", "-input=false", timeout=120)
+    if init:
+        terraform.run("init", "-input=false", timeout=120)
     return terraform

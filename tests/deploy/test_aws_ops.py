@@ -52,6 +52,15 @@ def test_workers_come_from_users_or_from_rate_and_generator_cpu() -> None:
     assert sweeps.workers_needed(0, 500) == 1
     # 6,000 req/s at 0.2 ms of generator CPU each = 1.2 vCPU; at 60% of 1 vCPU per worker: 2
     assert sweeps.workers_needed(10, 500, rate=6000, cpu_ms_per_request=0.2) == 2
+    # From a sweep's flags: its largest arrival rate and its slowest user class's CPU per
+    # request (HttpUser 0.33 ms: 3,000/s x 0.33 ms = 1 vCPU, at 60% of a worker: 2 workers)
+    assert sweeps.largest_rate("--arrival-rate 50,3000 --users 10") == 3000.0
+    assert sweeps.sweep_workers("--arrival-rate 50,3000", 500) == 2
+    assert sweeps.sweep_workers("--arrival-rate=3000 --user-classes fast", 500) == 1
+    assert sweeps.sweep_workers("--arrival-rate 3000 --user-classes fast,http", 500) == 2
+    assert sweeps.sweep_workers("--arrival-rate 3000", 500, cpu_ms_per_request=1.0) == 5
+    assert sweeps.sweep_workers("--users 100,1200", 500) == 3  # closed model: by users
+    assert sweeps.sweep_workers("--preset quick", 500, users=600) == 2
 
 
 def test_list_prices_of_a_task() -> None:

@@ -8,14 +8,17 @@ committed lock file. The apply/destroy runs are in test_terraform_apply.py.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from _moto import MotoServer, start_moto
-from _terraform import TERRAFORM_DIR, Terraform, prepare
+from _terraform import TERRAFORM_DIR, Terraform, prepare, provider_mirror
 
 TERRAFORM_MISSING = shutil.which("terraform") is None
 
@@ -180,10 +183,40 @@ def test_plan_with_autoscaling_tracks_cpu_and_requests_on_both_balancers(
     assert {n["subscriber_email_addresses"][0] for n in budget["notification"]} == {
         "ops@example.com"}
     assert planned["aws_sns_topic_subscription.alarm_email[0]"]["endpoint"] == "ops@example.com"
+    # single_az: the system under test and the generators in the first zone (the database and
+    # the cache node pinned there; the tasks take the first zone's subnets, unknown at plan).
+    zone = planned["aws_subnet.private[0]"]["availability_zone"]
+    assert zone and zone != planned["aws_subnet.private[1]"]["availability_zone"]
+    assert planned["aws_db_instance.this[0]"]["availability_zone"] == zone
+    assert planned["aws_elasticache_replication_group.this[0]"][
+        "preferred_cache_cluster_azs"] == [zone]
     # The admin route is refused on the public load balancer (both listeners with TLS).
     for key in ("http", "https"):
         rule = planned[f'aws_lb_listener_rule.no_public_admin["{key}"]']
         assert rule["action"][0]["fixed_response"][0]["status_code"] == "403"
+
+
+def test_lock_file_has_every_platforms_checksums(tmp_path: Path) -> None:
+    """linux and darwin, amd64 and arm64 can init from the lock file: the zh: hashes of every
+    platform's release zip (terraform/README.md says where they came from), and the h1: of the
+    linux_amd64 package that the local mirror's provider matches (terraform would refuse it
+    otherwise, and leave the file changed)."""
+    lock = (TERRAFORM_DIR / ".terraform.lock.hcl").read_text()
+    assert 'version     = "5.100.0"' in lock
+    assert len(set(re.findall(r'"zh:[0-9a-f]{64}"', lock))) == 15  # HashiCorp's SHA256SUMS
+    assert '"h1:edXOJWE4ORX8Fm+dpVpICzMZJat4AX0VRCAy/xkcOc0="' in lock  # linux_amd64
+    mirror = provider_mirror()
+    if mirror is None:
+        pytest.skip("!!! no local provider mirror: the h1: hash was NOT checked against it")
+    for name in ("versions.tf", ".terraform.lock.hcl"):
+        shutil.copy2(TERRAFORM_DIR / name, tmp_path / name)
+    done = subprocess.run(
+        ["terraform", "providers", "lock", "-no-color", f"-fs-mirror={mirror}",
+         "-platform=linux_amd64"], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        env={"PATH": os.environ["PATH"], "CHECKPOINT_DISABLE": "1",
+             "TF_CLI_CONFIG_FILE": str(tmp_path / "none.tfrc"), "HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / ".terraform.lock.hcl").read_text() == lock
 
 
 def test_no_region_specific_data_source() -> None:

@@ -21,7 +21,8 @@ import shutil
 import subprocess
 import time
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,8 @@ from _stack_checks import (
     check_outputs,
 )
 from _terraform import REPO_ROOT, TERRAFORM_DIR, Terraform, prepare
+
+from scenarios.runner.remote import service_utilisation
 
 pytestmark = [
     pytest.mark.terraform,
@@ -101,7 +104,7 @@ def _store_flow(tmp_path: Path, store: str) -> None:
     region, tfvars = STORES[store]
     workdir = tmp_path / "work"
     workdir.mkdir(parents=True)
-    terraform = prepare(workdir)
+    terraform = prepare(workdir, init=False)  # make deploy and make preflight run init
     server = start_moto(tmp_path)  # its own server: nothing left over from another test
     moto = RegionalMoto(server, region)
     (workdir / "terraform.tfvars").write_text(_tfvars(tfvars))
@@ -141,8 +144,7 @@ def _store_flow(tmp_path: Path, store: str) -> None:
         assert [line for line in status
                 if line.startswith("loadbench-service: 1 running of 1 desired")], status
         assert status[-1].startswith("total: about US$") and region in status[-1]
-        if locust:
-            _operate(terraform, server.url, moto, outputs, tmp_path)
+        report = _operate(terraform, server.url, moto, outputs, tmp_path) if locust else None
 
         # As on a laptop after the fact: no terraform.tfvars. The region comes from the state.
         (workdir / "terraform.tfvars").unlink()
@@ -154,8 +156,10 @@ def _store_flow(tmp_path: Path, store: str) -> None:
         print(f"\nmake deploy ({store}, {region}) to moto: {timings['deploy']:.0f} s, "
               f"make destroy: {timings['destroy']:.0f} s")
         check_everything_is_gone(moto)
-        state = json.loads(terraform.run("show", "-json").stdout)
-        assert "values" not in state or not state["values"]["root_module"].get("resources")
+        state = json.loads((workdir / "terraform.tfstate").read_text())  # the local backend's
+        assert state["resources"] == [], [r["type"] + "." + r["name"] for r in state["resources"]]
+        if report is not None:  # the report ran beside the destroy: it needs only the files
+            _check_report(report.result())
     finally:
         if deployed:
             terraform.run("destroy", "-input=false", "-auto-approve", "-var-file=moto.tfvars",
@@ -181,8 +185,9 @@ def _check_failing_preflight(terraform: Terraform, url: str, region: str, store:
 
 
 def _operate(terraform: Terraform, url: str, moto: RegionalMoto, outputs: dict[str, Any],
-             tmp_path: Path) -> None:
-    """remote-sweep (dry run), generators, pause/resume, fetch and report on the postgres stack."""
+             tmp_path: Path) -> Future[subprocess.CompletedProcess[str]]:
+    """remote-sweep (dry run), generators, pause/resume, fetch and report on the postgres stack;
+    the report (``make remote-report``) is left running, beside the destroy."""
     dry = _ok(_make(terraform, url, "remote-sweep", "DRY_RUN=1",
                     "ARGS=--preset quick --users 10"))
     request, end = json.JSONDecoder().raw_decode(dry)
@@ -207,6 +212,24 @@ def _operate(terraform: Terraform, url: str, moto: RegionalMoto, outputs: dict[s
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["MAX_LIFETIME_SECONDS"] == "14400"
     assert environment["GENERATOR_SERVICES"] == "loadbench-locust-master,loadbench-locust-worker"
+    # Each point reads the service's CPU and memory from CloudWatch (the role may, the
+    # monitoring endpoint carries it): the task names the service; the reader finds what ECS
+    # publishes for it, on this stack's moto (test_remote_service_metrics.py: the reader's cases).
+    assert (environment["CLUSTER"], environment["SERVICE_NAME"]) == ("loadbench",
+                                                                     "loadbench-service")
+    assert float(environment["SERVICE_METRICS_WAIT_S"]) > 60  # CloudWatch's minute comes late
+    cloudwatch = moto.client("cloudwatch")
+    minute = (time.time() // 60 - 5) * 60
+    for name, value in (("CPUUtilization", 91.5), ("MemoryUtilization", 40.0)):
+        cloudwatch.put_metric_data(Namespace="AWS/ECS", MetricData=[{
+            "MetricName": name, "Value": value, "Unit": "Percent",
+            "Timestamp": datetime.fromtimestamp(minute + 20, tz=UTC),
+            "Dimensions": [{"Name": "ClusterName", "Value": environment["CLUSTER"]},
+                           {"Name": "ServiceName", "Value": environment["SERVICE_NAME"]}]}])
+    read = service_utilisation(cloudwatch, environment["CLUSTER"], environment["SERVICE_NAME"],
+                               minute + 5, minute + 50)
+    assert read["complete"] and read["cpu_percent"] == {"mean": 91.5, "max": 91.5, "minutes": 1}
+    assert read["memory_percent"]["max"] == 40.0
 
     ops = [str(REPO_ROOT / ".venv" / "bin" / "python"), "-m", "deploy.aws_ops",
            "--tf-dir", str(terraform.workdir)]
@@ -259,7 +282,13 @@ def _operate(terraform: Terraform, url: str, moto: RegionalMoto, outputs: dict[s
     originals = sorted(p.relative_to(SWEEP) for p in SWEEP.rglob("*") if p.is_file())
     assert originals and all(filecmp.cmp(SWEEP / p, results / SWEEP.name / p, shallow=False)
                              for p in originals)
-    report = _ok(_make(terraform, url, "remote-report", f"SWEEP={SWEEP.name}",
-                       f"RESULTS_DIR={results}", timeout=180))
-    written = [Path(line) for line in report.splitlines() if line.endswith(".html")]
+    pool = ThreadPoolExecutor(max_workers=1)
+    report = pool.submit(_make, terraform, url, "remote-report", f"SWEEP={SWEEP.name}",
+                         f"RESULTS_DIR={results}", timeout=180)
+    pool.shutdown(wait=False)
+    return report
+
+
+def _check_report(result: subprocess.CompletedProcess[str]) -> None:
+    written = [Path(line) for line in _ok(result).splitlines() if line.endswith(".html")]
     assert written and written[-1].is_file() and written[-1].stat().st_size > 10_000

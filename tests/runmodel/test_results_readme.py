@@ -18,12 +18,21 @@ from pathlib import Path
 import pytest
 
 from runmodel import verdicts
-from runmodel.records import Manifest, Params, Record, Requests, RunRecord, VerdictRecord, Window
+from runmodel.records import (
+    DelayRecord,
+    Manifest,
+    Params,
+    Record,
+    Requests,
+    RunRecord,
+    VerdictRecord,
+    Window,
+)
 
 README = Path(__file__).resolve().parents[2] / "results" / "README.md"
 TEXT = README.read_text(encoding="utf-8")
 BLOCKS: dict[str, type[Record]] = {"params": Params, "window": Window, "requests": Requests,
-                                    "verdict": VerdictRecord}
+                                    "verdict": VerdictRecord, "rtt_delay": DelayRecord}
 # Fields the README documents that no model holds any longer (none today): "block.field" or a
 # top-level name, with the schema that dropped it.
 HISTORICAL: dict[str, str] = {}

@@ -23,6 +23,15 @@ def test_order_is_the_runners_with_reader_statuses_before_valid() -> None:
     assert verdicts.is_trusted("valid") and not verdicts.is_trusted("unchecked")
 
 
+def test_every_status_has_a_meaning_and_a_grade() -> None:
+    """The report explains, and a comparison grades, every status the runner can write."""
+    assert set(verdicts.MEANINGS) == set(verdicts.STATUSES)
+    assert all(meaning.strip() for meaning in verdicts.MEANINGS.values())
+    assert [verdicts.grade(s) for s in ("valid", "generator-bound", "interrupted", "sut-errors",
+                                        "failed", "unchecked", "some-newer-status")] == [
+        0, 1, 1, 2, 2, 1, 1]
+
+
 def _reference(histogram: dict[int, int], fraction: float) -> float:
     """Locust's rule spelled out: the largest bucket with at most int(N p) requests below it."""
     total = sum(histogram.values())

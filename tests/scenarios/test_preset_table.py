@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from runmodel.values import rtt_delay_label
+
 ROOT = Path(__file__).resolve().parents[2]
 SWEEPS = ROOT / "scenarios" / "sweeps"
 README = ROOT / "scenarios" / "README.md"
@@ -38,10 +40,7 @@ def _seconds(value: object) -> str:
 
 
 def _delay(value: str) -> str:
-    if value == "none":
-        return "none"
-    base, _, jitter = value.partition(":")
-    return f"{base}±{jitter} ms" if jitter else f"{base} ms"
+    return rtt_delay_label(value)  # none, 10 ms, 40±5 ms, lognormal 44 ms, p95 110 ms
 
 
 def _expected(settings: dict[str, object]) -> list[str]:
@@ -53,7 +52,11 @@ def _expected(settings: dict[str, object]) -> list[str]:
         for pair in str(settings["weights"]).split(","):
             name, weight = pair.split("=")
             wanted.append(f"`{name}` {weight}")
-    wanted.append(", ".join(map(str, settings["users"])) + " users")  # type: ignore[call-overload]
+    if "arrival-rates" in settings:  # the open model: rates instead of users
+        wanted.append(", ".join(map(str, settings["arrival-rates"]))  # type: ignore[call-overload]
+                      + " arrivals/s")
+    else:
+        wanted.append(", ".join(map(str, settings["users"])) + " users")  # type: ignore[call-overload]
     repeats = int(settings["repeats"])  # type: ignore[call-overload]
     wanted.append(f"× {repeats} repeat" + ("s" if repeats != 1 else ""))
     wanted.append(f"ramp {_seconds(settings['ramp'])}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import string
 import subprocess
 import sys
@@ -106,11 +107,22 @@ def recorder(service_url: str) -> Iterator[_Recorder]:
         server.server_close()
 
 
-def _sweep(out: Path, master_url: str, host: str, *args: str) -> subprocess.CompletedProcess[str]:
+def _sweep(out: Path, master_url: str, host: str, *args: str,
+           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--out", str(out), *TINY, "--master-host",
          master_url, "--expect-workers", "1", "--host", host, *args],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180)
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=180,
+        env=None if env is None else {**os.environ, **env})
+
+
+# As the sweep task's environment names the service (terraform/sweep.tf), with CloudWatch out of
+# reach: each point tries to read the service's CPU and records why it could not (the reader's
+# own cases run against moto in tests/deploy/test_remote_service_metrics.py).
+NO_CLOUDWATCH = {"CLUSTER": "loadbench", "SERVICE_NAME": "loadbench-service",
+                 "SERVICE_METRICS_WAIT_S": "0", "AWS_REGION": "us-east-1",
+                 "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                 "AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "standard"}
 
 
 def test_points_driven_through_the_terraform_master_are_labelled_right(
@@ -123,7 +135,8 @@ def test_points_driven_through_the_terraform_master_are_labelled_right(
     host = f"http://127.0.0.1:{recorder.server_address[1]}"
     try:
         done = _sweep(tmp_path / "out", f"http://127.0.0.1:{web}", host,
-                      "--user-classes", "http,fast", "--users", "2")
+                      "--user-classes", "http,fast", "--users", "2",
+                      env={**NO_CLOUDWATCH, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}"})
     finally:
         _stop(worker, master)
     assert done.returncode in (0, 1), done.stderr
@@ -156,6 +169,12 @@ def test_points_driven_through_the_terraform_master_are_labelled_right(
     assert fast["requests"]["total"] > 100 and 2.5 <= fast["window"]["seconds"] <= 5
     assert "locust-worker-1" in fast["verdict"]["evidence"]["generator_cpu"]
     assert fast["remote"]["missing_files"] == {}
+    read = fast["remote"]["service_utilisation"]
+    assert (read["cluster"], read["service"], read["complete"]) == (
+        "loadbench", "loadbench-service", False)
+    assert read["error"] and read["cpu_percent"] is None
+    assert any(w.startswith("the service's CPU could not be read from CloudWatch")
+               for w in fast["verdict"]["warnings"])
     assert (sweep / "runs" / fast["run_id"] / "locust.html").is_file()
     # the worker's HDR histograms came back through the master's /scenarios/hdr route
     (hdr_file,) = (sweep / "runs" / fast["run_id"] / "evidence").glob("hdr-master-*.json")

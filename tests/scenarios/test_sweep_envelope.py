@@ -278,6 +278,14 @@ def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) ->
     assert (probes["http/read-only"]["generator_cpu_ms_per_request"]
             > probes["fast/read-only"]["generator_cpu_ms_per_request"])
     assert sizing["tightest"] == "http/read-only"
+    # issue 20: the choice is made under the quota it sizes (the first round only guesses,
+    # unlimited), with the period and quota read back from the cgroup
+    rounds = sizing["rounds"]
+    assert rounds[0]["probed_vcpu"] is None and sizing["under_quota"] and len(rounds) >= 2
+    for step in rounds[1:]:
+        assert step["period_us"] == 100_000
+        assert step["quota_us"] == max(1000, round(step["probed_vcpu"] * 100_000))
+    assert rounds[-1]["vcpu"] == sizing["vcpu"] and rounds[-1]["probes"] == probes
     assert 0.5 * probes["http/read-only"]["vcpu_at_share"] <= sizing["vcpu"] <= probes[
         "http/read-only"]["vcpu_at_share"]
     assert manifest["matrix"]["service_cpu"] == [sizing["label"]]

@@ -25,6 +25,7 @@ from analysis.loading import load_sweep
 from analysis.tables import latency_sides_table
 from scenarios.runner.target import seed_pipelined
 from scenarios.seeding import seed_products
+from tests.conftest import without_calibration_cache
 from tests.processes import free_port
 
 # Every test here runs live load (each marked `load`) but the preflight's and the seeding's.
@@ -43,9 +44,10 @@ def sweep_command(out: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "scenarios.sweep", "--out", str(out), *TINY, *args]
 
 
-def run_sweep(out: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def run_sweep(out: Path, *args: str, timeout: float = 120,
+              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(sweep_command(out, *args), cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
 
 
 def start_sweep(out: Path, *args: str) -> subprocess.Popen[str]:
@@ -80,8 +82,10 @@ def alive(processes: list[psutil.Process]) -> list[psutil.Process]:
 
 @pytest.mark.load
 def test_layout_schema_and_evidence(tmp_path: Path) -> None:
+    # calibrated here, not reused from an earlier sweep of the session (tests/conftest.py)
     done = run_sweep(tmp_path, "--user-classes", "http,fast", "--users", "2",
-                     "--slo", "p95<60s,errors<50%,p90<60s,p99.9<60s")
+                     "--slo", "p95<60s,errors<50%,p90<60s,p99.9<60s",
+                     env=without_calibration_cache())
     assert done.returncode in (0, 1), done.stderr
     sweep = the_sweep(tmp_path)
     assert (tmp_path / "latest").is_symlink() and sweep.parent == tmp_path.resolve()

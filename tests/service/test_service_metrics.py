@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from typing import TYPE_CHECKING
 
 import httpx
@@ -72,8 +73,15 @@ def test_the_metrics_port_serves_metrics_beside_the_main_port(
     # each worker answers with its own figures (whichever the kernel picks), as on the main port
     for family in ("request_duration_seconds", "request_queue_seconds", "accept_queue_seconds"):
         assert f"# TYPE loadbench_server_{family} histogram" in scraped.text
-    ready = [line for line in service.log_path.read_text().splitlines()
-             if "metrics listener ready" in line]
+    # the service is ready when one worker answers; the other worker's listener may log its
+    # start a moment later (on a busy machine): wait for it, bounded
+    deadline = time.monotonic() + 10.0
+    while True:
+        ready = [line for line in service.log_path.read_text().splitlines()
+                 if "metrics listener ready" in line]
+        if len(ready) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert len(ready) == 2, ready
     assert httpx.get(f"{side}/health/live").json()["status"] == "ok"
     for method, path, status in (("GET", "/products", 404), ("POST", "/metrics", 405),

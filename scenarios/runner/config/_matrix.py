@@ -20,6 +20,7 @@ from runmodel.values import (
     STORES,
     Backend,
     DimensionError,
+    WindowDuration,
     parse_payload,
     parse_service_cpu,
     rtt_delay_tag,
@@ -75,7 +76,8 @@ class SweepConfig:
     # the open model (scenarios/open_model), the alternative to users: when set, the levels
     arrival_rates: list[float] = field(default_factory=lambda: _default("arrival_rates"))
     ramp_s: float = 2.0
-    duration_s: float = 10.0
+    duration_s: float = 10.0  # the window; with duration_max_s, auto's minimum
+    duration_max_s: float | None = None  # --duration auto[:[MIN:]MAX]: the longest window
     repeats: int = field(default_factory=lambda: _default("repeats"))
     processes: int | str = field(default_factory=lambda: _default("processes"))
     pacing: str = "none"
@@ -219,11 +221,14 @@ def _as_float(value: Any, what: str) -> float:
 
 def _normalise(key: str, value: Any, what: str) -> Any:
     """Check one setting's value and convert it to the field's type."""
-    if key in ("ramp_s", "duration_s"):
-        seconds = parse_duration(value, what)
-        if key == "duration_s" and seconds <= 0:
-            raise ConfigError(f"{what}: the measured window must be longer than 0s")
-        return seconds
+    if key == "duration_s":  # a fixed window's seconds, or auto's WindowDuration
+        try:
+            window = dimensions.WINDOW.parse(value)
+        except DimensionError as exc:
+            raise ConfigError(f"{what}: {exc}") from None
+        return window if window.auto else window.min_s
+    if key == "ramp_s":
+        return parse_duration(value, what)
     if key == "user_classes":  # a file's own class names: checked in resolve_config
         return list(dict.fromkeys(str(v) for v in _as_list(value, what)))
     if key == "locust_args":
@@ -336,6 +341,11 @@ def resolve_config(flags: dict[str, Any]) -> SweepConfig:
         if problem:
             raise ConfigError(problem)
         settings.setdefault("user_classes", [])  # none named: every class the file has
+    window = settings.get("duration_s")
+    if isinstance(window, WindowDuration):  # --duration auto: its minimum and maximum
+        settings["duration_s"], settings["duration_max_s"] = window.min_s, window.max_s
+    elif window is not None:
+        settings["duration_max_s"] = None  # a fixed window given last replaces an auto one
     config = SweepConfig(preset=preset, config_file=config_file, **settings)
     check_config(config)
     return config

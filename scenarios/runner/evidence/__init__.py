@@ -15,6 +15,8 @@ from scenarios.lazy import exports
 
 if TYPE_CHECKING:
     from scenarios.runner.evidence._accept_queue import accept_queue, socket_queues
+    from scenarios.runner.evidence._censoring import censored
+    from scenarios.runner.evidence._censoring import shown as shown_percentile
     from scenarios.runner.evidence._cpu_sampler import (
         CpuSampler,
         cpu_csv,
@@ -29,12 +31,15 @@ if TYPE_CHECKING:
         read_in_flight,
         read_lateness,
     )
+    from scenarios.runner.evidence._queue_view import queue_view
     from scenarios.runner.evidence._server_view import (
         DEFAULT_HISTOGRAMS,
         Scrape,
         no_histogram,
+        read_edges,
         scrape,
         scrape_url,
+        window_count,
         window_view,
     )
     from scenarios.runner.evidence._service_side import (
@@ -46,6 +51,13 @@ if TYPE_CHECKING:
     )
     from scenarios.runner.evidence._service_side import describe as describe_service_side
     from scenarios.runner.evidence._service_side import missing as service_side_missing
+    from scenarios.runner.evidence._settle import (
+        read_settle,
+        run_time_bound,
+        settle_warning,
+        window_blocks,
+        window_request,
+    )
     from scenarios.runner.evidence._stalls import read_stalls, stalls_in_window
     from scenarios.runner.evidence._steady import (
         WindowSecond,
@@ -76,6 +88,7 @@ __all__ = [
     "Verdict",
     "WindowSecond",
     "accept_queue",
+    "censored",
     "check_target",
     "compare_halves",
     "cpu_csv",
@@ -86,23 +99,37 @@ __all__ = [
     "mark_window",
     "no_histogram",
     "not_load",
+    "queue_view",
+    "read_edges",
     "read_in_flight",
     "read_lateness",
+    "read_settle",
     "read_stalls",
+    "run_time_bound",
     "scrape",
     "scrape_url",
     "scraper",
     "service_pids",
     "service_side_missing",
+    "settle_warning",
+    "shown_percentile",
     "socket_queues",
     "stalls_in_window",
     "steady_state",
     "summarise",
+    "window_blocks",
+    "window_count",
+    "window_request",
     "window_seconds",
     "window_view",
 ]
 
 _HOMES = {  # public name -> (module of this package, its name there)
+    "read_settle": ("_settle", "read_settle"),
+    "run_time_bound": ("_settle", "run_time_bound"),
+    "settle_warning": ("_settle", "settle_warning"),
+    "window_blocks": ("_settle", "window_blocks"),
+    "window_request": ("_settle", "window_request"),
     "read_stalls": ("_stalls", "read_stalls"),
     "stalls_in_window": ("_stalls", "stalls_in_window"),
     "steady_state": ("_steady", "steady_state"),
@@ -121,9 +148,14 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "read_lateness": ("_evidence", "read_lateness"),
     "accept_queue": ("_accept_queue", "accept_queue"),
     "socket_queues": ("_accept_queue", "socket_queues"),
+    "queue_view": ("_queue_view", "queue_view"),
     "Scrape": ("_server_view", "Scrape"),
     "scrape": ("_server_view", "scrape"),
     "window_view": ("_server_view", "window_view"),
+    "window_count": ("_server_view", "window_count"),
+    "read_edges": ("_server_view", "read_edges"),
+    "censored": ("_censoring", "censored"),
+    "shown_percentile": ("_censoring", "shown"),
     "DEFAULT_HISTOGRAMS": ("_server_view", "DEFAULT_HISTOGRAMS"),
     "no_histogram": ("_server_view", "no_histogram"),
     "scrape_url": ("_server_view", "scrape_url"),

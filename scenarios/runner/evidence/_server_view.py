@@ -6,6 +6,13 @@ histogram of the time from receiving a request to sending its response. The runn
 over (the end); the difference is the window's server-side figures. Parsed here with a few
 lines (scenarios does not depend on prometheus-client, a service dependency).
 
+The scrape at an edge is answered when the service gets to it: inside a CPU quota, up to a period
+late. The window's count is therefore also read after the window from the product service's
+``GET /completions?from=T0&to=T1`` on its metrics listener (responses sent in [T0, T1), counted
+by the millisecond they were sent), at the edges Locust itself recorded when it reset and closed
+its statistics (``evidence/window-*.json``, scenarios/instrumentation/_window.py):
+``window_count`` reads them and asks.
+
 Any other service (``--server-metrics URL``) is read the same way: the first request-duration
 histogram found among the names prometheus-client users and OpenTelemetry's HTTP semantic
 conventions export (``DEFAULT_HISTOGRAMS``), or the names given; its route, method and status
@@ -15,11 +22,13 @@ labels by the names those libraries use (``ROUTE_LABELS``, ...).
 from __future__ import annotations
 
 import fnmatch
+import json
 import math
 import re
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 METRIC = "loadbench_server_request_duration_seconds"
@@ -84,6 +93,7 @@ class Scrape:
     def __init__(self, t: float, text: str, histograms: tuple[str, ...] = DEFAULT_HISTOGRAMS,
                  route_label: str | None = None) -> None:
         self.t = t
+        self.text = text  # the other families (the queue times: _queue_view) read it too
         self.metric = choose_histogram(histogram_names(text), histograms)
         self.buckets: dict[Key, list[tuple[float, float]]] = {}
         self.sums: dict[Key, float] = {}
@@ -166,20 +176,77 @@ def _figures(buckets: list[tuple[float, float]], count: float, total_s: float) -
             "p99_ms": ms(_quantile(buckets, 0.99))}
 
 
+def read_edges(evidence_dir: Path) -> dict[str, Any] | None:
+    """The window's edges as Locust's processes recorded them (``window-*.json``): the earliest
+    opening and the latest closing among the processes that ran users (a lone Locust or the
+    workers), with their spread in ms, and a lone Locust's count at its close; None if none."""
+    documents = []
+    for path in sorted(evidence_dir.glob("window-*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if (isinstance(document, dict) and document.get("role") != "master"
+                and isinstance(document.get("opened_at"), (int, float))
+                and isinstance(document.get("closed_at"), (int, float))):
+            documents.append(document)
+    if not documents:
+        return None
+    opened = [float(d["opened_at"]) for d in documents]
+    closed = [float(d["closed_at"]) for d in documents]
+    lone = documents[0] if len(documents) == 1 and documents[0].get("role") == "local" else {}
+    return {"opened_at": min(opened), "closed_at": max(closed), "processes": len(documents),
+            "edge_spread_ms": round(1000.0 * max(max(opened) - min(opened),
+                                                 max(closed) - min(closed)), 3),
+            "locust_requests": lone.get("requests")}
+
+
+def window_count(base_url: str | None, edges: dict[str, Any] | None,
+                 timeout: float = 5.0) -> dict[str, Any]:
+    """run.json's ``server.window_count``: the service's count of the responses it sent between
+    Locust's own edges (``read_edges``), asked after the window; or why there is none."""
+    if edges is None:
+        return {"available": False, "error": "Locust recorded no window edges "
+                                             "(evidence/window-*.json)"}
+    if not base_url:
+        return {"available": False, "error": "the service has no metrics listener to ask"}
+    url = (f"{base_url.rstrip('/')}/completions?from={edges['opened_at']!r}"
+           f"&to={edges['closed_at']!r}")
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as reply:
+            answer = json.loads(reply.read().decode("utf-8"))
+    except urllib.error.HTTPError as error:
+        return {"available": False, "error": f"GET {url}: answered {error.code}", **edges}
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return {"available": False,
+                "error": f"GET {url}: no answer ({getattr(error, 'reason', error)})", **edges}
+    served = answer.get("requests") if isinstance(answer, dict) else None
+    if not isinstance(served, int):
+        return {"available": False, "error": f"GET {url}: no count in the answer", **edges}
+    counted = edges.get("locust_requests")
+    return {"available": True, **edges, "service_requests": served,
+            "difference": (round((counted - served) / served, 5)
+                           if isinstance(counted, int) and served else None),
+            "resolution_s": answer.get("resolution_s"), "complete": answer.get("complete")}
+
+
 def window_view(start: Scrape | str | None, end: Scrape | str | None,
-                not_load: tuple[str, ...] = NOT_LOAD) -> dict[str, Any]:
+                not_load: tuple[str, ...] = NOT_LOAD,
+                counted: dict[str, Any] | None = None) -> dict[str, Any]:
     """The run.json ``server`` block: the window's server-side figures, or why there are none.
 
     ``not_load``: routes the load does not send (the scrape itself, health checks), left out of
-    the ``load`` figures (they stay in ``routes``).
+    the ``load`` figures (they stay in ``routes``). ``counted``: the service's count of
+    Locust's own window (``window_count``), kept as ``window_count`` when given.
     """
+    extra = {} if counted is None else {"window_count": counted}
     if not isinstance(start, Scrape) or not isinstance(end, Scrape):
         reason = next((x for x in (start, end) if isinstance(x, str)), "not scraped")
-        return {"available": False, "error": reason}
+        return {"available": False, "error": reason, **extra}
     if end.metric is None:
         return {"available": False,
                 "error": "no request-duration histogram in the scrape (looked for "
-                         f"{', '.join(DEFAULT_HISTOGRAMS[:3])}, ...)"}
+                         f"{', '.join(DEFAULT_HISTOGRAMS[:3])}, ...)", **extra}
     merged: dict[float, float] = {}
     count = total = 0.0
     routes: dict[str, Any] = {}
@@ -199,4 +266,4 @@ def window_view(start: Scrape | str | None, end: Scrape | str | None,
             merged[bound] = merged.get(bound, 0.0) + value
     return {"available": True, "metric": end.metric,
             "scraped_at": [round(start.t, 3), round(end.t, 3)],
-            "load": _figures(sorted(merged.items()), count, total), "routes": routes}
+            "load": _figures(sorted(merged.items()), count, total), "routes": routes, **extra}

@@ -56,6 +56,15 @@ class Thresholds:
     # arrivals it intended, or started them this late (schedule lag p99, ms)
     dropped_arrivals: float = 0.001
     schedule_lag_p99_ms: float = 10.0
+    # A remote point's service tasks at or above this share of their reserved CPU (CloudWatch's
+    # busiest-task minute): the service was the limit (_service_limit)
+    service_cpu_percent: float = 90.0
+    # The delay proxy is the bottleneck when its busiest second with traffic used this much of a
+    # core, or when its timers fired late on average by more than the larger of these (ms, and
+    # share of the mean delay drawn): asyncio's timers fire up to 1 ms late by themselves
+    delay_proxy_cpu_cores: float = 0.9
+    delay_proxy_late_mean_ms: float = 2.0
+    delay_proxy_late_share: float = 0.1
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -108,6 +117,13 @@ class RunFacts:
     asked_rps: float | None = None
     # The share of the client-seen mean that is the client's own time (its calibrated floor)
     client_share: float | None = None
+    # A remote point's service CPU and memory from CloudWatch over the window's minutes
+    # (run.json remote.service_utilisation, scenarios/runner/remote/_service_metrics.py); None
+    # when not read (a local service, or a remote master outside the stack)
+    service_utilisation: dict[str, Any] | None = None
+    # The delay proxy's own figures (run.json ``rtt_delay``: added_ms, lateness_ms, cpu_cores,
+    # cpu_cores_busiest, ...); None without an added delay
+    delay_proxy: dict[str, Any] | None = None
 
 
 @dataclass
@@ -498,8 +514,79 @@ def _open_littles_law(facts: RunFacts, figures: dict[str, Any], thresholds: Thre
                   f"{thresholds.littles_tolerance:.0%})")
 
 
+def _delay_proxy(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+                 evidence: dict[str, Any]) -> None:
+    """The delay proxy is part of the load's apparatus: when it ran out of CPU, or its timers
+    fired late enough to change the delay added, the latency is the proxy's as well."""
+    proxy = facts.delay_proxy
+    if proxy is None:
+        return
+    late = proxy.get("lateness_ms") or {}
+    drawn = (proxy.get("intended_ms") or {}).get("mean")
+    busiest = proxy.get("cpu_cores_busiest")
+    limit = max(thresholds.delay_proxy_late_mean_ms,
+                thresholds.delay_proxy_late_share * (drawn or 0.0))
+    evidence["delay_proxy"] = {
+        "cpu_cores": proxy.get("cpu_cores"), "cpu_cores_busiest": busiest,
+        "lateness_mean_ms": late.get("mean"), "lateness_p99_ms": late.get("p99"),
+        "lateness_limit_ms": round(limit, 4), "intended_mean_ms": drawn,
+        "added_mean_ms": (proxy.get("added_ms") or {}).get("mean"),
+        "stats_error": proxy.get("stats_error"),
+        "thresholds": {"cpu_cores": thresholds.delay_proxy_cpu_cores,
+                       "late_mean_ms": thresholds.delay_proxy_late_mean_ms,
+                       "late_share": thresholds.delay_proxy_late_share}}
+    if proxy.get("stats_error"):
+        found.warnings.append(f"the delay proxy's own figures are missing: "
+                              f"{proxy['stats_error']}")
+        return
+    if isinstance(busiest, (int, float)) and busiest >= thresholds.delay_proxy_cpu_cores:
+        found.add("generator-bound", "delay-proxy-cpu",
+                  f"the delay proxy used {busiest:.2f} of a core in its busiest second "
+                  f"(threshold {thresholds.delay_proxy_cpu_cores:g}): it, not the service, may "
+                  f"have been the bottleneck")
+    mean_late = late.get("mean")
+    if isinstance(mean_late, (int, float)) and mean_late > limit:
+        found.add("generator-bound", "delay-proxy-late",
+                  f"the delay proxy's timers fired {mean_late:.1f} ms late on average (p99 "
+                  f"{late.get('p99') or 0:.1f} ms) against the {drawn or 0:.1f} ms drawn, more "
+                  f"than {limit:.1f} ms (the larger of {thresholds.delay_proxy_late_mean_ms:g} ms "
+                  f"and {thresholds.delay_proxy_late_share:.0%} of the delay): the delay added "
+                  f"was not the one asked")
+
+
+def _service_limit(facts: RunFacts, thresholds: Thresholds, found: _Findings,
+                   evidence: dict[str, Any]) -> None:
+    """A remote point: whether the service was the limit, from its tasks' CPU in CloudWatch
+    (percent of their reservation per minute over the window). Changes no status: it says
+    whose limit a point's throughput is, beside the generator's evidence."""
+    block = facts.service_utilisation
+    if not block:
+        return
+    cpu = block.get("cpu_percent") or {}
+    memory = block.get("memory_percent") or {}
+    busiest, mean = cpu.get("max"), cpu.get("mean")
+    evidence["service_cpu_percent"] = {"mean": mean, "max": busiest,
+                                       "complete": block.get("complete")}
+    if block.get("error") or busiest is None:
+        found.warnings.append("the service's CPU could not be read from CloudWatch: "
+                              f"{block.get('error') or 'no value for the window'}")
+        return
+    limit = busiest >= thresholds.service_cpu_percent
+    evidence["service_was_the_limit"] = limit
+    partial = "" if block.get("complete") else (
+        f" (CloudWatch had {cpu.get('minutes')} of the window's "
+        f"{block.get('minutes_expected')} minutes)")
+    if limit:
+        found.warnings.append(
+            f"the service was the limit: its busiest task used {busiest:.0f}% of its reserved "
+            f"CPU in a minute of the window (the tasks' mean {mean:.0f}%, memory "
+            f"{memory.get('max') or 0:.0f}% at most, threshold "
+            f"{thresholds.service_cpu_percent:g}%){partial}")
+
+
 RULES: tuple[Rule, ...] = (_littles_law, _stalled, _pacing, _steady, _client_dominated,
-                           _open_model)
+                           _open_model, _delay_proxy,
+                           _service_limit)
 
 
 def judge(facts: RunFacts, thresholds: Thresholds = Thresholds()) -> Verdict:

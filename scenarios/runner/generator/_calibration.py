@@ -7,10 +7,17 @@ the service's /metrics at the window's edges and the Locust process's CPU time:
 - ``client_mean_ms``: what Locust saw per request; ``server_mean_ms``: what the service spent;
 - ``floor_ms`` = client minus server: the client's own latency floor on this path;
 - ``cpu_ms_per_request``: Locust's CPU time per request (all of it: the client's cost).
+
+Test only: with ``LOADBENCH_TEST_CALIBRATION_CACHE`` naming a folder, a sweep against its own
+local service reuses the figures an earlier sweep of the same test session calibrated on this
+machine for the same class, CPUs, service workers and backend (tests/conftest.py sets it; a
+test of the calibration itself unsets it). A sweep outside the tests always calibrates.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,8 +32,13 @@ from scenarios.runner.generator._locust_process import LocustForkServer, LocustO
 from scenarios.user_classes import USER_CLASSES
 
 CALIBRATION_LOCUSTFILE = "scenarios/calibration_locustfile.py"
-WINDOW_S = 2.0
+# Locust's run time (whole seconds): its one user spawns at once, so the window is about as long.
+# 1 s gave 630-1,155 (HttpUser) and 1,798-2,556 (FastHttpUser) requests on the 2-core machine on
+# 2026-12-04 (two sweeps), and costs each sweep 2 s less than the 3 s run it replaced
+# (bench/sweep_overhead.py).
+WINDOW_S = 1.0
 ENDPOINT = "GET /health"
+CACHE_ENV = "LOADBENCH_TEST_CALIBRATION_CACHE"  # test only (module docstring)
 
 
 @dataclass(frozen=True)
@@ -73,15 +85,37 @@ def short_run(server: LocustForkServer, options: LocustOptions, cpus: list[int] 
 
 
 def calibrate(server: LocustForkServer, host: str, short_name: str,
-              cpus: list[int] | None) -> dict[str, Any]:
-    """Calibrate one user class against ``host``; figures, or ``{"error": ...}``."""
+              cpus: list[int] | None, reuse_key: str | None = None) -> dict[str, Any]:
+    """Calibrate one user class against ``host``; figures, or ``{"error": ...}``.
+
+    ``reuse_key`` (the runner's own local service: its CPUs, workers and backend) names the
+    figures in the test-only cache (module docstring); without the cache it changes nothing.
+    """
+    cache = os.environ.get(CACHE_ENV)
+    cached = (Path(cache) / f"{short_name}-{reuse_key}.json" if cache and reuse_key is not None
+              else None)
+    if cached is not None and cached.is_file():
+        figures: dict[str, Any] = json.loads(cached.read_text())
+        return figures
+    figures = _calibrate(server, host, short_name, cpus)
+    if cached is not None and "error" not in figures:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_text(json.dumps(figures))
+        partial.replace(cached)
+    return figures
+
+
+def _calibrate(server: LocustForkServer, host: str, short_name: str,
+               cpus: list[int] | None) -> dict[str, Any]:
     scrapes: dict[str, Any] = {}
 
     def on_edge(edge: str) -> None:
         scrapes[edge] = scrape(host)
 
     options = LocustOptions(CALIBRATION_LOCUSTFILE, host, USER_CLASSES[short_name], 1, 1.0,
-                            WINDOW_S + 1, ["--mix", "read-only"], "none", 0, "calibration")
+                            WINDOW_S, ["--mix", "read-only"], "none", 0, "calibration",
+                            html_report=False)
     try:
         run = short_run(server, options, cpus, WINDOW_S + 60, on_edge)
     except (OSError, RuntimeError) as error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import gc
+import importlib
 import json
 import logging
 import os
@@ -24,6 +25,21 @@ import gevent
 from locust.main import main
 
 _PR_SET_PDEATHSIG = 1
+# What the suite's locustfiles (the product's, the plugin, the calibration's) import, imported
+# once here instead of in every forked Locust (about 0.1-0.2 s each on a 2-core machine, paid
+# inside each run's lifetime and each calibration). Not the locustfiles themselves (Locust loads
+# them by path and they register listeners), nor scenarios.tasks (it reads
+# LOADBENCH_INSTRUMENTATION when imported, which a fork's own environment may set).
+PRELOAD = ("scenarios.options", "scenarios.mixes", "scenarios.seeding", "scenarios.pacing",
+           "scenarios.payload", "scenarios.open_model.locust_hooks", "hdrh.histogram")
+
+
+def _preload() -> None:
+    for name in PRELOAD:
+        with contextlib.suppress(Exception):  # a fork that needs it reports the error itself
+            importlib.import_module(name)
+    with contextlib.suppress(Exception):  # the instrumentation's modules (lazy exports)
+        importlib.import_module("scenarios.instrumentation").register  # noqa: B018
 
 
 def _run_child(argv: list[str], cpus: list[int], output_fd: int, env: dict[str, str]) -> None:
@@ -91,6 +107,7 @@ def serve(channel: socket.socket) -> None:
 if __name__ == "__main__":
     # Locust and its imports (~70k objects) never die: out of the collector's way, in every fork,
     # so that a full collection does not stall a Locust process for ~100 ms (scenarios/README.md)
+    _preload()
     gc.collect()
     gc.freeze()
     serve(socket.socket(fileno=int(sys.argv[1])))

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from scenarios.instrumentation import CLOSED_MARKER, OPENED_MARKER, OPENING_MARKER
 from scenarios.runner.processes import free_port
 from scenarios.runner.target import REPO_ROOT, child_setup
 
 WINDOW_START_MARKERS = ("All users spawned", "Spawning is complete")
 RESET_MARKER = "Resetting stats"  # logged just before the reset that starts the window
-WINDOW_END_MARKERS = ("--run-time limit reached", "Got SIGTERM signal", "Shutting down (exit code")
+WINDOW_END_MARKERS = ("--run-time limit reached", "Got SIGTERM signal", "Shutting down (exit code",
+                      CLOSED_MARKER)
 OUTPUT_DIR = ".locust-out"  # Locust writes here; the files are moved into the run dir when whole
 
 
@@ -155,6 +157,9 @@ class LocustOptions:
     # none of the product's options, only its own (``extra_args``)
     product: bool = True
     extra_args: list[str] = field(default_factory=list)
+    # False: no locust.html (a scratch run whose report nobody reads: the calibration), which
+    # Locust renders (~1 MB) after the window, inside the sweep's time
+    html_report: bool = True
 
 
 def scenario_args(options: LocustOptions) -> list[str]:
@@ -175,7 +180,8 @@ def base_args(options: LocustOptions, out_dir: Path) -> list[str]:
         "-u", str(options.users), "-r", f"{options.spawn_rate:g}",
         "-t", f"{max(1, round(options.run_time_s))}s", "--reset-stats",
         "--csv", str(prefix / "locust"), "--csv-full-history",
-        "--json-file", str(prefix / "locust"), "--html", str(prefix / "locust.html"),
+        "--json-file", str(prefix / "locust"),
+        *(["--html", str(prefix / "locust.html")] if options.html_report else []),
         *scenario_args(options), "--loglevel", "INFO", options.user_class,
     ]
 
@@ -203,6 +209,10 @@ class LocustRun:
     interrupted: bool = False
     env: dict[str, str] = field(default_factory=dict)  # added to every Locust process's
     on_edge: Callable[[str], None] | None = None  # called with "start" / "end" at the edges
+    # the log lines that mark the window's start and the reset before it: Locust's own, or
+    # those of a Locust process that opens the window itself (``settled_window``)
+    start_markers: tuple[str, ...] = WINDOW_START_MARKERS
+    reset_marker: str = RESET_MARKER
     _edges: set[str] = field(default_factory=set)
     _readers: list[threading.Thread] = field(default_factory=list)
 
@@ -243,9 +253,9 @@ class LocustRun:
                 if not watch:
                     continue
                 text = line.decode(errors="replace")
-                if self.window_start is None and RESET_MARKER in text:
+                if self.window_start is None and self.reset_marker in text:
                     self._edge("start")
-                if self.window_start is None and any(m in text for m in WINDOW_START_MARKERS):
+                if self.window_start is None and any(m in text for m in self.start_markers):
                     self.window_start = time.time()
                     self._edge("start")
                     log.flush()
@@ -253,6 +263,12 @@ class LocustRun:
                       and any(m in text for m in WINDOW_END_MARKERS)):
                     self.window_end = time.time()
                     self._edge("end")
+
+    def settled_window(self) -> None:
+        """The Locust process opens the window once the ramp has settled, and closes it
+        (scenarios/instrumentation/_auto_window.py): watch for its markers instead."""
+        self.start_markers = (OPENED_MARKER,)
+        self.reset_marker = OPENING_MARKER
 
     def _edge(self, edge: str) -> None:
         if self.on_edge is not None and edge not in self._edges:

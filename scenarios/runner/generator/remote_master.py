@@ -278,7 +278,8 @@ def run_remote_point(master_url: str, expect_workers: int, users: int, spawn_rat
     for path, name in DOWNLOADS.items():
         try:
             body = master.request("GET", path)
-            if name == HISTORY_FILE:  # the master's file covers every run since it started
+            if name == HISTORY_FILE:  # a master of this suite keeps one point (its
+                # _master_info.keep_history_per_point); another's covers every run since it started
                 body = _rows_since(body, result.swarm_at)
             _write_atomic(out_dir / name, body)
             result.files[name] = str(out_dir / name)

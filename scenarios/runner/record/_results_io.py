@@ -18,7 +18,7 @@ import psutil
 
 from runmodel import dimensions
 from runmodel.records import SCHEMA_VERSION, Manifest  # what the runner writes: schema 2
-from runmodel.values import Backend
+from runmodel.values import Backend, parse_rtt_delay
 from scenarios.runner.config import SweepConfig, backends, mix_weights, pacing_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -126,7 +126,7 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "backends": [Backend(s, c).name for s, c in backends(config)],
             "service_cpu": config.service_cpu,  # the CPU envelope (vCPUs, a Fargate size, none)
             "cpu_period_ms": config.cpu_period_ms,
-            "rtt_delay": config.rtt_delay,  # the added round-trip delays (MS[:JITTER_MS], none)
+            "rtt_delay": config.rtt_delay,  # the added round-trip delays (runmodel.delays values)
             "payload": config.payload,  # the products' description size (small, 4k, ...)
             **_other_dimensions(config),
         },
@@ -138,11 +138,23 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "service_workers": config.service_workers if local else None,
             "fresh_service_per_point": local,
             "master_host": config.master_host,
+            # each added delay's distribution as applied (mu, sigma, seed; runmodel.delays)
+            "rtt_delay": _delays_applied(config.rtt_delay) if local else None,
         },
         "placement": placement,
         "code": git_info(), "versions": versions(), "machine": machine(),
         "command": command_line(), "resumed_at": [],
     }).to_dict()
+
+
+def _delays_applied(values: list[str]) -> dict[str, Any] | None:
+    """``target.rtt_delay``: each delay value -> its distribution as the proxy applies it."""
+    applied = {}
+    for value in values:
+        spec = parse_rtt_delay(value)
+        if spec is not None:
+            applied[value] = spec.describe()
+    return applied or None
 
 
 def _other_dimensions(config: SweepConfig) -> dict[str, Any]:

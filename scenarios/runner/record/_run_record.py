@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runmodel.latency_split import from_blocks as latency_split
 from runmodel.littles_law import closed_model
 from runmodel.records import RunRecord
 from scenarios.open_model import evidence as open_model_evidence
@@ -16,9 +17,13 @@ from scenarios.runner.evidence import (
     LatenessSecond,
     RunFacts,
     Thresholds,
+    censored,
     judge,
+    read_settle,
+    settle_warning,
     steady_state,
     summarise,
+    window_blocks,
     window_seconds,
 )
 from scenarios.runner.generator import aggregated_figures
@@ -79,8 +84,12 @@ MOSTLY = 0.5  # a client-seen mean more than half client overhead is "mostly the
 
 
 def client_overhead(client_mean_ms: float | None, server: dict[str, Any] | None,
-                    calibration: dict[str, Any] | None) -> tuple[dict[str, Any], str | None]:
-    """The run.json ``client_overhead`` block, and a warning when the figure is mostly client."""
+                    calibration: dict[str, Any] | None,
+                    network_delay_ms: float | None = None) -> tuple[dict[str, Any], str | None]:
+    """The run.json ``client_overhead`` block, and a warning when the figure is mostly client.
+
+    ``network_delay_ms``: the delay the delaying proxy added per request (latency_split's
+    part), which is neither the service's nor the client's: it is left out of the overhead."""
     load = (server or {}).get("load") or {}
     server_ms = load.get("mean_ms") if (server or {}).get("available") else None
     floor = (calibration or {}).get("floor_ms")
@@ -101,6 +110,10 @@ def client_overhead(client_mean_ms: float | None, server: dict[str, Any] | None,
         return block, None
     if floor is not None:
         basis += f", calibrated client floor {floor:.3f} ms"
+    if network_delay_ms and server_ms is not None:
+        overhead -= network_delay_ms
+        basis += f", less the {network_delay_ms:.3f} ms of added network delay"
+        block["network_delay_ms"] = round(network_delay_ms, 4)
     share = overhead / client_mean_ms
     block.update(overhead_ms=round(overhead, 4), overhead_share=round(share, 3),
                  mostly_client=share > MOSTLY)
@@ -164,12 +177,20 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
         in_flight=outcome.in_flight,
         service_sockets=outcome.extra.get("service_sockets") or {},
         open_model=open_model,
+        service_utilisation=(outcome.extra.get("remote") or {}).get("service_utilisation"),
+        delay_proxy=outcome.extra.get("rtt_delay"),  # with the proxy's own figures, if any
     )
     verdict = judge(facts, thresholds)
+    split = latency_split(client_mean, outcome.extra.get("server"),
+                          outcome.extra.get("server_queues"), outcome.extra.get("rtt_delay"),
+                          calibration)
     overhead, warning = client_overhead(_float(row, "Average Response Time"),
-                                        outcome.extra.get("server"), calibration)
+                                        outcome.extra.get("server"), calibration,
+                                        (split or {}).get("parts_ms", {}).get("network_delay"))
     if warning:
         verdict.warnings.append(warning)
+    settled = read_settle(outcome.run_dir / "evidence")  # the window's opening and length
+    verdict.warnings.extend(settle_warning(settled, config.duration_max_s is not None))
     spawn_rate = point.users / config.ramp_s if config.ramp_s > 0 else float(point.users)
     host_busy = {f"{role}_cpus": values for role, values in outcome.busy.items()
                  if role == "generator" or with_service}
@@ -192,6 +213,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "start": utc_iso(outcome.window_start) if outcome.window_start is not None else None,
             "end": utc_iso(outcome.window_end) if outcome.window_end is not None else None,
             "seconds": round(window_s, 3) if window_s is not None else None,
+            **window_blocks(settled),
         },
         "exit_code": outcome.exit_code,
         "command": outcome.commands[0] if outcome.commands else [],
@@ -210,9 +232,15 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "hdr_requests": row.get("hdr_requests") if row else None,
             "locust_p50_ms": _float(row, "locust_50%"),
             "locust_p95_ms": _float(row, "locust_95%"),
+            # the requests open at the window's end and the percentiles they make lower bounds
+            "censored": censored(outcome.run_dir / "evidence", total, {
+                "p50": _float(row, "50%"), "p95": _float(row, "95%"),
+                "p99": _float(row, "99%")}) if row else None,
         },
         "verdict": verdict.to_dict(),
         "client_overhead": overhead,
+        # the client-seen mean attributed end to end, with its unexplained remainder
+        "latency_split": split,
         "placement": {"service_cpus": placement.get("service_cpus"),
                       "generator_cpus": placement.get("generator_cpus")},
         **({} if open_model is None else {"open_model": open_model}),

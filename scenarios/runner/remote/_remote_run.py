@@ -17,6 +17,7 @@ from scenarios.runner.generator import (
     wait_for_workers,
 )
 from scenarios.runner.record import RunOutcome, write_atomic
+from scenarios.runner.remote._service_metrics import from_environment as service_from_environment
 
 
 def check_master(config: SweepConfig, timeout_s: float = 30.0) -> dict[str, Any]:
@@ -67,6 +68,10 @@ def run_on_master(config: SweepConfig, point: Point, run_tag: str, run_dir: Path
     write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
     remote.update(ramp_done_at=result.ramp_done_at, missing_files=result.missing,
                   registered_workers=result.registered_workers)
+    # The service's CPU and memory over the window (CloudWatch), where the sweep task names it
+    utilisation = service_from_environment(result.window_start, result.window_end)
+    if utilisation is not None:
+        remote["service_utilisation"] = utilisation
     return RunOutcome(run_dir=run_dir, host=config.host, started_at=result.swarm_at,
                       ended_at=result.stopped_at, window_start=result.window_start,
                       window_end=result.window_end, exit_code=None,
