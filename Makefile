@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 SYSTEM_PACKAGES := wrk buildah debootstrap postgresql redis-server chromium
 
-.PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-open-model bench-sweep bench-analysis \
+.PHONY: help venv demo-venv system-deps demo notebooks test check lint bench bench-service bench-storage bench-scenarios bench-open-model bench-capacity bench-sweep bench-analysis \
         bench-instrumentation bench-cpu-period study deploy destroy remote-sweep remote-fetch clean
 
 help:
@@ -123,7 +123,7 @@ $(VENV)/.jupyter-installed: pyproject.toml
 	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
-bench: bench-service bench-storage bench-scenarios bench-instrumentation bench-open-model bench-sweep \
+bench: bench-service bench-storage bench-scenarios bench-instrumentation bench-open-model bench-capacity bench-sweep \
        bench-analysis
 
 # The service vs a bare ASGI app on the same uvicorn settings, wrk on loopback, pinned (~60 s).
@@ -161,6 +161,11 @@ bench-scenarios: venv
 # and its schedule lag p99, at half the closed loop's saturated rate, under the load lock (~2 min).
 bench-open-model: venv
 	$(PY) -m bench.open_model
+
+# --find-capacity against a dense sweep's SLO crossing at 0.85-1.15x the capacity found (issue
+# 21's 15%), over rounds: the capacity of a small service moves from run to run.
+bench-capacity: venv
+	$(PY) -m bench.capacity_search
 
 # The sweep runner's own overhead: wall time / (ramps as run + windows) of a 6-point sweep, <= 1.10,
 # and where the rest went (~65 s).

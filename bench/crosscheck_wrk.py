@@ -200,12 +200,15 @@ def _epoch(text: str | None) -> float:
 def _locust_service_cpu(run_dir: Path, trace: CpuTrace | None, requests: int,
                         ) -> dict[str, Any]:
     """The service's CPU over Locust's measured window (run.json's edges) per request the
-    service completed in it (run.json's /metrics view; Locust's count if it has none)."""
+    service completed in it: its own count between Locust's exact edges (``server.window_count``,
+    by completion time), else the /metrics view scraped at the edges, else Locust's count."""
     run = json.loads((run_dir / "run.json").read_text())
     window = run.get("window") or {}
     start, end = _epoch(window.get("start")), _epoch(window.get("end"))
-    load = (run.get("server") or {}).get("load") or {}
-    served = load.get("requests") or requests
+    server = run.get("server") or {}
+    load = server.get("load") or {}
+    served = ((server.get("window_count") or {}).get("service_requests") or load.get("requests")
+              or requests)
     cpu_s = trace.between(start, end) if trace is not None else math.nan
     return {"service_cpu_s": cpu_s, "service_requests": served,
             "service_us_per_request": 1e6 * cpu_s / served if served else math.nan,

@@ -45,7 +45,8 @@ if TYPE_CHECKING:
         batch_means,
         throughput_settled,
     )
-    from scenarios.instrumentation._settle import accept_queue as accept_queue_of
+    from scenarios.instrumentation._sockets import accept_queue as accept_queue_of
+    from scenarios.instrumentation._sockets import socket_queues
     from scenarios.instrumentation._window import wait_idle
     from scenarios.instrumentation._window import write_edges as write_window_edges
 
@@ -75,6 +76,7 @@ __all__ = [
     "percentile_ms",
     "read_evidence",
     "register",
+    "socket_queues",
     "start_loop_probe",
     "start_worker_cpu_refresh",
     "throughput_settled",
@@ -90,7 +92,8 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "WINDOW_ENV": ("_settle", "WINDOW_ENV"),
     "INTERVAL_LABEL": ("_settle", "INTERVAL_LABEL"),
     "SETTLE_MAX_S": ("_settle", "SETTLE_MAX_S"),
-    "accept_queue_of": ("_settle", "accept_queue"),
+    "accept_queue_of": ("_sockets", "accept_queue"),
+    "socket_queues": ("_sockets", "socket_queues"),
     "auto_stop": ("_settle", "auto_stop"),
     "batch_means": ("_settle", "batch_means"),
     "throughput_settled": ("_settle", "throughput_settled"),

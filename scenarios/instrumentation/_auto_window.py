@@ -44,10 +44,10 @@ from scenarios.instrumentation._settle import (
     TARGET,
     TOLERANCE,
     WINDOW_ENV,
-    accept_queue,
     auto_stop,
     throughput_settled,
 )
+from scenarios.instrumentation._sockets import accept_queue
 
 POLL_S = 0.25
 

@@ -14,8 +14,8 @@ the Locust process and tested on simulated series:
   the interval's half-width is within ``TARGET`` (±5%) of the mean, never before the minimum
   window, always at the maximum.
 
-:func:`accept_queue` reads the kernel's count of connections waiting to be accepted on a local
-port (``/proc/net/tcp``), the same figure the runner's evidence reads at the window's edges.
+The accept queue the settle rule waits on is read by ``_sockets.accept_queue`` (the kernel's
+``/proc/net/tcp``), the same reader the runner's evidence uses at the window's edges.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import fmean, stdev
 from typing import Any
 
@@ -48,7 +47,6 @@ _T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
          2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
          2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
 
-LISTEN = "0A"  # a listening socket's state in /proc/net/tcp
 
 
 def t975(degrees: int) -> float:
@@ -124,21 +122,3 @@ def auto_stop(elapsed_s: float, per_second: Sequence[float], min_s: float, max_s
         return None, interval
     relative = interval["relative_half_width"]
     return ("converged" if relative is not None and relative <= target else None), interval
-
-
-def accept_queue(port: int, proc_net: Path = Path("/proc/net")) -> int | None:
-    """Connections waiting to be accepted on a local ``port``; None if nothing listens there."""
-    waiting, listening = 0, False
-    for name in ("tcp", "tcp6"):
-        try:
-            lines = (proc_net / name).read_text(encoding="ascii").splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if (len(fields) < 5 or fields[3] != LISTEN
-                    or int(fields[1].rsplit(":", 1)[1], 16) != port):
-                continue
-            listening = True
-            waiting += int(fields[4].split(":")[1], 16)  # tx_queue:rx_queue
-    return waiting if listening else None
