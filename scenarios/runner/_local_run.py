@@ -152,6 +152,12 @@ class LocalRun:
         counted = (window_count(service.metrics_url, read_edges(run_dir / EVIDENCE_DIR))
                    if product and service is not None and failure_note is None else None)
         start, end = run.window_start, run.window_end
+        edges = read_edges(run_dir / EVIDENCE_DIR) if settles else None
+        if edges is not None and edges["processes"] == 1:
+            # Locust's own clock at its edges: the log reader sees a marker late when the scrape
+            # at the opening blocks it (a saturated --host service answers /metrics behind its
+            # load), which shortened a 5 s window to 3.0 s on 2026-12-04
+            start, end = float(edges["opened_at"]), float(edges["closed_at"])
         samples = mark_window(samples, start, end, interval)
         write_atomic(run_dir / "cpu.csv", cpu_csv(samples))
         cpus = {role: self.placement.get(f"{role}_cpus") for role in ("generator", "service")}
