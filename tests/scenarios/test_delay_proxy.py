@@ -46,14 +46,19 @@ async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     writer.close()
 
 
+def _start_proxy(port: int, delay: str, stats: Path) -> subprocess.Popen[bytes]:
+    """The delay proxy in front of 127.0.0.1:``port``; it prints its own port first."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "scenarios.runner.target._delay_proxy", "--upstream",
+         f"127.0.0.1:{port}", "--delay", delay, "--stats", str(stats)],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
 async def _through_proxy(delay: str, stats: Path, clients: int, each: int
                          ) -> tuple[list[float], subprocess.Popen[bytes]]:
     server = await asyncio.start_server(_echo, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    proxy = subprocess.Popen(
-        [sys.executable, "-m", "scenarios.runner.target._delay_proxy", "--upstream",
-         f"127.0.0.1:{port}", "--delay", delay, "--stats", str(stats)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proxy = _start_proxy(port, delay, stats)
     assert proxy.stdout is not None
     proxy_port = int(proxy.stdout.readline())
     seen: list[float] = []
@@ -148,10 +153,7 @@ def test_missing_proxy_figures_are_a_warning() -> None:
 async def _split_requests(delay: str, stats: Path, count: int) -> list[float]:
     server = await asyncio.start_server(_echo, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    proxy = subprocess.Popen(
-        [sys.executable, "-m", "scenarios.runner.target._delay_proxy", "--upstream",
-         f"127.0.0.1:{port}", "--delay", delay, "--stats", str(stats)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proxy = _start_proxy(port, delay, stats)
     assert proxy.stdout is not None
     reader, writer = await asyncio.open_connection("127.0.0.1", int(proxy.stdout.readline()))
     seen = []

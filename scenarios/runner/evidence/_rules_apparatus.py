@@ -13,7 +13,7 @@ __all__ = ["client_dominated", "delay_proxy", "pacing", "service_limit", "stalle
 
 
 def stalled(facts: RunFacts, thresholds: Thresholds, found: Findings,
-             evidence: dict[str, Any]) -> None:
+            evidence: dict[str, Any]) -> None:
     """A Locust process that stood still long enough to change the window's throughput or tail,
     judged by the stalls' full lengths however few seconds they touch. A stall counts when it is
     longer than the window's mean response time (and 10 ms): shorter ones delay responses less
@@ -33,7 +33,7 @@ def stalled(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def steady(facts: RunFacts, thresholds: Thresholds, found: Findings,
-            evidence: dict[str, Any]) -> None:
+           evidence: dict[str, Any]) -> None:
     """A window whose throughput or latency drifted describes no single state of the service."""
     steady = facts.steady_state
     evidence["steady_state"] = steady
@@ -49,7 +49,7 @@ def steady(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def pacing(facts: RunFacts, thresholds: Thresholds, found: Findings,
-            evidence: dict[str, Any]) -> None:
+           evidence: dict[str, Any]) -> None:
     """A paced point that fell short of its asked rate, unless the service explains it: users
     whose requests took longer than their pacing interval could not keep the pace."""
     if facts.asked_rps is None or facts.rps is None or facts.total_requests is None:
@@ -85,7 +85,7 @@ def pacing(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def client_dominated(facts: RunFacts, thresholds: Thresholds, found: Findings,
-                      evidence: dict[str, Any]) -> None:
+                     evidence: dict[str, Any]) -> None:
     """Most of the client-seen mean is the client's own time: the throughput may answer a
     capacity question, but the latency is the client's, not the service's."""
     share = facts.client_share
@@ -98,7 +98,7 @@ def client_dominated(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def delay_proxy(facts: RunFacts, thresholds: Thresholds, found: Findings,
-                 evidence: dict[str, Any]) -> None:
+                evidence: dict[str, Any]) -> None:
     """The delay proxy is part of the load's apparatus: when it ran out of CPU, or its timers
     fired late enough to change the delay added, the latency is the proxy's as well."""
     proxy = facts.delay_proxy
@@ -138,7 +138,7 @@ def delay_proxy(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def service_limit(facts: RunFacts, thresholds: Thresholds, found: Findings,
-                   evidence: dict[str, Any]) -> None:
+                  evidence: dict[str, Any]) -> None:
     """A remote point: whether the service was the limit, from its tasks' CPU in CloudWatch
     (percent of their reservation per minute over the window). Changes no status: it says
     whose limit a point's throughput is, beside the generator's evidence."""

@@ -47,7 +47,7 @@ def unanswered(facts: RunFacts) -> str:
 
 
 def littles_law(facts: RunFacts, thresholds: Thresholds, found: Findings,
-                 evidence: dict[str, Any]) -> None:
+                evidence: dict[str, Any]) -> None:
     residual = completed_residual(facts)
     measured = measured_residual(facts)
     flight = facts.in_flight or {}
@@ -114,7 +114,7 @@ def censoring_explains(facts: RunFacts, residual: float, tolerance: float) -> bo
 
 
 def open_model(facts: RunFacts, thresholds: Thresholds, found: Findings,
-                evidence: dict[str, Any]) -> None:
+               evidence: dict[str, Any]) -> None:
     """An open-model point whose generator dropped arrivals or started them late did not
     offer the load it names: generator-bound, with the counts as evidence."""
     figures = facts.open_model
@@ -136,7 +136,7 @@ def open_model(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def open_littles_law(facts: RunFacts, figures: dict[str, Any], thresholds: Thresholds,
-                      found: Findings, evidence: dict[str, Any]) -> None:
+                     found: Findings, evidence: dict[str, Any]) -> None:
     """Little's law with the offered rate: requests in flight = offered rate × mean time from
     the send, against the generator's own count (an open model has no fixed population)."""
     offered, flight = figures.get("offered_rps"), (facts.in_flight or {}).get("mean_in_flight")

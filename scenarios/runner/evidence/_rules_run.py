@@ -14,7 +14,7 @@ __all__ = ["coverage", "generator", "run_state"]
 
 
 def run_state(facts: RunFacts, thresholds: Thresholds, found: Findings,
-               evidence: dict[str, Any]) -> None:
+              evidence: dict[str, Any]) -> None:
     if facts.interrupted:
         found.add("interrupted", "interrupted",
                   "the run was stopped by a signal before its window ended")
@@ -44,8 +44,8 @@ def run_state(facts: RunFacts, thresholds: Thresholds, found: Findings,
 
 
 def coverage(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, dict[str, Any]],
-              lateness: dict[str, dict[str, Any]] | None, found: Findings,
-              evidence: dict[str, Any]) -> None:
+             lateness: dict[str, dict[str, Any]] | None, found: Findings,
+             evidence: dict[str, Any]) -> None:
     if facts.window_s is None:
         return
     need = required_samples(facts.window_s, thresholds.min_evidence)
@@ -76,8 +76,8 @@ def coverage(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, dic
 
 
 def generator(facts: RunFacts, thresholds: Thresholds, per_process: dict[str, dict[str, Any]],
-               lateness: dict[str, dict[str, Any]] | None, found: Findings,
-               evidence: dict[str, Any]) -> None:
+              lateness: dict[str, dict[str, Any]] | None, found: Findings,
+              evidence: dict[str, Any]) -> None:
     limit = thresholds.generator_cpu_percent
     where = "remote worker" if facts.remote_generator else "generator process"
     for name, fig in sorted(per_process.items()):
