@@ -70,8 +70,10 @@ def test_capacity_search_lands_within_15_percent_of_the_slo_crossing(tmp_path: P
         assert (found / "runs" / run_id / "run.json").is_file()
     assert f"capacity {low:g}/s" in result.stderr
     # the bracket is what its runs say: every run at the capacity met the SLO with nothing
-    # dropped and a trusted verdict, and a run at the bracket's top failed the SLO or dropped
+    # dropped and a trusted verdict, and a run at the bracket's top failed by the search's rule
+    # (the SLO, drops, or a verdict that is not trusted: at 638/s in a CI run on 2026-12-04 the
+    # saturating point was generator-bound with its p95 still under the SLO)
     at_low = [t for t in search["trials"] if t["rate"] == low]
     at_high = [t for t in search["trials"] if t["rate"] == high]
     assert at_low and all(t["passed"] and not t["failed_on"] for t in at_low)
-    assert any(not t["passed"] and {"slo", "dropped"} & set(t["failed_on"]) for t in at_high)
+    assert any(not t["passed"] and t["failed_on"] for t in at_high)
