@@ -6,7 +6,12 @@
 #      p95: does the test reproduce both, and how much is the base (service + client)?
 #   2. closed (study-v3.toml): the headline as deployed, both classes and mixes, 25-200 users,
 #      no think time, the same envelope and delay;
-#   3. open (study-v3-open.toml): arrivals at 500 and 1500/s, latency from the intended start.
+#   3. open (study-v3-open.toml, study-v3-open-http.toml): arrivals at fixed rates over the
+#      three backends (memory, postgres, postgres+cache), latency from the intended start;
+#   4. payload (study-v3-payload.toml): explanation (4), both classes at 50 users with products
+#      of the default size and with 16 kB descriptions;
+#   5. capacity (study-v3-capacity.toml with --find-capacity): the highest arrival rate under
+#      p95 < 110 ms, then under p99 < 100 ms, per backend, with the search's bracket.
 # Each sweep runs into $RESULTS first; only when all have run are they packed into
 # docs/study/data/v3/<name>.tar.gz (manifest.json and each run's run.json, locust.json, CSVs,
 # delay_proxy.json and evidence/; not locust.html or logs), so that no sweep's manifest records
@@ -61,20 +66,30 @@ note "started $(date -u +%Y-%m-%dT%H:%M:%SZ) on $(hostname) ($(nproc) CPUs, $(gr
 if [ -n "$STUDY_QUICK" ]; then
   run_sweep deployed study-v3-deployed "${QUICK[@]}" --ramp 2s
   run_sweep closed study-v3 "${QUICK[@]}" --users 25,100
-  run_sweep open study-v3-open "${QUICK[@]}" --arrival-rate 500
+  run_sweep open study-v3-open "${QUICK[@]}" --arrival-rate 300,1000 --store memory,postgres
+  run_sweep open-http study-v3-open-http "${QUICK[@]}" --arrival-rate 300 --store memory --cache off
+  run_sweep payload study-v3-payload "${QUICK[@]}"
+  CAPACITY=(--find-capacity --capacity-resolution 25% --capacity-repeats 1 --capacity-max-runs 4
+            --ramp 1s --duration 5s --store memory --cache off)
 else
   run_sweep deployed study-v3-deployed
   run_sweep closed study-v3
   run_sweep open study-v3-open
+  run_sweep open-http study-v3-open-http
+  run_sweep payload study-v3-payload
+  CAPACITY=(--find-capacity --capacity-resolution 10% --capacity-repeats 2 --capacity-max-runs 10)
 fi
+run_sweep capacity-p95 study-v3-capacity "${CAPACITY[@]}" --slo 'p95<110ms'
+run_sweep capacity-p99 study-v3-capacity "${CAPACITY[@]}" --slo 'p99<100ms'
 
 # Publish: the data of every sweep, then the figures and reports from them.
 mkdir -p "$DATA" "$REPORTS"
-for name in deployed closed open; do
+for name in deployed closed open open-http payload capacity-p95 capacity-p99; do
   sweep=${SWEEP_DIRS[$name]}
   stage=$(mktemp -d)
   mkdir -p "$stage/$name"
   cp "$sweep/manifest.json" "$stage/$name/"
+  [ -f "$sweep/capacity.json" ] && cp "$sweep/capacity.json" "$stage/$name/"
   (cd "$sweep" && find runs -type f \( -name run.json -o -name locust.json -o -name 'locust_stats*.csv' \
       -o -name cpu.csv -o -name delay_proxy.json -o -path '*/evidence/*' \) -print0 \
     | xargs -0 -I{} cp --parents {} "$stage/$name/")

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from runmodel import dimensions
 from runmodel.values import DimensionError
-from scenarios.runner.config import ConfigError, SweepConfig
+from scenarios.runner.config import PRESETS_DIR, ConfigError, SweepConfig, load_toml
 
 DEFAULT_START = 100.0
 DEFAULT_RESOLUTION = 0.05
@@ -125,6 +126,10 @@ def capacity_flags(flags: dict[str, Any]) -> dict[str, Any] | None:
         if extra:
             raise CapacityError(f"--{extra[0].replace('_', '-')}: only with --find-capacity")
         return None
+    from_file = _file_settings(flags)
+    if from_file.get("users") is not None:
+        raise CapacityError(f"--find-capacity: {_file_name(flags)} sets users; a capacity search "
+                            f"sets arrival rates, not users: drop users from it")
     for key, problem in (("resume", "a capacity search cannot be resumed; start it again"),
                          ("users", "a capacity search sets arrival rates, not users; drop "
                                    "--users"),
@@ -141,10 +146,25 @@ def capacity_flags(flags: dict[str, Any]) -> dict[str, Any] | None:
         spec["repeats"] = _whole(given["capacity_repeats"], "--capacity-repeats")
     if given["capacity_max_runs"] is not None:
         spec["max_runs"] = _whole(given["capacity_max_runs"], "--capacity-max-runs")
-    if flags.get("arrival_rates") is None:  # the open model's checks apply from the start
-        flags["arrival_rates"] = f"{DEFAULT_START:g}"
+    if flags.get("arrival_rates") is None and from_file.get("arrival_rates") is None:
+        flags["arrival_rates"] = f"{DEFAULT_START:g}"  # the open model's checks apply at once
     CapacitySpec(**spec)  # bad values fail before anything runs
     return spec
+
+
+def _file_name(flags: dict[str, Any]) -> str:
+    return str(flags.get("config_file") or PRESETS_DIR / f"{flags.get('preset')}.toml")
+
+
+def _file_settings(flags: dict[str, Any]) -> dict[str, Any]:
+    """What the preset or --config file sets (read again by ``resolve_config``, which reports
+    its errors: an unreadable file here is left to it)."""
+    if not flags.get("preset") and not flags.get("config_file"):
+        return {}
+    try:
+        return load_toml(Path(_file_name(flags)))
+    except ConfigError:
+        return {}
 
 
 def capacity_spec(config: SweepConfig, settings: dict[str, Any]) -> CapacitySpec:

@@ -226,3 +226,24 @@ def test_halving_stops_where_the_window_would_hold_too_few_requests() -> None:
     search = simulate(spec, lambda _rate, _nth: False)
     assert min(t.rate for t in search.trials) == 27.5
     assert search.result()["stopped"] == "no-passing-rate"
+
+
+def test_a_capacity_search_starts_at_its_config_files_rate_and_refuses_its_users(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A preset's or --config file's arrival rate is the search's start (the flag's default only
+    fills a gap), and users set in the file are refused like --users."""
+    from scenarios.runner import capacity_flags, capacity_spec
+    from scenarios.runner.config import resolve_config
+
+    flags: dict[str, Any] = {"find_capacity": True, "preset": "study-v3-capacity",
+                             "arrival_rates": None, "slo": "p95<110ms"}
+    settings = capacity_flags(flags)
+    assert settings is not None and flags["arrival_rates"] is None
+    assert capacity_spec(resolve_config(flags), settings).start == 500
+    config = tmp_path / "users.toml"
+    config.write_text('users = [10]\narrival-rates = [200]\n')
+    assert main(["--find-capacity", "--slo", "p99<100ms", "--config", str(config),
+                 "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "users.toml sets users" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out").exists()
