@@ -6,20 +6,26 @@ multiples (``analysis._panels``): one panel per mix, one colour per user class (
 variant), the same colours in every figure, the legend outside the panels. Points that are not
 trustworthy (any verdict but ``valid``) are hollow crosses in their series' colour, never
 joined to the trusted line; the tables say which verdict each has.
+
+Here: the figures against users (throughput, latency, CPU, two sweeps overlaid) and one run
+over time; the class ratio (``ratio_vs_users``) and the open model's hockey stick
+(``hockey_stick``) are drawn in ``analysis._plot_ratio`` and ``analysis._plot_hockey_stick``
+and importable from here.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from analysis import _panels as panels
 from analysis._panels import UNTRUSTED_LABEL as UNTRUSTED_LABEL  # the legend's word, public
-from analysis.dimensions import named_dimensions, series_label
+from analysis._plot_hockey_stick import hockey_stick as hockey_stick  # public, as before
+from analysis._plot_ratio import RATIO_METRICS as RATIO_METRICS
+from analysis._plot_ratio import RATIO_TICKS as RATIO_TICKS
+from analysis._plot_ratio import ratio_vs_users as ratio_vs_users
 from analysis.histograms import SOURCE_HDR
 
 SIZE = (7.5, 4.2)
@@ -163,82 +169,6 @@ def cpu_vs_users(summary: pd.DataFrame, threshold: float = 90.0,
     return figure
 
 
-RATIO_TICKS = (0.05, 0.1, 0.2, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 20.0)
-RATIO_METRICS = {"rps": ("throughput", "o", panels.PALETTE[2], "-"),
-                 "mean_ms": ("mean", "D", panels.PALETTE[5], ":"),
-                 "p50_ms": ("p50", "s", panels.PALETTE[4], ":"),
-                 "p95_ms": ("p95", "^", panels.PALETTE[3], ":"),
-                 "p99_ms": ("p99", "v", panels.PALETTE[7], ":")}
-
-
-def ratio_vs_users(ratios: pd.DataFrame, numerator: str = "FastHttpUser",
-                   denominator: str = "HttpUser", mix_order: list[str] | None = None) -> Figure:
-    """The class ratio (``compare.class_ratio``) of throughput, mean and percentiles, with CIs.
-
-    A panel per mix. Only ratios that exist are drawn (a percentile that rounds to 0 ms has
-    none), and only drawn metrics are in the legend; the y axis is logarithmic with plain ticks.
-    """
-    mixes = panels.mixes(ratios, mix_order) if len(ratios) else [""]
-    figure, axes_list = panels.grid(len(mixes), sharey=True)
-    drawn: list[float] = []
-    shown: dict[str, Line2D] = {}
-    for axes, mix in zip(axes_list, mixes, strict=True):
-        group = ratios[ratios["mix"] == mix].sort_values("users") if len(ratios) else ratios
-        for metric, (name, marker, colour, style) in RATIO_METRICS.items():
-            if metric not in group.columns:
-                continue
-            rows = group[group[metric].notna() & (group[metric] > 0)]
-            if rows.empty:
-                continue
-            low = (rows[metric] - rows[f"{metric}_lo"]).fillna(0).clip(lower=0)
-            high = (rows[f"{metric}_hi"] - rows[metric]).fillna(0).clip(lower=0)
-            axes.errorbar(rows["users"], rows[metric], yerr=[low, high], capsize=3,
-                          marker=marker, color=colour, linestyle=style, label=name,
-                          linewidth=1.8 if metric == "rps" else 1.2)
-            drawn += [*(rows[metric] - low), *(rows[metric] + high)]
-            shown[name] = Line2D([], [], color=colour, marker=marker, label=name,
-                                 linestyle=style)  # type: ignore[arg-type]
-        axes.axhline(1.0, color="grey", linewidth=1)
-        users = sorted(set(group["users"])) if len(group) else []
-        defined = set(group.loc[group["rps"].notna(), "users"]) if len(group) else set()
-        for level in users:
-            if level not in defined:
-                axes.annotate("no trusted pair", (level, 0.03),
-                              xycoords=("data", "axes fraction"), ha="center", fontsize=7,
-                              color="grey", rotation=90, va="bottom")
-        axes.set_yscale("log")
-        panels.users_axis(axes, users)
-        axes.set_title(f"mix {mix}", fontsize=10, loc="left")
-        axes.grid(alpha=0.3, which="major")
-        axes.tick_params(labelsize=8)
-        axes.set_xlabel("users")
-    _ratio_ticks(axes_list[0], drawn)
-    axes_list[0].set_ylabel(f"{numerator} / {denominator} (log scale)")
-    if shown:
-        panels.legend(figure, list(shown.values()))
-    else:
-        panels.empty_panel(axes_list[0], "no ratio defined (no cell with trusted points of "
-                                         "both classes)")
-    labels = sorted({str(v) for v in ratios.get("rps_interval", pd.Series(dtype=str)).dropna()
-                     if str(v)})
-    bars = "95% CI (Welch t)" if labels and all("CI" in v for v in labels) else (
-        "range of the repeats' ratios" if labels and not any("CI" in v for v in labels) else
-        "95% CI (Welch t) with 3+ repeats per class, else range of the repeats' ratios")
-    figure.suptitle(f"{numerator} / {denominator}: throughput > 1 and latency < 1 favour "
-                    f"{numerator} (bars: {bars})", fontsize=11, x=0.01, ha="left")
-    return figure
-
-
-def _ratio_ticks(axes: Axes, drawn: list[float]) -> None:
-    values = [v for v in drawn if v > 0 and np.isfinite(v)] + [1.0]
-    low, high = min(values) / 1.15, max(values) * 1.15
-    axes.set_ylim(low, high)
-    ticks = [tick for tick in RATIO_TICKS if low <= tick <= high]
-    axes.yaxis.set_major_locator(FixedLocator(ticks))
-    axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    axes.yaxis.set_minor_formatter(NullFormatter())
-
-
 def over_time(history: pd.DataFrame, title: str) -> Figure:
     """Throughput and latency second by second for one run; the measured window is shaded.
 
@@ -313,69 +243,4 @@ def overlay(before: pd.DataFrame, after: pd.DataFrame, column: str, ylabel: str,
                 Line2D([], [], color="#444444", marker="o", label=names[1])]
     panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
     figure.suptitle(title, fontsize=11, x=0.01, ha="left")
-    return figure
-
-
-def hockey_stick(runs: pd.DataFrame, searches: list[dict[str, object]] | None = None) -> Figure:
-    """The open model's hockey stick (``capacity.hockey_stick_table``): against the offered
-    arrival rate, the latency from the intended start (p50, p95, p99) and the service time
-    (p99, from the actual send) on the left, the achieved throughput on the right (the diagonal
-    is "achieved = offered"). A line joins each rate's median run; runs that are not valid are
-    hollow crosses. A capacity search's bracket is shaded, labelled as the bracket it is."""
-    rows = panels.aggregated(runs)
-    named = tuple(n for n in named_dimensions(rows) if n != "arrival_rate")
-    rows = rows.assign(series=[series_label(row, named) for _, row in rows.iterrows()])
-    colour = panels.colours(rows["series"])
-    figure, (latency, throughput) = panels.grid(2, sharey=False)
-    marked = False
-    lines = {"intended p50": ("open_intended_p50_ms", ":"),
-             "intended p95": ("open_intended_p95_ms", "--"),
-             "intended p99": ("open_intended_p99_ms", "-"),
-             "service-time p99": ("open_service_p99_ms", (0, (1, 3)))}
-    for label, series in rows.groupby("series", sort=True):
-        tint = colour[str(label)]
-        trusted = series[series["status"].isin(("valid", "client-dominated"))]
-        medians = trusted.groupby("offered").median(numeric_only=True).reset_index()
-        for column, style in lines.values():
-            latency.plot(medians["offered"], medians[column], color=tint, linestyle=style,
-                         marker="o", markersize=3, linewidth=1.4)
-        throughput.plot(medians["offered"], medians["rps"], color=tint, marker="o",
-                        markersize=4, linewidth=1.6)
-        bad = series[~series.index.isin(trusted.index)]
-        if not bad.empty:
-            marked = True
-            for axes, column in ((latency, "open_intended_p99_ms"), (throughput, "rps")):
-                axes.plot(bad["offered"], bad[column], color=tint, markeredgecolor=tint,
-                          **panels.UNTRUSTED)  # type: ignore[arg-type]
-    top = float(rows["offered"].max()) if len(rows) else 1.0
-    throughput.plot([0, top], [0, top], color="#999999", linewidth=0.8, linestyle="--")
-    shaded = False
-    for search in searches or []:
-        interval = search.get("interval") or {}
-        assert isinstance(interval, dict)
-        low, high = interval.get("low"), interval.get("high")
-        if low is not None and high is not None:
-            shaded = True
-            for axes in (latency, throughput):
-                axes.axvspan(float(low), float(high), color="#CC79A7", alpha=0.25, linewidth=0)
-    panels.finish(latency, "latency vs offered load")
-    latency.set_yscale("log")
-    drawn = rows[[column for column, _ in lines.values()]].to_numpy(dtype=float).ravel()
-    drawn = drawn[np.isfinite(drawn) & (drawn > 0)]
-    if drawn.size:  # finish() pins the bottom at 0, which a log scale cannot show
-        latency.set_ylim(float(drawn.min()) / 1.5, float(drawn.max()) * 1.5)
-    latency.set_ylabel("ms (log scale)")
-    panels.finish(throughput, "achieved vs offered throughput")
-    throughput.set_ylabel("requests/s")
-    for axes in (latency, throughput):
-        axes.set_xlabel("offered arrivals/s")
-    handles = [panels.series_handle(label, c) for label, c in colour.items()]
-    handles += [Line2D([], [], color="#444444", linestyle=style, label=name)  # type: ignore
-                for name, (_, style) in lines.items()]
-    if shaded:
-        handles.append(Line2D([], [], color="#CC79A7", alpha=0.5, linewidth=6,
-                              label="capacity search bracket"))
-    panels.legend(figure, handles + ([panels.untrusted_handle()] if marked else []))
-    figure.suptitle("Hockey stick: latency from the intended start and achieved throughput vs "
-                    "offered load (median run per rate)", fontsize=11, x=0.01, ha="left")
     return figure

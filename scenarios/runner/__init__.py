@@ -8,7 +8,8 @@ writes ``results/`` in the format of results/README.md. Its sub-packages, one co
 service, database, cache, CPU envelope, delay proxy), ``generator`` (Locust processes, their
 output, calibration, a remote master), ``evidence`` (probes and the verdict's rules),
 ``record`` (results writing), ``remote`` (a point on a remote master, sweeps on S3/ECS). Here at
-the top: the sweep loop (``_runner``), one local run (``_local_run``), the automatic CPU
+the top: the sweep loop (``_runner``), a point's runs (``_point_runner``), the local processes
+they run against (``_sweep_target``), one local run (``_local_run``), the automatic CPU
 envelope (``_auto_envelope``) and the capacity search under an SLO (``_capacity_search``, run by
 ``_capacity_sweep``), which orchestrate the sub-packages. A module imports another
 sub-package only through that sub-package's ``__init__``.

@@ -33,8 +33,8 @@ def configurations(points: list[Point]) -> list[Point]:
     """One point per configuration (the first of each), in the matrix's run order."""
     seen: dict[tuple[Any, ...], Point] = {}
     for point in points:
-        key = (point.user_class, point.mix, point.store, point.cache, point.service_cpu,
-               point.rtt_delay, point.payload)
+        key = (point.user_class, point.mix, point.backend, point.service_cpu, point.rtt_delay,
+               point.payload)
         seen.setdefault(key, point)
     return list(seen.values())
 
@@ -65,6 +65,7 @@ class CapacitySweep(SweepRunner):
         searches = []
         for base, search in self.searches:
             values = {key: getattr(base, key) for key in CONFIGURATION_KEYS}
+            values["backend"] = base.backend.name  # memory, postgres or postgres+cache
             searches.append({"configuration": values, **search.result()})
         write_json(self.sweep_dir / "capacity.json", {
             "format": FORMAT, "version": VERSION, "written_at": utc_iso(),
@@ -77,8 +78,8 @@ class CapacitySweep(SweepRunner):
         for base in self.points:
             search = CapacitySearch(self.spec)
             self.searches.append((base, search))
-            self.next_backend = self.following_backend = (base.store, base.cache)
-            self.next_payload = self.following_payload = base.payload_bytes
+            self.target.next_backend = self.target.following_backend = base.backend
+            self.target.next_payload = self.target.following_payload = base.payload_bytes
             while (step := search.next_step()) is not None:
                 rate, phase = step
                 point = replace(base, arrival_rate=rate, repeat=len(search.runs(rate)) + 1,

@@ -16,22 +16,21 @@ from scenarios.lazy import exports
 if TYPE_CHECKING:
     from scenarios.runner.config._byo import PLUGIN, is_product, locust_files, locustfile_path
     from scenarios.runner.config._byo import locust_args as parse_locust_args
-    from scenarios.runner.config._matrix import (
-        LOCUSTFILE_PACING,
+    from scenarios.runner.config._matrix import USER_CLASSES, Point, backends, expand
+    from scenarios.runner.config._resolve import (
         PRESETS_DIR,
-        USER_CLASSES,
-        ConfigError,
-        Point,
-        SweepConfig,
-        backends,
         check_config,
-        expand,
         load_toml,
-        mix_weights,
-        pacing_params,
         resolve_config,
     )
     from scenarios.runner.config._slo import Objective, parse_slo, violations
+    from scenarios.runner.config._sweep_config import (
+        LOCUSTFILE_PACING,
+        ConfigError,
+        SweepConfig,
+        mix_weights,
+        pacing_params,
+    )
 
 __all__ = [
     "LOCUSTFILE_PACING",
@@ -58,24 +57,24 @@ __all__ = [
 ]
 
 _HOMES = {  # public name -> (module of this package, its name there)
-    "ConfigError": ("_matrix", "ConfigError"),
-    "LOCUSTFILE_PACING": ("_matrix", "LOCUSTFILE_PACING"),
+    "ConfigError": ("_sweep_config", "ConfigError"),
+    "LOCUSTFILE_PACING": ("_sweep_config", "LOCUSTFILE_PACING"),
     "PLUGIN": ("_byo", "PLUGIN"),
     "is_product": ("_byo", "is_product"),
     "locust_files": ("_byo", "locust_files"),
     "locustfile_path": ("_byo", "locustfile_path"),
     "parse_locust_args": ("_byo", "locust_args"),
-    "PRESETS_DIR": ("_matrix", "PRESETS_DIR"),
+    "PRESETS_DIR": ("_resolve", "PRESETS_DIR"),
     "Point": ("_matrix", "Point"),
-    "SweepConfig": ("_matrix", "SweepConfig"),
+    "SweepConfig": ("_sweep_config", "SweepConfig"),
     "USER_CLASSES": ("_matrix", "USER_CLASSES"),
     "backends": ("_matrix", "backends"),
-    "check_config": ("_matrix", "check_config"),
+    "check_config": ("_resolve", "check_config"),
     "expand": ("_matrix", "expand"),
-    "load_toml": ("_matrix", "load_toml"),
-    "mix_weights": ("_matrix", "mix_weights"),
-    "pacing_params": ("_matrix", "pacing_params"),
-    "resolve_config": ("_matrix", "resolve_config"),
+    "load_toml": ("_resolve", "load_toml"),
+    "mix_weights": ("_sweep_config", "mix_weights"),
+    "pacing_params": ("_sweep_config", "pacing_params"),
+    "resolve_config": ("_resolve", "resolve_config"),
     "Objective": ("_slo", "Objective"),
     "parse_slo": ("_slo", "parse_slo"),
     "violations": ("_slo", "violations"),

@@ -5,7 +5,7 @@ runner loads the suite's instrumentation beside it (``scenarios/loadbench_plugin
 multi-file ``-f``), takes the file's own user classes by their class names, passes the options
 the file defines through (``[locust_args]`` in the TOML file, or repeated ``--locust-arg``), and
 refuses in one line the dimensions only the product scenario has: its mixes, task weights,
-payloads, seed products, backends (store, cache) and pacing option. The mix of such a sweep is
+payloads, seed products, backends (--store, --cache) and pacing option. The mix of such a sweep is
 the file itself: its name (without ``.py``) stands where a product sweep names its mix.
 """
 

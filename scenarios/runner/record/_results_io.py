@@ -18,7 +18,7 @@ import psutil
 
 from runmodel import dimensions
 from runmodel.records import SCHEMA_VERSION, Manifest  # what the runner writes: schema 2
-from runmodel.values import Backend, parse_rtt_delay
+from runmodel.values import parse_rtt_delay
 from scenarios.runner.config import SweepConfig, backends, mix_weights, pacing_params
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
@@ -123,7 +123,7 @@ def new_manifest(config: SweepConfig, name: str, started: float, points: list[st
             "repeats": config.repeats, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
             "pacing": pacing_params(config), "processes": config.processes,
             "stores": config.stores, "caches": config.caches,
-            "backends": [Backend(s, c).name for s, c in backends(config)],
+            "backends": [backend.name for backend in backends(config)],
             "service_cpu": config.service_cpu,  # the CPU envelope (vCPUs, a Fargate size, none)
             "cpu_period_ms": config.cpu_period_ms,
             "rtt_delay": config.rtt_delay,  # the added round-trip delays (runmodel.delays values)

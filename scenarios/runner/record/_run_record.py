@@ -202,7 +202,7 @@ def build_record(point: Point, processes: int, attempt: int, outcome: RunOutcome
             "users": point.users, "repeat": point.repeat, "processes": processes,
             "spawn_rate": spawn_rate, "ramp_s": config.ramp_s, "duration_s": config.duration_s,
             "pacing": pacing, "host": outcome.host,
-            "store": point.store, "cache": point.cache, "backend": point.backend,
+            "store": point.store, "cache": point.cache, "backend": point.backend.name,
             "service_cpu": point.service_cpu, "service_vcpu": point.service_vcpu,
             "rtt_delay": point.rtt_delay,
             "payload": point.payload, "payload_bytes": point.payload_bytes,

@@ -10,6 +10,7 @@ import sys
 import time
 from typing import Any
 
+from runmodel.values import Backend
 from scenarios.runner.target._db_servers import (
     Postgres,
     Server,
@@ -43,13 +44,13 @@ class BackendServers:
             self.close()
             raise TargetError(f"cannot start the sweep's database or cache: {exc}") from None
 
-    def service_flags(self, store: str, cache: str) -> list[str]:
+    def service_flags(self, backend: Backend) -> list[str]:
         """The service's backend flags for a point."""
-        if store == "memory":
+        if backend.store == "memory":
             return ["--store", "memory"]
         assert self.database_url is not None
         flags = ["--store", "postgres", "--database-url", self.database_url]
-        if cache == "on":
+        if backend.cache == "on":
             assert self.redis is not None
             flags += ["--cache-url", self.redis.url]
         return flags

@@ -14,10 +14,11 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from runmodel.values import Backend
 from scenarios.runner.processes import (
     NotReady,
     ProcessExited,
@@ -71,7 +72,7 @@ class LocalService:
     process: subprocess.Popen[bytes]
     log_path: Path
     started_at: float
-    backend: tuple[str, str] = ("memory", "off")  # (store, cache)
+    backend: Backend = field(default_factory=Backend)  # its store and cache
     payload_bytes: int = 0  # the description size of its seed products (--payload)
     reset_s: float | None = None  # the store's reset before this service's point
     health_info: dict[str, Any] | None = None  # its /health body when it was ready

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
 
+from runmodel.values import Backend
 from scenarios.runner.target._backends import BackendServers
 from scenarios.runner.target._local_target import LocalService, TargetError
 from scenarios.runner.target._local_target import start_service as launch_service
 from scenarios.seeding import SeedError, seed_product_body
 
 PIPELINE_DEPTH = 200  # requests written before their responses are read
+MEMORY = Backend()  # the in-memory store, no cache
 
 
 class ServicePool:
@@ -25,7 +27,7 @@ class ServicePool:
                  seed_count: int, servers: BackendServers | None = None) -> None:
         self.log_dir = log_dir
         self.servers = servers  # PostgreSQL/Redis, when a point uses them
-        self.backend = ("memory", "off")  # (store, cache) of the next service to start
+        self.backend = MEMORY  # the store and cache of the next service to start
         self.payload_bytes = 0  # the description size of the next service's seed products
         self.workers = workers
         self.cpus = cpus
@@ -38,8 +40,7 @@ class ServicePool:
     def prepare(self) -> None:
         """Start the next service now (called when the load of the current point is over)."""
         if self.spare is None:
-            store, cache = self.backend
-            flags = (self.servers.service_flags(store, cache) if self.servers
+            flags = (self.servers.service_flags(self.backend) if self.servers
                      else ["--store", "memory"])
             service = launch_service(self.log_dir / f".service-{time.monotonic_ns()}.log",
                                      self.workers, self.cpus, flags)
@@ -71,7 +72,7 @@ class ServicePool:
     def spare_url(self) -> str | None:
         return self.spare.url if self.spare else None
 
-    def take(self, backend: tuple[str, str] = ("memory", "off"),
+    def take(self, backend: Backend = MEMORY,
              payload_bytes: int = 0) -> tuple[LocalService, str | None]:
         """The next point's service (on `backend`, seeded with `payload_bytes` descriptions),
         and None or why it is not ready."""
