@@ -63,6 +63,7 @@ class WindowControl:
         self.answered: set[int] = set()  # greenlets (users) that have had a response
         self.slices: dict[int, int] = {}  # slice since spawning -> completed requests
         self.settle: dict[str, Any] = {}
+        self.slice_s = float(spec.get("slice_s") or SLICE_S)  # a whole number of CPU periods
         self.duration: dict[str, Any] = {"min_s": spec["min_s"], "max_s": spec.get("max_s"),
                                          "rule": "auto" if spec.get("max_s") else "fixed"}
         self.opened: float | None = None
@@ -74,7 +75,7 @@ class WindowControl:
             return
         self.answered.add(id(gevent.getcurrent()))
         if self.spawned is not None:
-            index = int((time.time() - self.spawned) / SLICE_S)
+            index = int((time.time() - self.spawned) / self.slice_s)
             self.slices[index] = self.slices.get(index, 0) + 1
 
     def on_spawning_complete(self, **_kwargs: Any) -> None:
@@ -88,7 +89,7 @@ class WindowControl:
         users, port = self.spec.get("users"), self.spec.get("service_port")
         while True:
             now = time.time()
-            done = int((now - self.spawned) / SLICE_S)  # slices complete so far
+            done = int((now - self.spawned) / self.slice_s)  # slices complete so far
             counts = [self.slices.get(i, 0) for i in range(done)]
             reading = throughput_settled(counts)
             queue = accept_queue(int(port)) if port else None
@@ -100,7 +101,7 @@ class WindowControl:
         self.settle = {
             "opened_by": "settled" if reading.settled and users_ok and queue_ok else "bound",
             "settle_s": round(now - self.spawned, 3), "settle_max_s": bound,
-            "slice_s": SLICE_S, "consecutive": CONSECUTIVE, "tolerance": TOLERANCE,
+            "slice_s": self.slice_s, "consecutive": CONSECUTIVE, "tolerance": TOLERANCE,
             "slices": counts[-2 * CONSECUTIVE:], "throughput": reading.to_dict(),
             "users": users, "users_answered": len(self.answered),
             "accept_queue": queue, "service_port": port}

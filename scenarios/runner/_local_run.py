@@ -83,10 +83,12 @@ class LocalRun:
         # one process opens the window once the ramp has settled, and ends it (a fixed window,
         # or --duration auto); a master and its workers keep Locust's own (evidence/_settle.py)
         settles = processes == 1
+        period_s = (self.envelope.period_for(point.service_vcpu) / 1e6
+                    if self.envelope is not None and point.service_vcpu else None)
         window_env = window_request(
             config.duration_s, config.duration_max_s,
             point.users if point.arrival_rate is None else None,
-            urlsplit(service.url).port if service else None) if settles else {}
+            urlsplit(service.url).port if service else None, period_s) if settles else {}
         run = LocustRun(run_dir, fork_server, names, self.placement["generator_cpus"],
                         env={EVIDENCE_ENV: str(run_dir / EVIDENCE_DIR), **window_env})
         if settles:

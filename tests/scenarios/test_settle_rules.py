@@ -27,6 +27,7 @@ from scenarios.runner.config import ConfigError, resolve_config
 from scenarios.runner.evidence import (
     read_settle,
     run_time_bound,
+    settle_slice,
     settle_warning,
     window_blocks,
     window_request,
@@ -120,7 +121,7 @@ def test_the_runner_asks_for_a_bounded_window() -> None:
     env = window_request(3.0, 12.0, 5, 8123)
     spec = json.loads(env[WINDOW_ENV])
     assert spec == {"min_s": 3.0, "max_s": 12.0, "settle_max_s": 2.0, "users": 5,
-                    "service_port": 8123}
+                    "service_port": 8123, "slice_s": 0.25}
     assert json.loads(window_request(30.0, None, None, None)[WINDOW_ENV])["settle_max_s"] == 5
     assert json.loads(window_request(8.0, None, None, None)[WINDOW_ENV])["settle_max_s"] == 4
     assert run_time_bound(1.0, 3.0, 12.0) == 20  # ramp + settle bound + max + 5 s slack
@@ -154,3 +155,27 @@ def test_the_accept_queue_of_a_listening_port(tmp_path: Path) -> None:
         encoding="ascii")
     assert accept_queue_of(0x1F90, tmp_path) == 7  # the established socket's bytes are not it
     assert accept_queue_of(81, tmp_path) is None
+
+
+@pytest.mark.parametrize("period_s", [0.1, 0.0303, 0.2])
+def test_under_a_quota_the_slices_hold_whole_periods_and_a_steady_load_settles(
+        period_s: float) -> None:
+    """A quota'd service answers in one burst per CFS period. Quarter-second slices hold 2 or 3
+    bursts of a 100 ms period, so their counts differ by half and a steady load never settles;
+    slices of whole periods agree."""
+    def counts(slice_s: float, seconds: float = 3.0, burst: int = 250) -> list[float]:
+        bursts = [k * period_s + 0.3 * period_s for k in range(int(seconds / period_s))]
+        slices = [0.0] * int(seconds / slice_s)
+        for at in bursts:
+            if int(at / slice_s) < len(slices):
+                slices[int(at / slice_s)] += burst
+        return slices
+
+    slice_s = settle_slice(period_s)
+    assert slice_s >= 0.25 and abs(slice_s / period_s - round(slice_s / period_s)) < 1e-6
+    assert throughput_settled(counts(slice_s)).settled
+    if period_s == 0.1:
+        assert not throughput_settled(counts(0.25)).settled
+    assert settle_slice(None) == 0.25
+    spec = json.loads(window_request(4.0, None, 10, None, period_s)[WINDOW_ENV])
+    assert spec["slice_s"] == slice_s

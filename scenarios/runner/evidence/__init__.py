@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from scenarios.runner.evidence._settle import (
         read_settle,
         run_time_bound,
+        settle_slice,
         settle_warning,
         window_blocks,
         window_request,
@@ -111,6 +112,7 @@ __all__ = [
     "scraper",
     "service_pids",
     "service_side_missing",
+    "settle_slice",
     "settle_warning",
     "shown_percentile",
     "socket_queues",
@@ -129,6 +131,7 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "run_time_bound": ("_settle", "run_time_bound"),
     "settle_warning": ("_settle", "settle_warning"),
     "window_blocks": ("_settle", "window_blocks"),
+    "settle_slice": ("_settle", "settle_slice"),
     "window_request": ("_settle", "window_request"),
     "read_stalls": ("_stalls", "read_stalls"),
     "stalls_in_window": ("_stalls", "stalls_in_window"),

@@ -17,7 +17,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from scenarios.instrumentation import SETTLE_MAX_S, WINDOW_ENV
+from scenarios.instrumentation import SETTLE_MAX_S, SLICE_S, WINDOW_ENV
 
 SLACK_S = 5.0  # -t beyond the longest the window logic can take
 
@@ -28,13 +28,27 @@ def settle_bound(min_window_s: float) -> float:
     return max(2.0, min(SETTLE_MAX_S, min_window_s / 2))
 
 
+def settle_slice(cpu_period_s: float | None) -> float:
+    """The settle rule's slice: ``SLICE_S``, or under a CPU quota the smallest whole number of
+    its periods that is at least that long. A quota'd service answers in bursts, one per
+    period, so a slice of 2.5 periods (0.25 s at Fargate's 100 ms) holds 2 or 3 bursts and
+    its counts never agree within 10% however steady the load: the window would always open
+    at its bound, unsettled."""
+    if not cpu_period_s or cpu_period_s <= 0:
+        return SLICE_S
+    return round(math.ceil(SLICE_S / cpu_period_s - 1e-9) * cpu_period_s, 6)
+
+
 def window_request(min_s: float, max_s: float | None, users: int | None,
-                   service_port: int | None) -> dict[str, str]:
+                   service_port: int | None,
+                   cpu_period_s: float | None = None) -> dict[str, str]:
     """The environment that asks a local Locust process to settle, open and close the window:
     ``users`` must all have had a response (None: an open model's pool), ``service_port`` is
-    the local service's (its accept queue must be empty), ``max_s`` None is a fixed window."""
+    the local service's (its accept queue must be empty), ``max_s`` None is a fixed window,
+    ``cpu_period_s`` the service's CPU quota period (None: no quota; see :func:`settle_slice`)."""
     spec = {"min_s": min_s, "max_s": max_s, "settle_max_s": settle_bound(min_s),
-            "users": users, "service_port": service_port}
+            "users": users, "service_port": service_port,
+            "slice_s": settle_slice(cpu_period_s)}
     return {WINDOW_ENV: json.dumps(spec)}
 
 
