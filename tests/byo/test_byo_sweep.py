@@ -27,7 +27,7 @@ def _sweep(out: Path, *args: str) -> Path:
     done = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--locustfile", str(LOCUSTFILE),
          "--user-classes", "FastShopper", "--users", LEVELS, "--repeats", "1", "--ramp", "1s",
-         "--duration", "3s", "--generator-cpus", ",".join(map(str, GENERATOR_CPUS)),
+         "--duration", "2s", "--generator-cpus", ",".join(map(str, GENERATOR_CPUS)),
          "--repeats", "1", "--out", str(out), *args], cwd=REPO_ROOT, capture_output=True,
         text=True, timeout=300)
     assert done.returncode in (0, 1), done.stderr[-3000:]

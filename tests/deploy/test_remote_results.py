@@ -113,7 +113,8 @@ def test_the_sweep_task_entrypoint_sweeps_records_the_deployment_and_uploads(
     sweep = subprocess.run(
         [sys.executable, "-m", "scenarios.remote_results", "run", "--", "--host", service_url,
          "--user-classes", "fast", "--users", "2", "--mixes", "read-heavy", "--ramp", "1s",
-         "--duration", "2s", "--seed-products", "50", "--out", str(tmp_path / "task")],
+         "--duration", "2s", "--seed-products", "50", "--repeats", "1",
+         "--out", str(tmp_path / "task")],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=180, check=False)
     assert sweep.returncode in (0, 1), sweep.stderr
     (sweep_dir,) = [p for p in (tmp_path / "task").iterdir() if not p.is_symlink()]

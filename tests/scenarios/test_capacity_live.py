@@ -3,8 +3,10 @@ records the runs that decided it.
 
 One capacity search (FastHttpUser, read-heavy, a 0.05 vCPU envelope with a 5 ms period, so that
 a throttled request waits at most ~5 ms for the next slice, p95 < 100 ms on the latency from the
-intended start; 4 s windows, 10% resolution, the deciding rates run once, at most 7 runs). Where
-the capacity lands against a dense sweep's SLO crossing (the issue's 15%) is a benchmark, not a
+intended start; 4 s windows, 25% resolution, the deciding rates run once, at most 7 runs). When
+300/s passes and 600/s fails, two bisections resolve a 25% bracket: 4 runs, where 10% took 5-7
+(what is checked here is the bracket, its runs and the records, not where it lands). Where the
+capacity lands against a dense sweep's SLO crossing (the issue's 15%) is a benchmark, not a
 pass/fail test: this small service's capacity moves from run to run by more than that. On
 2026-12-04 (quiet machine) ``python -m bench.capacity_search --rounds 2`` found 319/s and 450/s
 in two rounds, against dense crossings of 293/s and 382/s (ratios 1.089 and 1.178, median
@@ -25,6 +27,7 @@ import pytest
 pytestmark = pytest.mark.load
 
 REPO = Path(__file__).resolve().parents[2]
+RESOLUTION = 0.25
 COMMON = ("--user-classes", "fast", "--mixes", "read-heavy", "--service-cpu", "0.05",
           "--cpu-period", "5ms", "--allow-tiny-envelope", "--duration", "4s", "--ramp", "0.5s",
           "--seed-products", "100", "--slo", "p95<100ms")
@@ -41,7 +44,7 @@ def sweep(out: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], Path
 
 def test_capacity_search_lands_within_15_percent_of_the_slo_crossing(tmp_path: Path) -> None:
     result, found = sweep(tmp_path / "search", "--find-capacity", "--arrival-rate", "300",
-                          "--capacity-resolution", "10%", "--capacity-repeats", "1",
+                          "--capacity-resolution", f"{RESOLUTION:.0%}", "--capacity-repeats", "1",
                           "--capacity-max-runs", "7")
     document = json.loads((found / "capacity.json").read_text())
     search = document["searches"][0]
@@ -62,7 +65,8 @@ def test_capacity_search_lands_within_15_percent_of_the_slo_crossing(tmp_path: P
                     f"{search['stopped']} and says nothing about the service")
     assert search["interval"]["kind"] == "bracket" and low is not None and high is not None, \
         result.stderr[-3000:]
-    assert low < high and (high - low) <= 0.10 * low + 1e-9 and search["resolved"]
+    assert low < high and (high - low) <= RESOLUTION * low + 1e-9 and search["resolved"]
+    assert "bisect" in {trial["phase"] for trial in search["trials"]}, search["trials"]
     manifest = json.loads((found / "manifest.json").read_text())
     assert manifest["capacity"]["file"] == "capacity.json"
     assert len(manifest["points"]) == search["runs"] == len(search["trials"])

@@ -1,4 +1,5 @@
-"""Real headless Locust runs of scenarios/locustfile.py against the real service (3-4 s each)."""
+"""Real headless Locust runs of scenarios/locustfile.py against the real service (1-6 s each:
+the shortest window in which what a test counts is far from its bound)."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def test_seeded_once_before_reads_and_reads_never_miss(service_factory: ServiceF
                                                        tmp_path: Path) -> None:
     service = service_factory("--no-access-log")
     run = run_locust(service.url, tmp_path, "--weights", "get_product=1",
-                     "--seed-products", "200", users=20)
+                     "--seed-products", "200", users=20, seconds=2)
     assert run.returncode == 0, run.log[-2000:]
     assert run.requests.keys() == {"GET /products/{id}"}
     assert run.total > 100
@@ -96,7 +97,7 @@ def test_seeded_once_before_reads_and_reads_never_miss(service_factory: ServiceF
     assert status_of(f"{service.url}/products/seed-000201") == 404
     # A second test against the same store finds the products there and sends no POST.
     again = run_locust(service.url, tmp_path, "--weights", "list_products=1",
-                       "--seed-products", "200", seconds=2, users=2, name="again")
+                       "--seed-products", "200", seconds=1, users=2, name="again")
     assert "200 seed products ready (0 created, 200 already there)" in again.log
     assert get_json(f"{service.url}/products?limit=1")["total"] == 200
 
@@ -105,7 +106,7 @@ def test_duplicates_count_as_success_and_unexpected_statuses_as_failures(
         service_factory: ServiceFactory, tmp_path: Path) -> None:
     service = service_factory("--no-access-log", "--capacity", "60")
     run = run_locust(service.url, tmp_path, "--seed-products", "50",
-                     "--weights", "create_duplicate=3,create_product=1", users=5)
+                     "--weights", "create_duplicate=3,create_product=1", users=5, seconds=2)
     duplicate, create = "POST /products [duplicate]", "POST /products"
     assert run.requests[duplicate] > 50
     assert run.failures[duplicate] == 0, run.failure_messages  # 409 is what this task expects
@@ -121,7 +122,7 @@ def test_created_ids_are_unique_across_worker_processes(service_factory: Service
                                                         tmp_path: Path) -> None:
     service = service_factory("--no-access-log")
     run = run_locust(service.url, tmp_path, "--processes", "2", "--weights", "create_product=1",
-                     "--seed-products", "10", "--run-tag", "uniq", users=10, seconds=4)
+                     "--seed-products", "10", "--run-tag", "uniq", users=10, seconds=3)
     assert run.returncode == 0, run.failure_messages or run.log[-2000:]
     assert run.failures == {"POST /products": 0}  # not a single 409
     prefixes = set(re.findall(r"WorkerRunner .* ids (uniq-[0-9a-f]{12})-N", run.log))
@@ -142,7 +143,7 @@ def test_each_mix_is_honoured_approximately(mix: str, service_url: str, tmp_path
         "--weights", "get_product=2,list_products=1,create_product=1,create_duplicate=1"]
     weights = (resolve_mix(mix)[1] if mix != "custom" else
                {"get_product": 2, "list_products": 1, "create_product": 1, "create_duplicate": 1})
-    run = run_locust(service_url, tmp_path, *options, "--seed-products", "100", seconds=3)
+    run = run_locust(service_url, tmp_path, *options, "--seed-products", "100", seconds=2)
     assert run.returncode == 0, run.failure_messages
     names = {"get_product": "GET /products/{id}", "list_products": "GET /products",
              "create_product": "POST /products", "create_duplicate": "POST /products [duplicate]"}
@@ -181,25 +182,28 @@ def test_rate_pacing_holds_the_per_user_rate(spec: str, service_url: str, tmp_pa
 
 
 def test_no_wait_pacing_is_much_faster_than_constant(service_url: str, tmp_path: Path) -> None:
+    seconds = 2
     paced = run_locust(service_url, tmp_path, "--pacing", "constant:0.5", "--weights",
-                       "list_products=1", users=2, seconds=3, name="paced")
-    assert paced.total <= 2 * (3 / 0.5 + 1)
+                       "list_products=1", users=2, seconds=seconds, name="paced")
+    assert paced.total <= 2 * (seconds / 0.5 + 1)
     unpaced = run_locust(service_url, tmp_path, "--pacing", "locust-default", "--weights",
-                         "list_products=1", users=2, seconds=3, name="unpaced")
+                         "list_products=1", users=2, seconds=seconds, name="unpaced")
     assert unpaced.total > 20 * paced.total
 
 
 def test_environment_and_locust_conf_are_honoured(service_url: str, tmp_path: Path) -> None:
     conf = tmp_path / "locust.conf"
     conf.write_text("weights = list_products=1\nrun-tag = fromconf\npacing = rate:1000\n")
+    seconds = 2
     run = run_locust(service_url, tmp_path, "--config", str(conf), "--seed-products", "10",
-                     env={"LOCUST_PACING": "constant:0.2"}, users=4, user_class=())
+                     env={"LOCUST_PACING": "constant:0.2"}, users=4, user_class=(),
+                     seconds=seconds)
     assert run.returncode == 0, run.failure_messages
     assert run.requests.keys() == {"GET /products"}  # the conf's weights
     assert "ids fromconf-" in run.log
     # LOCUST_PACING beats the conf file (Locust's precedence: CLI > env > conf).
     assert "pacing {'kind': 'constant', 'seconds': 0.2}" in run.log
-    assert run.total <= 4 * (3 / 0.2 + 1)
+    assert run.total <= 4 * (seconds / 0.2 + 1)
     # Neither user class named: headless runs both, half of the users each.
     assert '"HttpProductUser": 2' in run.log and '"FastProductUser": 2' in run.log
 

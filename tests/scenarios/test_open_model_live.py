@@ -1,5 +1,6 @@
 """Live: the open model against a service that stalls 1 s in every 5 s, and against the real
-service (real headless Locust, short windows; about 70 s in all).
+service (real headless Locust, short windows; about 40 s in all). An 8 s run keeps a window of
+over 6 s after the reset, so every stalled run's window holds at least one whole stall.
 
 - At 100 arrivals/s the latency from the intended start sees the stalls (p99 ≥ 500 ms). With a
   small pool whose arrivals wait in a backlog (wrk2's semantics) the service time stays small:
@@ -51,7 +52,7 @@ def stall_url() -> Iterator[str]:
         process.wait(timeout=10)
 
 
-def run_locust(host: str, directory: Path, *args: str, seconds: int = 11,
+def run_locust(host: str, directory: Path, *args: str, seconds: int = 8,
                user_class: str = "FastProductUser") -> tuple[str, Path]:
     """Headless Locust on the product locustfile; its log and its evidence directory."""
     directory.mkdir(parents=True, exist_ok=True)
@@ -76,7 +77,9 @@ def test_intended_start_latency_sees_the_stall(stall_url: str, tmp_path: Path) -
                                  "2", "--max-backlog", "1000")
     figures = open_figures(directory)
     print(figures)
-    assert figures["dropped"] == 0 and figures["intended"] >= 900
+    # every arrival of the window was scheduled: 100/s over a window holding a whole stall
+    assert figures["window_s"] >= 6 and figures["dropped"] == 0
+    assert figures["intended"] >= 0.95 * 100 * figures["window_s"]
     assert figures["intended_p99_ms"] >= 500
     assert figures["lag_p99_ms"] >= 400  # the backlog's arrivals started late, measured
     assert figures["service_p99_ms"] < 100  # only the ≤ 2 requests per stall in flight
@@ -85,7 +88,7 @@ def test_intended_start_latency_sees_the_stall(stall_url: str, tmp_path: Path) -
 def test_large_pool_sends_on_time_and_the_service_time_sees_the_stall(
         stall_url: str, tmp_path: Path) -> None:
     _log, directory = run_locust(stall_url, tmp_path, "--arrival-rate", "100", "--max-users",
-                                 "150", seconds=8)
+                                 "150")
     figures = open_figures(directory)
     print(figures)
     assert figures["dropped"] == 0
@@ -108,7 +111,7 @@ def test_closed_model_shows_the_omission(stall_url: str, tmp_path: Path) -> None
 
 def test_undersized_pool_drops_and_counts(stall_url: str, tmp_path: Path) -> None:
     log, directory = run_locust(stall_url, tmp_path, "--arrival-rate", "100", "--max-users",
-                                "3", seconds=8)
+                                "3")
     figures = open_figures(directory)
     print(figures)
     assert "open model pool undersized" in log and "arrivals dropped" in log
@@ -119,7 +122,7 @@ def test_undersized_pool_drops_and_counts(stall_url: str, tmp_path: Path) -> Non
 def test_achieved_rate_with_two_processes(service_url: str, tmp_path: Path) -> None:
     rate = 200.0
     _log, directory = run_locust(service_url, tmp_path, "--arrival-rate", str(rate),
-                                 "--max-users", "40", "--processes", "2", seconds=10,
+                                 "--max-users", "40", "--processes", "2", seconds=7,
                                  user_class="HttpProductUser")
     document = evidence.read(directory)
     assert document is not None and document["sources"] == 2

@@ -57,8 +57,9 @@ def _expected(settings: dict[str, object]) -> list[str]:
                       + " arrivals/s")
     else:
         wanted.append(", ".join(map(str, settings["users"])) + " users")  # type: ignore[call-overload]
-    repeats = int(settings["repeats"])  # type: ignore[call-overload]
-    wanted.append(f"× {repeats} repeat" + ("s" if repeats != 1 else ""))
+    if "repeats" in settings:  # a capacity search's preset repeats only its deciding rates
+        repeats = int(settings["repeats"])  # type: ignore[call-overload]
+        wanted.append(f"× {repeats} repeat" + ("s" if repeats != 1 else ""))
     wanted.append(f"ramp {_seconds(settings['ramp'])}")
     wanted.append(f"window {_seconds(settings['duration'])}")
     processes = settings.get("processes")

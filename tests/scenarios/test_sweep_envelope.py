@@ -1,4 +1,4 @@
-"""The service's CPU envelope for real (about 60 s): `--service-cpu` puts the local service in a
+"""The service's CPU envelope for real (about 85 s): `--service-cpu` puts the local service in a
 cgroup CPU quota that the kernel enforces (throttling counted, less throughput than unlimited),
 and, with the service saturating first, wrk and a Locust point agree on its capacity."""
 
@@ -39,7 +39,7 @@ def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedPr
 @pytest.mark.load
 def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--user-classes", "fast", "--users", "10", "--mixes", "read-only",
-                   "--ramp", "1s", "--duration", "4s", "--service-cpu", "0.1,none",
+                   "--ramp", "1s", "--duration", "3s", "--service-cpu", "0.1,none",
                    "--min-requests", "10")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     sweep_dir = (tmp_path / "latest").resolve()
@@ -60,7 +60,7 @@ def test_the_quota_is_applied_counted_and_lowers_throughput(tmp_path: Path) -> N
     assert limited["cpu_limit"]["quota_us"] == 10_000  # read back from the cgroup
     assert limited["cpu_limit"]["period_us"] == limited["cpu_limit"]["requested_period_us"]
     counted = limited["cpu_limit"]["throttling"]
-    # a 4 s window holds about 40 periods of 100 ms; a saturated service is throttled in many
+    # a 3 s window holds about 30 periods of 100 ms; a saturated service is throttled in many
     assert counted["nr_periods"] > 20 and counted["nr_throttled"] > 0
     assert counted["throttled_ms"] > 0
     assert free["cpu_limit"]["quota_us"] is None and free["cpu_limit"]["throttling"][
@@ -149,7 +149,7 @@ def test_bad_envelope_settings_are_one_line_and_exit_2(
 @pytest.mark.load
 def test_rtt_delay_is_a_dimension_that_adds_its_delay_per_point(tmp_path: Path) -> None:
     result = sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--mixes", "read-only",
-                   "--ramp", "1s", "--duration", "3s", "--rtt-delay", "none,20:4",
+                   "--ramp", "1s", "--duration", "2s", "--rtt-delay", "none,20:4",
                    "--min-requests", "10")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     sweep_dir = (tmp_path / "latest").resolve()
@@ -256,9 +256,10 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
 def test_auto_sizes_the_envelope_from_probes_and_records_them(tmp_path: Path) -> None:
     """`--service-cpu auto` probes each class on this machine and picks the vCPUs at which the
     service saturates while Locust uses at most 40% of a core; the figures are in the manifest
-    and the chosen size is the point's envelope."""
+    and the chosen size is the point's envelope. The points after the sizing only show that
+    envelope applied and hit (their figures are not asserted): 1 s windows."""
     result = sweep(tmp_path, "--user-classes", "http,fast", "--users", "10", "--mixes",
-                   "read-only", "--ramp", "1s", "--duration", "3s", "--service-cpu", "auto",
+                   "read-only", "--ramp", "1s", "--duration", "1s", "--service-cpu", "auto",
                    "--min-requests", "10")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     assert "--service-cpu auto = " in result.stderr

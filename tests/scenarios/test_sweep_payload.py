@@ -1,7 +1,7 @@
 """The payload dimension (`--payload`): larger products, and so larger pages, for real.
 
 The pure tests check the labels, point ids and bad input (one line, exit 2); the live ones seed a
-real service and run a short real sweep (about 25 s) whose 4k point answers with larger bodies.
+real service and run a short real sweep (about 8 s) whose 4k point answers with larger bodies.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def test_seeding_stores_the_payload(tmp_path: Path) -> None:
 def test_a_sweep_with_a_4k_payload_answers_larger_bodies(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--out", str(tmp_path), "--user-classes",
-         "fast", "--users", "2", "--mixes", "balanced", "--ramp", "1s", "--duration", "3s",
+         "fast", "--users", "2", "--mixes", "balanced", "--ramp", "1s", "--duration", "2s",
          "--payload", "small,4k", "--min-requests", "10", "--repeats", "1"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode in (0, 1), result.stderr[-3000:]

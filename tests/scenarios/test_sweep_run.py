@@ -256,7 +256,9 @@ def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
 
 @pytest.mark.load
 def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> None:
-    process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2,3")
+    # 1 s windows: what is asserted is which points run again, which no window length changes
+    process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2,3",
+                          "--duration", "1s")
     try:
         wait_for(lambda: (tmp_path / "latest").exists() and len(runs(the_sweep(tmp_path))) == 1,
                  60, "the first point")
