@@ -1,18 +1,59 @@
-"""Recompute every figure that docs/study/README.md's v3 section quotes, from docs/study/data/v3/.
+"""Recompute every figure docs/study/README.md quotes, from docs/study/data/v3/.
 
     .venv/bin/python docs/study/recompute.py [--data docs/study/data/v3] [--json OUT]
 
 Each sweep of `make study-v3` (docs/study/run_study_v3.sh) is committed as
-``data/v3/<name>.tar.gz``: its manifest.json and, for every run, run.json, locust.json and
-evidence/ (the HDR histograms): what `analysis` needs to load it. This script unpacks each into
-a temporary directory, loads it with ``analysis.loading.load_sweep`` and prints one line per
+``data/v3/<name>.tar.gz``: its manifest.json (and capacity.json) and, per run, run.json,
+locust.json, the CSVs and evidence/ (the HDR histograms). This script unpacks each into a
+temporary directory, loads it with ``analysis.loading.load_sweep`` and prints one line per
 figure, ``KEY = VALUE`` (``--json`` writes them too). The README quotes a figure as
-``VALUE<!--fig:KEY-->``; tests/docs/test_study_recompute.py recomputes them and fails on a
-quoted figure that the data do not give (to the precision quoted) or that has no key here.
+``VALUE<!--fig:KEY-->``; tests/study/test_study_recompute.py recomputes them and fails on a
+quoted figure the data do not give (to the precision quoted) or that has no key here.
 
-Figures are means over the valid repeats of a configuration, with ``.lo``/``.hi`` the interval
-``analysis.stats.mean_interval`` gives (a Student-t 95% CI from 3 repeats; the range of 2)
-and ``.n`` the valid repeats; ``.runs`` counts all its repeats.
+Conventions. A figure is a mean over the runs of a configuration whose verdict is trusted
+(``valid``); ``KEY.lo``/``KEY.hi`` its interval from ``analysis.stats.mean_interval`` (a
+Student-t 95% CI from 3 runs, the range of 2, none from 1), ``KEY.n`` the runs it is over,
+``KEY.runs`` all the configuration's runs; ``KEY.all`` (with its own .lo/.hi/.n) is the same
+over every run whatever its verdict, for a look at untrusted data only. A ratio ``A_over_B``
+carries ``.lo``/``.hi`` from ``analysis.compare.ratio_interval`` (Welch's t on the log ratio: a
+95% CI with 3 or more runs a side). ``.finding_code`` is analysis.compare.judge's finding,
+judged over its table (every cell of it at once, Holm's correction): 0 no difference (TOST
+equivalence within ±``closed.compare.margin_pct``%), +1 A measurably higher, -1 A measurably
+lower, 2 inconclusive, 3 not testable (a side has no trusted runs). Backends are ``memory``,
+``postgres`` and ``postgres-cache`` (PostgreSQL behind Redis); classes ``fast``
+(FastHttpUser) and ``http`` (HttpUser).
+
+Keys, by sweep (``<name>.runs``, ``<name>.valid`` and ``<name>.status.<verdict>`` count each
+sweep's runs; ``<name>.git_dirty`` is 1 when its manifest records a dirty tree):
+
+- deployed: ``deployed.<none|lognormal>.<rps|mean_ms|p95_ms|p99_ms>``; the delay the proxy
+  added, ``.added_mean_ms``/``.added_p95_ms``, its timers' ``.lateness_mean_ms``, the base
+  (client-seen less added, per run) ``.excess_mean_ms``/``.excess_p95_ms``; the delay the fit
+  should ask for, ``deployed.fit.delay_mean_ms``/``delay_p95_ms`` (44 and 110 ms less the base).
+- closed: ``closed.<class>.<mix>.u<users>.<rps|mean_ms|p95_ms|p99_ms|gen_cpu_pct>`` (the last:
+  Locust's mean share of a core, %); ``closed.<mix>.u<users>.fast_over_http`` (requests/s)
+  with ``.finding_code``, ``.p_holm``, ``.p_equivalence``, ``.n_fast``, ``.n_http``;
+  explanation (1): ``closed.<class>.gen_cpu_ms_per_request`` and
+  ``closed.<class>.rps_per_generator_core`` (1000 / that, per run) over the runs at 50 users
+  or more whose verdict is ``valid`` or ``generator-bound`` (the generator busy enough for its
+  CPU per request to be measured well; ``.all``: every run), their ratio
+  ``closed.core.fast_over_http``, and HttpUser's per core over FastHttpUser's trusted
+  requests/s at the highest users level, ``closed.<mix>.http_core_over_capacity``;
+  ``closed.proxy.cpu_cores_busiest_max``, ``closed.proxy.lateness_mean_ms_max``.
+- open and open-http, over the runs ``valid`` or ``client-dominated`` (the capacity search's
+  pass rule; ``.all`` as above): ``open.<class>.<mix>.<backend>.a<rate>.<rps|intended_p50_ms|
+  intended_p95_ms|intended_p99_ms|service_p95_ms|dropped_pct>``;
+  ``open.<class>.<mix>.a<rate>.<postgres-cache_over_postgres|postgres_over_memory>.<p95|rps>``
+  with ``.finding_code`` and ``.p_holm`` (judged over the class's comparisons).
+- payload: ``payload.<class>.<size>.<rps|mean_ms|p95_ms|p99_ms|gen_cpu_ms_per_request>``,
+  ``payload.<size>.fast_over_http`` (as the closed one), ``payload.<class>.<size>_over_small``.
+- capacity-p95, capacity-p99: ``capacity.<p95|p99>.<backend>.rate`` with ``.lo``/``.hi`` the
+  search's bracket (passed / lowest failing rate: not a confidence interval), ``.runs``,
+  ``.resolved``, ``.stopped_budget`` (1: the run budget stopped it), ``.disagreeing`` (rates
+  whose runs split).
+- across sweeps, as a share of ``capacity.p95.memory.rate`` (%): the write-up's test's rate,
+  ``deployed.share_of_capacity_pct``, and one generator core's requests/s,
+  ``closed.<class>.core_share_of_capacity_pct``.
 """
 
 from __future__ import annotations
@@ -23,145 +64,65 @@ import math
 import sys
 import tarfile
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(Path(__file__).resolve().parent)]
 
-from analysis.loading import load_sweep  # noqa: E402  (the repository's own packages)
-from analysis.stats import mean_interval  # noqa: E402
-from runmodel.verdicts import is_trusted  # noqa: E402
+from v3figures import capacity, closed, deployed, open_model, payload  # noqa: E402  (beside)
+
+from analysis.loading import Sweep, load_sweep  # noqa: E402  (the repository's own packages)
 
 DATA = ROOT / "docs" / "study" / "data" / "v3"
+Figures = dict[str, float]
+SWEEPS: tuple[tuple[str, Callable[[Sweep, Figures], None]], ...] = (
+    ("deployed", deployed),
+    ("closed", closed),
+    ("open", lambda sweep, figures: open_model(sweep, figures, "open")),
+    ("open-http", lambda sweep, figures: open_model(sweep, figures, "open-http")),
+    ("payload", payload),
+    ("capacity-p95", lambda sweep, figures: capacity(sweep, figures, "capacity-p95")),
+    ("capacity-p99", lambda sweep, figures: capacity(sweep, figures, "capacity-p99")),
+)
 
 
-def _put(figures: dict[str, float], key: str, values: Iterable[float], runs: int) -> None:
-    clean = [float(v) for v in values if v is not None and not math.isnan(float(v))]
-    mean, low, high = mean_interval(clean)
-    figures[key] = mean
-    figures[f"{key}.lo"], figures[f"{key}.hi"] = low, high
-    figures[f"{key}.n"], figures[f"{key}.runs"] = float(len(clean)), float(runs)
-
-
-def _valid(group: Any) -> Any:
-    return group[[is_trusted(str(s)) for s in group["status"]]]
-
-
-def _both(figures: dict[str, float], key: str, group: Any, column: str) -> None:
-    """``key`` over the valid repeats, ``key.all`` over every repeat whatever its verdict
-    (for a look at untrusted data only: the README quotes the first)."""
-    _put(figures, key, _valid(group)[column], len(group))
-    _put(figures, f"{key}.all", group[column], len(group))
-
-
-def _delay_name(label: str) -> str:
-    return "none" if label == "none" else "lognormal" if label.startswith("lognormal") else label
-
-
-def _proxy_blocks(sweep_dir: Path) -> dict[str, dict[str, Any]]:
-    """run_id -> the run.json ``rtt_delay`` block (the proxy's own figures)."""
-    blocks = {}
-    for run_json in sweep_dir.glob("runs/*/run.json"):
-        run = json.loads(run_json.read_text(encoding="utf-8"))
-        if run.get("final") and run.get("rtt_delay"):
-            blocks[str(run["run_id"])] = run["rtt_delay"]
-    return blocks
-
-
-def _deployed(sweep_dir: Path, figures: dict[str, float]) -> None:
-    """The write-up's test without and with the delay: client-seen rps, mean and p95, and the
-    delay the proxy added; the base subtracted from the write-up's 44 and 110 ms."""
-    points = load_sweep(sweep_dir).aggregated
-    proxies = _proxy_blocks(sweep_dir)
-    for label, group in points.groupby("rtt_delay"):
-        name = f"deployed.{_delay_name(str(label))}"
-        for metric in ("rps", "mean_ms", "p95_ms", "p99_ms"):
-            _both(figures, f"{name}.{metric}", group, metric)
-        for suffix, rows in (("", _valid(group)), (".all", group)):
-            runs = [(proxies[r], m, q) for r, m, q in zip(rows["run_id"], rows["mean_ms"],
-                                                           rows["p95_ms"], strict=True)
-                    if r in proxies]
-            if not runs:
-                continue
-            for metric in ("mean", "p95"):
-                _put(figures, f"{name}.added_{metric}_ms{suffix}",
-                     [b["added_ms"][metric] for b, _, _ in runs], len(group))
-            _put(figures, f"{name}.lateness_mean_ms{suffix}",
-                 [b["lateness_ms"]["mean"] for b, _, _ in runs], len(group))
-            # the base with the proxy in the path: client-seen less the delay added, per run
-            _put(figures, f"{name}.excess_mean_ms{suffix}",
-                 [m - b["added_ms"]["mean"] for b, m, _ in runs], len(group))
-            _put(figures, f"{name}.excess_p95_ms{suffix}",
-                 [q - b["added_ms"]["p95"] for b, _, q in runs], len(group))
-    for suffix in ("", ".all"):  # the write-up's figures less the base (proxy in the path)
-        excess = figures.get(f"deployed.lognormal.excess_mean_ms{suffix}")
-        if excess is not None and not math.isnan(excess):
-            figures[f"deployed.fit.delay_mean_ms{suffix}"] = 44.0 - excess
-            figures[f"deployed.fit.delay_p95_ms{suffix}"] = 110.0 - figures[
-                f"deployed.lognormal.excess_p95_ms{suffix}"]
-
-
-def _closed(sweep_dir: Path, figures: dict[str, float]) -> None:
-    """Throughput per class, mix and users; each class's Locust CPU per request and so its
-    requests/s per generator core; the proxy's busiest second and lateness over the sweep."""
-    points = load_sweep(sweep_dir).aggregated
-    for (user_class, mix, users), group in points.groupby(["user_class", "mix", "users"]):
-        _both(figures, f"closed.{user_class}.{mix}.u{users}.rps", group, "rps")
-        _both(figures, f"closed.{user_class}.{mix}.u{users}.p95_ms", group, "p95_ms")
-    for user_class_key, group in points.groupby("user_class"):
-        user_class = str(user_class_key)
-        # Locust's CPU per request: its mean share of a core over the window / requests per s,
-        # over every run of the class (its own cost, whatever the verdict; the interval then
-        # spans users and mixes as well as repeats)
-        per_request = [10.0 * cpu / rps for cpu, rps in zip(group["gen_cpu_mean"], group["rps"],
-                                                            strict=True) if rps > 0]
-        _put(figures, f"closed.{user_class}.gen_cpu_ms_per_request", per_request, len(group))
-        _put(figures, f"closed.{user_class}.rps_per_generator_core",
-             [1000.0 / ms for ms in per_request if ms > 0], len(group))
-    _proxy_extremes(sweep_dir, "closed", figures)
-
-
-def _proxy_extremes(sweep_dir: Path, name: str, figures: dict[str, float]) -> None:
-    blocks = list(_proxy_blocks(sweep_dir).values())
-    busiest = [float(b["cpu_cores_busiest"]) for b in blocks if b.get("cpu_cores_busiest")]
-    late = [b["lateness_ms"]["mean"] for b in blocks if (b.get("lateness_ms") or {}).get("mean")
-            is not None]
-    if busiest:
-        figures[f"{name}.proxy.cpu_cores_busiest_max"] = max(busiest)
-    if late:
-        figures[f"{name}.proxy.lateness_mean_ms_max"] = max(late)
-
-
-def _open(sweep_dir: Path, figures: dict[str, float]) -> None:
-    """Latency from the intended start (p50, p95, p99) and the rate achieved, per class, mix
-    and arrival rate."""
-    points = load_sweep(sweep_dir).aggregated
-    for (user_class, mix, rate), group in points.groupby(["user_class", "mix", "arrival_rate"]):
-        key = f"open.{user_class}.{mix}.a{float(str(rate)):g}"
-        _both(figures, f"{key}.rps", group, "rps")
-        for q in ("p50", "p95", "p99"):
-            _both(figures, f"{key}.intended_{q}_ms", group, f"open_intended_{q}_ms")
-    _proxy_extremes(sweep_dir, "open", figures)
-
-
-def recompute(data: Path = DATA) -> dict[str, float]:
+def recompute(data: Path = DATA) -> Figures:
     """Every figure of the committed sweeps under ``data``, by key."""
-    figures: dict[str, float] = {}
-    for name, compute in (("deployed", _deployed), ("closed", _closed), ("open", _open)):
+    figures: Figures = {}
+    for name, compute in SWEEPS:
         archive = data / f"{name}.tar.gz"
         if not archive.exists():
             continue
         with tempfile.TemporaryDirectory() as tmp:
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
-            compute(Path(tmp) / name, figures)
+            sweep = load_sweep(Path(tmp) / name)
+            dirty = (sweep.manifest.get("code") or {}).get("git_dirty")
+            if dirty is not None:
+                figures[f"{name}.git_dirty"] = float(bool(dirty))
+            compute(sweep, figures)
+    _across(figures)
     return figures
 
 
+def _across(figures: Figures) -> None:
+    """Figures from two sweeps: the write-up's rate and HttpUser's core as shares of the
+    capacity of the memory store under p95 < 110 ms (its search's passing rate)."""
+    capacity = figures.get("capacity.p95.memory.rate", math.nan)
+    if not capacity > 0:
+        return
+    shares = {"deployed.share_of_capacity_pct": "deployed.lognormal.rps",
+              **{f"closed.{c}.core_share_of_capacity_pct": f"closed.{c}.rps_per_generator_core"
+                 for c in ("fast", "http")}}
+    for name, key in shares.items():
+        if key in figures:
+            figures[name] = 100.0 * figures[key] / capacity
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="docs/study/recompute.py", description=__doc__)
+    parser = argparse.ArgumentParser(prog="docs/study/recompute.py", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
