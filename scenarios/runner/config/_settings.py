@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from runmodel import dimensions
-from runmodel.values import DimensionError, rtt_delay_tag
+from runmodel.values import DimensionError
 from scenarios.runner.config._byo import locust_args
 from scenarios.runner.config._sweep_config import ConfigError
 
-__all__ = ["normalise", "parse_duration", "rtt_delays", "rtt_tag"]
+__all__ = ["normalise", "parse_duration"]
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|min)?\s*$")
 
@@ -118,12 +118,3 @@ def normalise(key: str, value: Any, what: str) -> Any:
         return value
     return None if value is None else str(value)
 
-
-def rtt_delays(value: Any, what: str) -> list[str]:
-    """``"none,10,40:5"`` or a list -> checked delays, normalised (``0`` is none, ``20:0`` 20)."""
-    return list(normalise("rtt_delay", value, what))
-
-
-def rtt_tag(delay: str) -> str:
-    """The point id's tag of a delay: ``rtt10-``, ``rtt40j5-``; none adds nothing."""
-    return rtt_delay_tag(delay)
