@@ -1,6 +1,6 @@
 """Requests in flight, counted by the generator, against a service that starves connections.
 
-In a tiny CPU envelope uvicorn serves some of 300 connections and leaves others unanswered for
+In a tiny CPU envelope uvicorn serves some of 400 connections and leaves others unanswered for
 the whole window (uvloop accepts one new connection per event-loop iteration). Little's law
 over completed requests then says the users spent most of the window outside their requests;
 the generator's own count (scenarios/instrumentation/_in_flight.py) says they were inside them,
@@ -51,7 +51,7 @@ def test_a_service_that_leaves_users_unaccepted_is_not_blamed_on_the_generator(
         tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--out", str(tmp_path), "--user-classes",
-         "fast", "--mixes", "read-only", "--users", "300", "--ramp", "1s", "--duration", "5s",
+         "fast", "--mixes", "read-only", "--users", "400", "--ramp", "1s", "--duration", "5s",
          "--service-cpu", "0.03", "--repeats", "1"],
         cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False)
     assert result.returncode in (0, 1), result.stderr[-3000:]
@@ -63,21 +63,24 @@ def test_a_service_that_leaves_users_unaccepted_is_not_blamed_on_the_generator(
     print({key: law[key] for key in ("rps", "mean_ms", "residual", "measured_in_flight",
                                      "in_flight_at_end", "oldest_in_flight_s", "service_sockets")})
     # every user is in a request at the end of a closed loop; many have waited seconds
-    assert law["in_flight_at_end"] == 300
+    assert law["in_flight_at_end"] == 400
     assert law["oldest_in_flight_s"] > 3.0
     # the service's socket queues are recorded at both edges (where the waiting requests sit,
     # accept queue or unread sockets, differs from run to run: no figure is asserted)
     assert set(run["service_sockets"]) == {"start", "end"}
     assert all(set(queues) == {"accept_queue", "unread_connections"}
                for queues in run["service_sockets"].values()), run["service_sockets"]
-    # completed requests miss the waiting users; the generator's count does not
-    assert law["residual"] > 0.3
-    assert abs(law["measured_residual"]) <= 0.15
+    # completed requests miss the waiting users (enough to cross the rule's tolerance, so the
+    # rule is exercised; how many wait differs from run to run: with 300 users the residual was
+    # 0.23-0.43 over nine runs on 2026-12-05 and once failed a bound of 0.3; with 400 users it
+    # was 0.44-0.60 over four); the generator's count does not
+    assert law["residual"] > law["tolerance"], law
+    assert abs(law["measured_residual"]) <= law["tolerance"]
     assert "littles-law" not in run["verdict"]["causes"], run["verdict"]["reasons"]
     assert any("still unanswered" in warning for warning in run["verdict"]["warnings"])
     # the report says the point's latency percentiles describe the answered requests only
     from analysis import report
     from analysis.loading import load_sweep
     lines = report.headline(report.build(load_sweep(tmp_path / "latest")))
-    assert any("left some requests unanswered" in line and "300 users" in line
+    assert any("left some requests unanswered" in line and "400 users" in line
                for line in lines), lines
