@@ -22,26 +22,33 @@ help:
 
 venv: $(VENV)/.installed
 
-# The pip upgrade pays for itself: with Python 3.11's bundled pip (23.2) installing the dev extra
-# took 66 s of CPU here, with pip 26 44 s plus 2 s for the upgrade (2026-12-04, fresh venvs).
+# Installs into a venv ($(1): its python) what pip would ($(2): pip's arguments), through uv when
+# uv installs (PyPI's wheel; uv is then in that venv), else through pip. The same packages at the
+# same versions: from a fresh venv the dev extra took 5.4 s with uv (its own install included)
+# against 45.8 s with pip 26 (and its 1.3 s upgrade), both with cold caches, on 2026-12-05 on the
+# 2-core machine. pip's warnings about this machine's missing local indexes are dropped.
+define pip_install
+$(1) -m pip install --quiet uv 2>&1 | grep -v "^WARNING: Location" || true; \
+if $(1) -m uv --version >/dev/null 2>&1; then $(1) -m uv pip install --quiet --python $(1) $(2); \
+else $(1) -m pip install --quiet $(2) 2>&1 | grep -v "^WARNING: Location" || true; fi
+endef
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-	$(PY) -m pip install --quiet -e '.[dev]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(call pip_install,$(PY),-e '.[dev]')
 	$(PY) -c "import target_service, scenarios, analysis, locust, starlette, pandas"
 	touch $@
 
 # The demo needs only the service, the load generator and the analysis: not the test tools.
 # A venv made by `make venv` has all of them already; the stamp then costs one quick pip check.
 demo-venv: $(VENV)/.demo-installed
+DEMO_EXTRAS := .[service,loadgen,analysis]
 
 $(VENV)/.demo-installed: pyproject.toml
 	@test -x $(PY) || { echo "demo: creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
-	@echo "demo: installing the service, Locust and the analysis into $(VENV) (a few minutes the first time)"
-	@$(PY) -m pip install --upgrade pip 2>&1 | grep -E "^(Successfully|ERROR)" || true
-	@$(PY) -m pip install -e '.[service,loadgen,analysis]' 2>&1 \
-	  | grep --line-buffered -E "^(Collecting|Successfully|ERROR)" | sed -u 's/^/  pip: /'; \
-	  $(PY) -c "import target_service, scenarios, analysis, analysis.report, locust, starlette, pandas"
+	@echo "demo: installing the service, Locust and the analysis into $(VENV)"
+	@$(call pip_install,$(PY),-e '$(DEMO_EXTRAS)')
+	@$(PY) -c "import target_service, scenarios, analysis, analysis.report, locust, starlette, pandas"
 	@touch $@
 
 # Debian packages the benchmarks (wrk), the container tests (buildah, debootstrap), the
@@ -122,7 +129,7 @@ byo-demo: demo-venv $(VENV)/.byo-installed
 	$(PY) docs/byo/demo.py --out results
 
 $(VENV)/.byo-installed: pyproject.toml
-	$(PY) -m pip install --quiet -e '.[byo]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(call pip_install,$(PY),-e '.[byo]')
 	touch $@
 
 # JupyterLab on notebooks/ with the project's venv; JupyterLab itself (the `jupyter` extra, about
@@ -132,7 +139,7 @@ notebooks: $(VENV)/.jupyter-installed
 
 $(VENV)/.jupyter-installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[jupyter]' 2>&1 | grep -v "^WARNING: Location" || true
+	$(call pip_install,$(PY),-e '.[jupyter]')
 	touch $@
 
 # --- benchmarks ---------------------------------------------------------------------------------
@@ -229,10 +236,11 @@ endif
 .PHONY: tools tf-check
 
 tools: $(TOOLS_VENV)/.installed
+CHECKOV := checkov>=3.2,<4
 
 $(TOOLS_VENV)/.installed:
 	$(PYTHON) -m venv $(TOOLS_VENV)
-	$(TOOLS_VENV)/bin/pip install --quiet 'checkov>=3.2,<4' 2>&1 | grep -v "^WARNING: Location" || true
+	$(call pip_install,$(TOOLS_VENV)/bin/python,'$(CHECKOV)')
 	$(TOOLS_VENV)/bin/checkov --version
 	touch $@
 

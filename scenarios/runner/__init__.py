@@ -10,9 +10,10 @@ output, calibration, a remote master), ``evidence`` (probes and the verdict's ru
 ``record`` (results writing), ``remote`` (a point on a remote master, sweeps on S3/ECS). Here at
 the top: the sweep loop (``_runner``), a point's runs (``_point_runner``), the local processes
 they run against (``_sweep_target``), one local run (``_local_run``), the automatic CPU
-envelope (``_auto_envelope``) and the capacity search under an SLO (``_capacity_search``, run by
-``_capacity_sweep``), which orchestrate the sub-packages. A module imports another
-sub-package only through that sub-package's ``__init__``.
+envelope (``_auto_envelope``), the check that refuses a tiny one (``_envelope_check``) and the
+capacity search under an SLO (``_capacity_search``, run by ``_capacity_sweep``), which
+orchestrate the sub-packages. A module imports another sub-package only through that
+sub-package's ``__init__``.
 
 Names are imported on first use (PEP 562 ``__getattr__``): ``python -m`` of a module here (a child
 process of the runner) then imports only what that module needs.
@@ -26,14 +27,11 @@ from scenarios.lazy import exports
 
 if TYPE_CHECKING:
     from scenarios.runner._auto_envelope import (
-        MIN_BATCH,
         AutoEnvelopeError,
         converged,
-        measure_service_cost,
         probe_delay,
         probe_users,
         size_service_cpu,
-        tiny_envelopes,
     )
     from scenarios.runner._capacity_search import MAX_RATE as CAPACITY_MAX_RATE
     from scenarios.runner._capacity_search import (
@@ -48,6 +46,7 @@ if TYPE_CHECKING:
     from scenarios.runner._capacity_search import Trial as CapacityTrial
     from scenarios.runner._capacity_search import describe as describe_capacity
     from scenarios.runner._capacity_sweep import CapacitySweep
+    from scenarios.runner._envelope_check import MIN_BATCH, measure_service_cost, tiny_envelopes
     from scenarios.runner._local_run import LocalRun
     from scenarios.runner._runner import SweepRunner
 
@@ -62,9 +61,9 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "LocalRun": ("_local_run", "LocalRun"),
     "AutoEnvelopeError": ("_auto_envelope", "AutoEnvelopeError"),
     "size_service_cpu": ("_auto_envelope", "size_service_cpu"),
-    "MIN_BATCH": ("_auto_envelope", "MIN_BATCH"),
-    "measure_service_cost": ("_auto_envelope", "measure_service_cost"),
-    "tiny_envelopes": ("_auto_envelope", "tiny_envelopes"),
+    "MIN_BATCH": ("_envelope_check", "MIN_BATCH"),
+    "measure_service_cost": ("_envelope_check", "measure_service_cost"),
+    "tiny_envelopes": ("_envelope_check", "tiny_envelopes"),
     "converged": ("_auto_envelope", "converged"),
     "probe_delay": ("_auto_envelope", "probe_delay"),
     "probe_users": ("_auto_envelope", "probe_users"),

@@ -65,8 +65,6 @@ from scenarios.runner.target import (
 from scenarios.user_classes import USER_CLASSES
 
 GENERATOR_SHARE = 0.4  # of one core, per Locust process, at the service's saturation
-MIN_BATCH = 25  # requests a quota must serve per period (--allow-tiny-envelope overrides)
-MIN_QUOTA_US = 1000  # the kernel's smallest quota
 PROBE_USERS = 20  # at least; more behind a delay (``probe_users``)
 MAX_PROBE_USERS = 200
 PROBE_WINDOW_S = 3.0
@@ -199,8 +197,8 @@ class ProbeTarget:
         self.service.stop()
 
 
-def _probe_all(config: SweepConfig, placement: dict[str, Any], service_log: Path,
-               classes: list[str]) -> dict[str, dict[str, Any]]:
+def probe_unlimited(config: SweepConfig, placement: dict[str, Any], service_log: Path,
+                    classes: list[str]) -> dict[str, dict[str, Any]]:
     """One probe per class and mix against one fresh, unlimited service with no delay."""
     target = ProbeTarget(config, placement, service_log)
     try:
@@ -304,42 +302,3 @@ def size_service_cpu(config: SweepConfig, placement: dict[str, Any],
             "probes": last["probes"], "under_quota": last["probed_vcpu"] is not None,
             "converged": converged(last["vcpu"], last["probed_vcpu"]),
             "rtt_delay": last["rtt_delay"], "rounds": rounds}
-
-
-def period_and_quota(vcpu: float, period_ms: float) -> tuple[int, int]:
-    """The period and quota (µs) the envelope applies for ``vcpu`` (as ``CpuEnvelope`` does)."""
-    period = min(1_000_000, max(round(period_ms * 1000), math.ceil(MIN_QUOTA_US / vcpu)))
-    return period, max(MIN_QUOTA_US, round(vcpu * period))
-
-
-def tiny_envelopes(vcpus: list[float], period_ms: float,
-                   service_ms: float) -> list[dict[str, Any]]:
-    """The envelopes whose quota serves fewer than ``MIN_BATCH`` requests per period at
-    ``service_ms`` of service CPU per request, each with the smallest vCPU allowed.
-
-    Under a quota a saturated service runs for its quota and then waits for the next period: a
-    quota that holds only a few requests makes every response wait a period or more, so the
-    latency measured is the envelope's period, not the service (issue 20: at 0.033 vCPU the
-    median latencies were whole numbers of periods)."""
-    smallest = MIN_BATCH * service_ms * 1000 / (period_ms * 1000)
-    found = []
-    for vcpu in vcpus:
-        period, quota = period_and_quota(vcpu, period_ms)
-        batch = quota / (service_ms * 1000)
-        if batch < MIN_BATCH:
-            found.append({"vcpu": vcpu, "period_us": period, "quota_us": quota,
-                          "requests_per_period": round(batch, 1),
-                          "smallest_vcpu": math.ceil(smallest * 1000) / 1000})
-    return found
-
-
-def measure_service_cost(config: SweepConfig, placement: dict[str, Any],
-                         log_dir: Path) -> dict[str, Any]:
-    """The service's CPU per request here: one FastHttpUser probe per mix against an unlimited
-    service (the lowest cost: a busy service handles several requests per wake-up)."""
-    probes = _probe_all(config, placement, log_dir / "envelope-check-service.log", ["fast"])
-    lowest = min(probe["service_s"] for probe in probes.values())
-    for probe in probes.values():
-        probe.pop("service_s")
-        probe.pop("generator_s")
-    return {"service_cpu_ms_per_request": round(lowest * 1000, 4), "probes": probes}

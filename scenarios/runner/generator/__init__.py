@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING
 from scenarios.lazy import exports
 
 if TYPE_CHECKING:
-    from scenarios.runner.generator._calibration import calibrate, short_run
+    from scenarios.runner.generator._calibration import (
+        calibrate,
+        keep_in_session_cache,
+        session_cache,
+        short_run,
+    )
     from scenarios.runner.generator._file_probe import probe_locustfile
     from scenarios.runner.generator._locust_output import aggregated_figures, locust_percentile
     from scenarios.runner.generator._locust_process import (
@@ -41,11 +46,13 @@ __all__ = [
     "RemoteMasterError",
     "aggregated_figures",
     "calibrate",
+    "keep_in_session_cache",
     "locust_percentile",
     "master_config",
     "probe_locustfile",
     "remote_master_main",
     "run_remote_point",
+    "session_cache",
     "short_run",
     "wait_for_workers",
 ]
@@ -59,6 +66,8 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "calibrate": ("_calibration", "calibrate"),
     "probe_locustfile": ("_file_probe", "probe_locustfile"),
     "short_run": ("_calibration", "short_run"),
+    "session_cache": ("_calibration", "session_cache"),
+    "keep_in_session_cache": ("_calibration", "keep_in_session_cache"),
     "DOWNLOADS": ("remote_master", "DOWNLOADS"),
     "RemoteMasterError": ("remote_master", "RemoteMasterError"),
     "SAMPLES_FILE": ("remote_master", "SAMPLES_FILE"),

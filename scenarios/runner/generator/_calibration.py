@@ -11,7 +11,9 @@ the service's /metrics at the window's edges and the Locust process's CPU time:
 Test only: with ``LOADBENCH_TEST_CALIBRATION_CACHE`` naming a folder, a sweep against its own
 local service reuses the figures an earlier sweep of the same test session calibrated on this
 machine for the same class, CPUs, service workers and backend (tests/conftest.py sets it; a
-test of the calibration itself unsets it). A sweep outside the tests always calibrates.
+test of the calibration itself unsets it). A sweep outside the tests always calibrates. The
+envelope check (scenarios/runner/_auto_envelope.py) keeps its figures in the same folder
+(``session_cache``).
 """
 
 from __future__ import annotations
@@ -91,19 +93,29 @@ def calibrate(server: LocustForkServer, host: str, short_name: str,
     ``reuse_key`` (the runner's own local service: its CPUs, workers and backend) names the
     figures in the test-only cache (module docstring); without the cache it changes nothing.
     """
-    cache = os.environ.get(CACHE_ENV)
-    cached = (Path(cache) / f"{short_name}-{reuse_key}.json" if cache and reuse_key is not None
-              else None)
+    cached = session_cache(f"{short_name}-{reuse_key}") if reuse_key is not None else None
     if cached is not None and cached.is_file():
         figures: dict[str, Any] = json.loads(cached.read_text())
         return figures
     figures = _calibrate(server, host, short_name, cpus)
     if cached is not None and "error" not in figures:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
-        partial.write_text(json.dumps(figures))
-        partial.replace(cached)
+        keep_in_session_cache(cached, figures)
     return figures
+
+
+def session_cache(name: str) -> Path | None:
+    """Test only: the file of the test session's cache (``LOADBENCH_TEST_CALIBRATION_CACHE``)
+    that holds the figures named ``name``; None outside the tests (always measure)."""
+    folder = os.environ.get(CACHE_ENV)
+    return Path(folder) / f"{name}.json" if folder else None
+
+
+def keep_in_session_cache(path: Path, figures: dict[str, Any]) -> None:
+    """Write ``figures`` to ``path`` of the session cache whole (a rename), for the next sweep."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}")
+    partial.write_text(json.dumps(figures))
+    partial.replace(path)
 
 
 def _calibrate(server: LocustForkServer, host: str, short_name: str,
