@@ -8,7 +8,8 @@ instrumentation, side by side in interleaved rounds: CPU time is robust to other
 load, wall time is not. The variants:
 
 - ``locust``: Locust's statistics alone; ``off``: what ``LOADBENCH_INSTRUMENTATION=off`` leaves
-  on the path (Locust's statistics, the open model's closed-path listener, ``nullcontext`` marks);
+  on the path (Locust's statistics and ``nullcontext`` marks; the open model adds no listener to
+  a closed run, so ``off`` and ``locust`` now time the same path);
 - ``marks``: the in-flight marks (``_in_flight.py``) added; ``on``: the HDR recorder (``_hdr.py``)
   too, everything in the window; ``settling``: the window control's listener too
   (``_auto_window.py``, until the ramp has settled and the window opens).
@@ -102,8 +103,8 @@ def _requests(environment: Environment, runner: Any, n: int,
               rounds: int) -> dict[str, float]:
     """Median CPU µs per request of each variant, over rounds in rotating order.
 
-    ``locust``: Locust's statistics alone; ``off``: plus the open model's closed-path listener
-    (what ``LOADBENCH_INSTRUMENTATION=off`` leaves); ``marks``: plus the in-flight marks;
+    ``locust``: Locust's statistics alone; ``off``: what ``LOADBENCH_INSTRUMENTATION=off`` leaves
+    (the same path: a closed run has no open-model listener); ``marks``: plus the in-flight marks;
     ``on``: plus the HDR recorder (everything in the window, as in a sweep); ``settling``: plus
     the window control's listener, which counts requests until the ramp has settled."""
     request = environment.events.request
@@ -195,8 +196,8 @@ def main() -> int:
     costs = _requests(environment, runner, args.requests, args.rounds)
     extra = costs["on"] - costs["off"]
     print(f"request path, CPU µs per request (medians): Locust's statistics alone "
-          f"{costs['locust']:.2f}; with the open model's closed-path listener (instrumentation "
-          f"off) {costs['off']:.2f}; with the in-flight marks {costs['marks']:.2f}; with the HDR "
+          f"{costs['locust']:.2f}; instrumentation off (the same path, a second time) "
+          f"{costs['off']:.2f}; with the in-flight marks {costs['marks']:.2f}; with the HDR "
           f"recorder too (on) {costs['on']:.2f}: the instrumentation's {extra:.2f}; while the "
           f"ramp settles {costs['settling']:.2f}")
     idle_without, idle_with = _probe_share(2.0)

@@ -10,6 +10,8 @@
 - ``spawning_complete``: each generating process (local runner or worker) starts its own
   schedule: its share of the rate is its users over the pool (Locust spreads the users evenly,
   so the shares add up to 1), its seed comes from ``--arrival-seed`` and its worker index.
+- ``request`` (a generating process, only while an open-model test runs: a closed run pays
+  nothing per request): each response's latency from its intended start, and its service time.
 - ``test_stopping``/``test_stop``: the schedule stops, the evidence is written (and a worker
   sends it to its master), and one summary line is logged, with a warning when arrivals were
   dropped or the pool is smaller than Little's law needs.
@@ -161,6 +163,18 @@ def install(environment: Any, runner: Any, web_ui: Any,
 
     stats.reset_all = reset_all
     events = environment.events
+    listening = [False]
+
+    def listen(wanted: bool) -> None:
+        """The request listener only while an open-model test runs: a closed one pays nothing
+        per request (a generating process only; a master sees no requests)."""
+        if wanted == listening[0] or role == "master":
+            return
+        if wanted:
+            events.request.add_listener(POOL.on_request)
+        else:
+            events.request.remove_listener(POOL.on_request)
+        listening[0] = wanted
 
     def on_test_start(environment: Any, **_kwargs: Any) -> None:
         try:
@@ -169,6 +183,7 @@ def install(environment: Any, runner: Any, web_ui: Any,
             STATE.config = None
             stop_test(environment, f"scenarios: {error}")
             return
+        listen(STATE.config is not None)
         if STATE.config is None:
             return  # closed model: the locustfile set its tasks and wait_time
         for user_class in user_classes:
@@ -226,9 +241,7 @@ def install(environment: Any, runner: Any, web_ui: Any,
     events.spawning_complete.add_listener(on_spawning_complete)
     events.test_stopping.add_listener(on_test_stopping)
     events.test_stop.add_listener(on_test_stop)
-    if role != "master":
-        events.request.add_listener(POOL.on_request)
-    else:
+    if role == "master":
         def receive(environment: Any, msg: Any, **_kwargs: Any) -> None:
             STATE.received.append(msg.data)
 

@@ -174,3 +174,57 @@ def test_locust_user_states_match() -> None:
     source = (Path(spec.origin).parent / "user" / "task.py").read_text()
     assert (f'LOCUST_STATE_RUNNING, LOCUST_STATE_WAITING, LOCUST_STATE_STOPPING = '
             f'["{LOCUST_STATE_RUNNING}", "{LOCUST_STATE_WAITING}", "stopping"]') in source
+
+
+LISTENER_CHECK = """
+from locust import HttpUser, task
+from locust.env import Environment
+
+from scenarios.open_model import locust_hooks
+from scenarios.open_model.executor import POOL
+from scenarios.open_model.options import add_arguments
+import argparse
+
+
+class Shopper(HttpUser):
+    host = "http://127.0.0.1:9"
+
+    @task
+    def browse(self):
+        self.client.get("/")
+
+
+def options(*args):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(list(args))
+
+
+environment = Environment(user_classes=[Shopper], parsed_options=options())
+runner = environment.create_local_runner()
+locust_hooks.install(environment, runner, None, [Shopper])
+seen = [POOL.on_request in environment.events.request._handlers]
+for args in ((), ("--arrival-rate", "50"), ()):
+    environment.parsed_options = options(*args)
+    environment.events.test_start.fire(environment=environment)
+    seen.append(POOL.on_request in environment.events.request._handlers)
+runner.quit()
+print(seen)
+"""
+
+
+def test_the_request_listener_is_on_only_while_an_open_model_test_runs() -> None:
+    """A closed run pays nothing per request for the open model: its ``request`` listener is
+    added at an open-model test's start and taken off at a closed one's. A real Locust
+    environment and local runner in a child process (importing Locust here would patch); the
+    events are fired as Locust fires them, no user is started."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run([sys.executable, "-c", LISTENER_CHECK], capture_output=True,
+                            text=True, timeout=60, check=False,
+                            cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr[-2000:]
+    # installed: off; a closed test starts: off; an open-model one: on; a closed one again: off
+    assert result.stdout.strip().splitlines()[-1] == "[False, False, True, False]", result.stdout
