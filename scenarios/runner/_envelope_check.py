@@ -4,11 +4,11 @@ CPU period, from the service's CPU per request measured here.
 Under a quota a saturated service runs for its quota, then waits for the next period. A quota
 that holds only a few requests makes every response wait a period or more, and the latency
 measured is the envelope's period, not the service (issue 20: at 0.033 vCPU the median latencies
-were whole numbers of periods). The kernel's smallest quota is ``MIN_QUOTA_US``, so at the
-default 100 ms period an envelope can be refused only where a request costs more than
-``MIN_QUOTA_US / MIN_BATCH`` of service CPU. The sweep (``scenarios/sweep.py``) runs the check
-before its first point; ``--service-cpu auto`` (``_auto_envelope``) supplies its own probes'
-figures instead of a new measurement.
+were whole numbers of periods). The kernel's smallest quota is 1 ms, so at the default 100 ms
+period an envelope can be refused only where a request costs more than 1 ms / ``MIN_BATCH`` of
+service CPU. The period and quota are those the envelope applies (``target.period_and_quota``).
+The sweep (``scenarios/sweep.py``) runs the check before its first point; ``--service-cpu
+auto`` (``_auto_envelope``) supplies its own probes' figures instead of a new measurement.
 """
 
 from __future__ import annotations
@@ -22,15 +22,9 @@ from typing import Any
 from scenarios.runner._auto_envelope import probe_unlimited
 from scenarios.runner.config import SweepConfig, mix_weights
 from scenarios.runner.generator import keep_in_session_cache, session_cache
+from scenarios.runner.target import period_and_quota
 
 MIN_BATCH = 25  # requests a quota must serve per period (--allow-tiny-envelope overrides)
-MIN_QUOTA_US = 1000  # the kernel's smallest quota
-
-
-def period_and_quota(vcpu: float, period_ms: float) -> tuple[int, int]:
-    """The period and quota (µs) the envelope applies for ``vcpu`` (as ``CpuEnvelope`` does)."""
-    period = min(1_000_000, max(round(period_ms * 1000), math.ceil(MIN_QUOTA_US / vcpu)))
-    return period, max(MIN_QUOTA_US, round(vcpu * period))
 
 
 def tiny_envelopes(vcpus: list[float], period_ms: float,
@@ -40,7 +34,7 @@ def tiny_envelopes(vcpus: list[float], period_ms: float,
     smallest = MIN_BATCH * service_ms * 1000 / (period_ms * 1000)
     found = []
     for vcpu in vcpus:
-        period, quota = period_and_quota(vcpu, period_ms)
+        period, quota = period_and_quota(vcpu, round(period_ms * 1000))
         batch = quota / (service_ms * 1000)
         if batch < MIN_BATCH:
             found.append({"vcpu": vcpu, "period_us": period, "quota_us": quota,

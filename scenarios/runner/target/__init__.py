@@ -20,6 +20,7 @@ if TYPE_CHECKING:
         CpuEnvelope,
         CpuLimitError,
         parse_service_cpu,
+        period_and_quota,
         throttling,
     )
     from scenarios.runner.target._db_servers import (
@@ -66,6 +67,7 @@ __all__ = [
     "keep_runner_off",
     "parse_rtt_delay",
     "parse_service_cpu",
+    "period_and_quota",
     "postgres_bin_dir",
     "redis_command",
     "redis_server_path",
@@ -101,6 +103,7 @@ _HOMES = {  # public name -> (module of this package, its name there)
     "CpuLimitError": ("_cpu_limit", "CpuLimitError"),
     "DEFAULT_PERIOD_MS": ("_cpu_limit", "DEFAULT_PERIOD_MS"),
     "parse_service_cpu": ("_cpu_limit", "parse_service_cpu"),
+    "period_and_quota": ("_cpu_limit", "period_and_quota"),
     "throttling": ("_cpu_limit", "throttling"),
     "parse_rtt_delay": ("_delay_proxy", "parse_rtt_delay"),
     "DelayProxy": ("_delay_run", "DelayProxy"),

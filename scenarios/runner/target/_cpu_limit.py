@@ -158,17 +158,11 @@ class CpuEnvelope:
         return {"period_us": period, "quota_us": None if quota < 0 else quota}
 
     def period_for(self, vcpu: float | None) -> int:
-        """The period used for ``vcpu``: the chosen one, or longer where its quota would fall
-        below the kernel's 1 ms minimum (0.005 vCPU at 100 ms would need 0.5 ms: 200 ms is used),
-        so that the limit is the vCPUs asked for, never silently more."""
-        if vcpu is None:
-            return self.period_us
-        return min(1_000_000, max(self.period_us, math.ceil(MIN_QUOTA_US / vcpu)))
+        """The period used for ``vcpu`` (``period_and_quota``)."""
+        return self.period_us if vcpu is None else period_and_quota(vcpu, self.period_us)[0]
 
     def quota_us(self, vcpu: float | None) -> int | None:
-        if vcpu is None:
-            return None
-        return max(MIN_QUOTA_US, round(vcpu * self.period_for(vcpu)))
+        return None if vcpu is None else period_and_quota(vcpu, self.period_us)[1]
 
     def counters(self) -> dict[str, Any]:
         """cpu.stat now: nr_periods, nr_throttled, throttled_ms, and the time it was read."""
@@ -219,3 +213,12 @@ def throttling(start: dict[str, Any] | None, end: dict[str, Any] | None) -> dict
             "throttled_ms": round(end["throttled_ms"] - start["throttled_ms"], 3),
             "throttled_ratio": round(throttled / periods, 4) if periods else None,
             "read_at_s": [round(start["at"], 3), round(end["at"], 3)]}
+
+
+def period_and_quota(vcpu: float, period_us: int) -> tuple[int, int]:
+    """The period and quota (µs) an envelope of ``vcpu`` applies at the chosen ``period_us``:
+    that period, or a longer one where the quota would fall below the kernel's 1 ms minimum
+    (0.005 vCPU at 100 ms would need 0.5 ms: 200 ms is used), so that the limit is the vCPUs
+    asked for, never silently more; at most 1 s, where the quota is then the minimum."""
+    period = min(1_000_000, max(period_us, math.ceil(MIN_QUOTA_US / vcpu)))
+    return period, max(MIN_QUOTA_US, round(vcpu * period))
