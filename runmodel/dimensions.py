@@ -25,8 +25,8 @@ from runmodel.values import DimensionError
 
 __all__ = ["DIMENSIONS", "SETTINGS", "USER_CLASS_NAMES", "WINDOW",
            "Dimension", "Setting", "by_name",
-           "default_label", "load_dimension", "owner", "parse_setting", "point_id", "point_keys",
-           "run_id", "series_dimensions", "setting"]
+           "default_label", "load_dimension", "owner", "parse_list", "parse_setting", "point_id",
+           "point_keys", "run_id", "series_dimensions", "setting"]
 
 # The locustfile's user classes by short name, and the Locust class each one is.
 USER_CLASS_NAMES = {"http": "HttpUser", "fast": "FastHttpUser"}
@@ -269,7 +269,9 @@ def run_id(point: str, processes: int) -> str:
     return f"{point}-p{processes}"
 
 
-def _items(value: Any, what: str) -> list[Any]:
+def parse_list(value: Any, what: str) -> list[Any]:
+    """A list setting's items: a list as given, or a comma-separated string split and stripped;
+    DimensionError (naming ``what``) for anything else or for no item at all."""
     if isinstance(value, str):
         items: list[Any] = [item.strip() for item in value.split(",") if item.strip()]
     elif isinstance(value, list):
@@ -288,7 +290,7 @@ def parse_setting(field_name: str, value: Any, what: str) -> Any:
     ``what`` names the flag or ``file: key``; it starts every error's one line.
     """
     entry = SETTINGS[field_name]
-    items = _items(value, what) if entry.many else [value]
+    items = parse_list(value, what) if entry.many else [value]
     try:
         parsed = [entry.parse(item) for item in items]
     except DimensionError as exc:

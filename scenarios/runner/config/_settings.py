@@ -38,15 +38,10 @@ def parse_duration(value: Any, what: str) -> float:
 
 
 def _as_list(value: Any, what: str) -> list[Any]:
-    if isinstance(value, str):
-        items: list[Any] = [v.strip() for v in value.split(",") if v.strip()]
-    elif isinstance(value, list):
-        items = list(value)
-    else:
-        raise ConfigError(f"{what}: expected a list or a comma-separated string, got {value!r}")
-    if not items:
-        raise ConfigError(f"{what}: must not be empty")
-    return items
+    try:
+        return dimensions.parse_list(value, what)
+    except DimensionError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _as_int(value: Any, what: str, minimum: int) -> int:
