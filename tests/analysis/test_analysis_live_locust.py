@@ -14,7 +14,7 @@ from _analysis_helpers import REPO
 
 from analysis import load_locust_csv
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.any_cpu]  # what the runs did, not how fast
 
 
 def _locust_final_aggregated(html: Path) -> dict[str, float]:

@@ -19,7 +19,7 @@ import pytest
 from tests.byo.conftest import GENERATOR_CPUS, LOCUSTFILE, Shop
 from tests.conftest import REPO_ROOT
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.any_cpu]  # what the runs did, not how fast
 LEVELS = "2,6"
 
 

@@ -102,6 +102,7 @@ def test_an_unfinished_or_missing_sweep_is_refused_in_one_line(
 
 
 @pytest.mark.load  # the sweep it runs puts live load on the machine
+@pytest.mark.any_cpu
 def test_the_sweep_task_entrypoint_sweeps_records_the_deployment_and_uploads(
         bucket: tuple[MotoServer, str], tmp_path: Path, service_url: str) -> None:
     """`remote_results run` as the ECS task runs it (here against the service on loopback)."""

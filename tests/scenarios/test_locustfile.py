@@ -80,6 +80,7 @@ def status_of(url: str) -> int:
         return int(error.code)
 
 
+@pytest.mark.any_cpu
 def test_seeded_once_before_reads_and_reads_never_miss(service_factory: ServiceFactory,
                                                        tmp_path: Path) -> None:
     service = service_factory("--no-access-log")
@@ -102,6 +103,7 @@ def test_seeded_once_before_reads_and_reads_never_miss(service_factory: ServiceF
     assert get_json(f"{service.url}/products?limit=1")["total"] == 200
 
 
+@pytest.mark.any_cpu
 def test_duplicates_count_as_success_and_unexpected_statuses_as_failures(
         service_factory: ServiceFactory, tmp_path: Path) -> None:
     service = service_factory("--no-access-log", "--capacity", "60")
@@ -118,6 +120,7 @@ def test_duplicates_count_as_success_and_unexpected_statuses_as_failures(
                for message in run.failure_messages), run.failure_messages
 
 
+@pytest.mark.any_cpu
 def test_created_ids_are_unique_across_worker_processes(service_factory: ServiceFactory,
                                                         tmp_path: Path) -> None:
     service = service_factory("--no-access-log")
@@ -137,6 +140,7 @@ def test_created_ids_are_unique_across_worker_processes(service_factory: Service
 # two at zero) and --weights (all four tasks). Every named mix takes the same path from its
 # weights to the tasks drawn; the names' weights are checked without load (test_locustfile_
 # options.py, scenarios/mixes.py), so a live run per name asserted the same thing five times.
+@pytest.mark.any_cpu
 @pytest.mark.parametrize("mix", ["read-only", "custom"])
 def test_each_mix_is_honoured_approximately(mix: str, service_url: str, tmp_path: Path) -> None:
     options = ["--mix", mix] if mix != "custom" else [
@@ -191,6 +195,7 @@ def test_no_wait_pacing_is_much_faster_than_constant(service_url: str, tmp_path:
     assert unpaced.total > 20 * paced.total
 
 
+@pytest.mark.any_cpu
 def test_environment_and_locust_conf_are_honoured(service_url: str, tmp_path: Path) -> None:
     conf = tmp_path / "locust.conf"
     conf.write_text("weights = list_products=1\nrun-tag = fromconf\npacing = rate:1000\n")
@@ -208,6 +213,7 @@ def test_environment_and_locust_conf_are_honoured(service_url: str, tmp_path: Pa
     assert '"HttpProductUser": 2' in run.log and '"FastProductUser": 2' in run.log
 
 
+@pytest.mark.any_cpu
 def test_the_shipped_locust_conf_runs(service_url: str, tmp_path: Path) -> None:
     run = run_locust(service_url, tmp_path, "--config", str(REPO / "scenarios" / "locust.conf"),
                      "-t", "2s", "--seed-products", "100", users=2)
@@ -215,6 +221,7 @@ def test_the_shipped_locust_conf_runs(service_url: str, tmp_path: Path) -> None:
     assert run.total > 0
 
 
+@pytest.mark.any_cpu
 def test_web_ui_class_picker_and_form_options(service_url: str, tmp_path: Path) -> None:
     port = free_port()
     ui = f"http://127.0.0.1:{port}"
@@ -273,6 +280,7 @@ def test_reset_stats_reaches_an_external_worker(service_url: str, tmp_path: Path
     assert 0.93 * expected < run.total < 1.07 * expected, (run.total, expected)
 
 
+@pytest.mark.any_cpu
 @pytest.mark.parametrize("trigger", ["web-ui", "ramp"])
 def test_a_report_sent_before_a_forwarded_reset_does_not_count(trigger: str) -> None:
     """A real master and worker, the interleaving forced: the worker's pre-reset report reaches

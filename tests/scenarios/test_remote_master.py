@@ -125,6 +125,7 @@ def test_a_master_without_the_class_picker_cannot_label_points(master_url: str) 
         master_config(master_url)
 
 
+@pytest.mark.any_cpu
 def test_a_stop_event_ends_the_window_early(master_url: str, service_url: str,
                                             tmp_path: Path) -> None:
     stop = threading.Event()
@@ -143,6 +144,7 @@ def test_a_stop_event_ends_the_window_early(master_url: str, service_url: str,
     assert (tmp_path / "locust_stats.csv").exists()  # what was measured is still downloaded
 
 
+@pytest.mark.any_cpu
 def test_too_few_workers_and_no_master_are_clear_errors(master_url: str) -> None:
     with pytest.raises(RemoteMasterError, match=r"1 of 2 workers connected after 1 s"):
         wait_for_workers(master_url, 2, timeout_s=1)

@@ -29,7 +29,7 @@ import pytest
 
 from tests.processes import free_port, stop_process
 
-pytestmark = pytest.mark.load
+pytestmark = [pytest.mark.load, pytest.mark.any_cpu]  # labels, files and requests seen
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMMANDS = REPO_ROOT / "terraform" / "locust_commands.json.tftpl"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import urllib.request
@@ -180,7 +181,7 @@ def test_rtt_delay_is_a_dimension_that_adds_its_delay_per_point(tmp_path: Path) 
 def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, object]:
     result = sweep(out, "--host", url, "--generator-cpus", ",".join(map(str, cpus)),
                    "--user-classes", "fast", "--weights", "list_products=1",
-                   "--users", str(users), "--ramp", "1s", "--duration", "5s")
+                   "--users", str(users), "--ramp", "1s", "--duration", "4s")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     run_json = next((out / "latest" / "runs").glob("*/run.json"))
     return json.loads(run_json.read_text())  # type: ignore[no-any-return]
@@ -213,43 +214,49 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
         seed_pipelined(service.url, SEED)
         envelope.set_limit(0.05)
         # a warm-up run, not counted: the first run on a fresh service was the slower one in
-        # every bracket seen on 2026-12-04 (646/776, 712/840, 482/620 requests/s)
-        run_wrk(f"{service.url}/products", seconds=2, connections=users, cpus=cpus[1:] or cpus)
-        wrk_rps = []
-        locust: dict[str, object] = {}
-        for attempt in range(2):  # the Locust point is judged at default thresholds
-            before = envelope.counters()
-            wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
-                                   cpus=cpus[1:] or cpus).requests_per_s)
-            locust = _locust_point(tmp_path / f"locust-{attempt}", service.url, users,
-                                   cpus[1:] or cpus)
-            wrk_rps.append(run_wrk(f"{service.url}/products", seconds=4, connections=users,
-                                   cpus=cpus[1:] or cpus).requests_per_s)
-            counted = throttling(before, envelope.counters())
-            assert counted is not None and counted["nr_throttled"] > 0  # the service saturated
-            if locust["verdict"]["status"] == "valid":  # type: ignore[index]
-                break
+        # every bracket seen on 2026-12-04 (646/776, 712/840, 482/620 requests/s), and after a
+        # 2 s warm-up still on 2026-12-05 (862 then 1137 and 1157; 391 then 783 and 910)
+        run_wrk(f"{service.url}/products", seconds=4, connections=users, cpus=cpus[1:] or cpus)
+        # wrk, Locust, wrk, Locust, wrk: each Locust run between two wrk runs (the Locust
+        # points are judged at default thresholds; only valid ones are compared)
+        before = envelope.counters()
+        wrk_rps = [_wrk_rps(service.url, users, cpus)]
+        locust_runs = []
+        for attempt in range(2):
+            locust_runs.append(_locust_point(tmp_path / f"locust-{attempt}", service.url, users,
+                                             cpus[1:] or cpus))
+            wrk_rps.append(_wrk_rps(service.url, users, cpus))
+        counted = throttling(before, envelope.counters())
+        assert counted is not None and counted["nr_throttled"] > 0  # the service saturated
     finally:
         service.stop()
         envelope.close()
-    verdict = locust["verdict"]
-    if verdict["status"] != "valid":  # type: ignore[index]
-        pytest.skip(f"the Locust point was {verdict['status']} twice "  # type: ignore[index]
-                    f"({'; '.join(verdict['reasons'])}): agreement is claimed for valid points")
-    before_after = wrk_rps[-2:]
-    wrk_mean = sum(before_after) / 2
-    locust_rps = float(locust["requests"]["rps"])  # type: ignore[index]
-    # The reference drifts with the shared machine: wrk before and after the Locust run gave
-    # 646 and 776 requests/s on 2026-12-04 (a fresh-clone CI run), so the tolerance widens by
-    # half the bracketing runs' spread. Its base is what this machine resolves from one run to
-    # the next, not the study's 10%: with the warm-up, five runs of this test on 2026-12-04
-    # gave Locust/wrk 0.936, 1.024, 1.032, 1.121 and one just past 1.10 + half the spread.
-    spread = abs(before_after[0] - before_after[1]) / wrk_mean
+    valid = [run for run in locust_runs if run["verdict"]["status"] == "valid"]  # type: ignore[index]
+    if not valid:
+        pytest.skip("the Locust point was " + ", ".join(
+            f"{run['verdict']['status']} ({'; '.join(run['verdict']['reasons'])})"  # type: ignore[index]
+            for run in locust_runs) + ": agreement is claimed for valid points")
+    # The service in this envelope drifts with the shared machine: one test on 2026-12-05 read
+    # wrk at 523 to 957 requests/s, and one Locust run against two wrk runs gave Locust/wrk
+    # from 0.53 to 1.32 (a fresh-clone CI run failed on it). So the reference is the median of
+    # three wrk runs around the Locust runs, the Locust figure the mean of its valid runs, and
+    # the tolerance widens by half the wrk runs' range. Its base is what this machine resolves
+    # from one run to the next, not the study's 10%.
+    wrk_median = statistics.median(wrk_rps)
+    locust_rps = statistics.fmean(float(run["requests"]["rps"])  # type: ignore[index]
+                                  for run in valid)
+    spread = (max(wrk_rps) - min(wrk_rps)) / wrk_median
     tolerance = 0.15 + spread / 2
-    print(f"0.05 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s, wrk "
-          f"{', '.join(f'{r:.0f}' for r in wrk_rps)} (before, after): "
-          f"{locust_rps / wrk_mean:.3f}, tolerance {tolerance:.3f}")
-    assert abs(locust_rps / wrk_mean - 1) <= tolerance, (locust_rps, wrk_rps, tolerance)
+    print(f"0.05 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s "
+          f"({len(valid)} valid runs), wrk {', '.join(f'{r:.0f}' for r in wrk_rps)}: "
+          f"{locust_rps / wrk_median:.3f}, tolerance {tolerance:.3f}")
+    assert abs(locust_rps / wrk_median - 1) <= tolerance, (locust_rps, wrk_rps, tolerance)
+
+
+def _wrk_rps(url: str, users: int, cpus: list[int]) -> float:
+    """wrk's requests/s over 3 s on the list of products, on the generator's CPUs."""
+    return run_wrk(f"{url}/products", seconds=3, connections=users,
+                   cpus=cpus[1:] or cpus).requests_per_s
 
 
 @pytest.mark.load

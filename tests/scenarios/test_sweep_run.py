@@ -176,6 +176,7 @@ def test_layout_schema_and_evidence(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_remote_host_and_a_missed_slo_exit_1(tmp_path: Path, service_url: str) -> None:
     done = run_sweep(tmp_path, "--host", service_url, "--user-classes", "fast", "--users", "1",
                      "--slo", "rps>100000000")
@@ -199,6 +200,7 @@ def test_preflight_failure_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_processes_auto_says_when_it_cannot_escape(tmp_path: Path) -> None:
     done = run_sweep(tmp_path, "--user-classes", "fast", "--users", "2", "--processes", "auto",
                      "--generator-cpu-threshold", "1", *LONGER)
@@ -221,6 +223,7 @@ def test_processes_auto_says_when_it_cannot_escape(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
     cpus = sorted(os.sched_getaffinity(0))
     if len(cpus) < 2:
@@ -255,6 +258,7 @@ def test_processes_auto_reruns_with_workers(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> None:
     # 1 s windows: what is asserted is which points run again, which no window length changes
     process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2,3",
@@ -291,6 +295,7 @@ def test_sigkill_then_resume_reruns_only_unfinished_points(tmp_path: Path) -> No
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
     process = start_sweep(tmp_path, "--user-classes", "fast", "--users", "1,2", "--duration", "6s")
     try:
@@ -319,6 +324,7 @@ def test_sigint_marks_the_running_point_interrupted(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_a_crashing_locust_is_failed_and_the_sweep_goes_on_unless_fail_fast(
         tmp_path: Path, service_url: str) -> None:
     # A file that imports (a file that does not is refused before the sweep: exit 2), whose
