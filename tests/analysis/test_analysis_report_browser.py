@@ -101,6 +101,7 @@ def test_report_of_the_real_sweep_reads_in_chromium(sweep_copy: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_live_2x2x2_sweep_report_fits_four_screens(tmp_path: Path) -> None:
     # 0.5 s windows: what is asserted is the page's layout for eight live points, which no
     # window length changes (2 s windows were already too short for a verdict past

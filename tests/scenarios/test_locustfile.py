@@ -185,6 +185,7 @@ def test_rate_pacing_holds_the_per_user_rate(spec: str, service_url: str, tmp_pa
         assert re.search(r"poisson pacing: \d+ of \d+ arrivals \([\d.]+%\) started late", run.log)
 
 
+@pytest.mark.any_cpu
 def test_no_wait_pacing_is_much_faster_than_constant(service_url: str, tmp_path: Path) -> None:
     seconds = 2
     paced = run_locust(service_url, tmp_path, "--pacing", "constant:0.5", "--weights",

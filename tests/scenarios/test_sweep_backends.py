@@ -29,6 +29,7 @@ def sweep(out: Path, *args: str, timeout: float = 180) -> subprocess.CompletedPr
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_a_sweep_over_the_backends_runs_end_to_end(tmp_path: Path) -> None:
     if postgres_bin_dir() is None or redis_server_path() is None:
         pytest.fail("PostgreSQL and Redis are needed (make system-deps installs them)")

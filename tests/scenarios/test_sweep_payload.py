@@ -78,6 +78,7 @@ def test_bad_payloads_exit_2_with_one_line(argv: list[str], needle: str,
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_seeding_stores_the_payload(tmp_path: Path) -> None:
     service = start_service(tmp_path / "service.log", 1, None, ["--store", "memory"])
     try:
@@ -94,6 +95,7 @@ def test_seeding_stores_the_payload(tmp_path: Path) -> None:
 
 
 @pytest.mark.load
+@pytest.mark.any_cpu
 def test_a_sweep_with_a_4k_payload_answers_larger_bodies(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "scenarios.sweep", "--out", str(tmp_path), "--user-classes",
