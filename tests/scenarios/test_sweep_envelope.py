@@ -11,6 +11,7 @@ import subprocess
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -178,13 +179,14 @@ def test_rtt_delay_is_a_dimension_that_adds_its_delay_per_point(tmp_path: Path) 
         "fast-read-only-u0002-r1": "none", "fast-read-only-rtt20j4-u0002-r1": "20±4 ms"}
 
 
-def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, object]:
+def _locust_point(out: Path, url: str, users: int, cpus: list[int]) -> dict[str, Any]:
     result = sweep(out, "--host", url, "--generator-cpus", ",".join(map(str, cpus)),
                    "--user-classes", "fast", "--weights", "list_products=1",
                    "--users", str(users), "--ramp", "1s", "--duration", "4s")
     assert result.returncode in (0, 1), result.stderr[-3000:]
     run_json = next((out / "latest" / "runs").glob("*/run.json"))
-    return json.loads(run_json.read_text())  # type: ignore[no-any-return]
+    run: dict[str, Any] = json.loads(run_json.read_text())
+    return run
 
 
 @pytest.mark.load
@@ -231,10 +233,10 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     finally:
         service.stop()
         envelope.close()
-    valid = [run for run in locust_runs if run["verdict"]["status"] == "valid"]  # type: ignore[index]
+    valid = [run for run in locust_runs if run["verdict"]["status"] == "valid"]
     if not valid:
         pytest.skip("the Locust point was " + ", ".join(
-            f"{run['verdict']['status']} ({'; '.join(run['verdict']['reasons'])})"  # type: ignore[index]
+            f"{run['verdict']['status']} ({'; '.join(run['verdict']['reasons'])})"
             for run in locust_runs) + ": agreement is claimed for valid points")
     # The service in this envelope drifts with the shared machine: one test on 2026-12-05 read
     # wrk at 523 to 957 requests/s, and one Locust run against two wrk runs gave Locust/wrk
@@ -243,8 +245,7 @@ def test_wrk_and_locust_agree_on_a_service_that_saturates_first(tmp_path: Path) 
     # the tolerance widens by half the wrk runs' range. Its base is what this machine resolves
     # from one run to the next, not the study's 10%.
     wrk_median = statistics.median(wrk_rps)
-    locust_rps = statistics.fmean(float(run["requests"]["rps"])  # type: ignore[index]
-                                  for run in valid)
+    locust_rps = statistics.fmean(float(run["requests"]["rps"]) for run in valid)
     spread = (max(wrk_rps) - min(wrk_rps)) / wrk_median
     tolerance = 0.15 + spread / 2
     print(f"0.05 vCPU, {users} users: Locust FastHttpUser {locust_rps:.0f} requests/s "
